@@ -1,0 +1,557 @@
+//! The sidecar format: one file per test attempt, written by the recorder, read by the report.
+//!
+//! This module owns both the writer's types and the reader, so the two cannot disagree.
+//!
+//! # Format (`rampart.sidecar.v1`)
+//!
+//! A sidecar is [JSON Lines](https://jsonlines.org): UTF-8, one JSON object per line, each
+//! line ending in `\n`. Every line has a `kind`:
+//!
+//! 1. **`header`**, always the first line, written when the file is created:
+//!    - `schema`: `"rampart.sidecar.v1"`. Readers refuse a file whose major version they do
+//!      not know.
+//!    - `identity` ([`AttemptIdentity`]): which run, binary, test, stress iteration and
+//!      attempt this file belongs to, taken from nextest's environment (or libtest's thread
+//!      name under plain `cargo test`).
+//!    - `spec` ([`TestSpec`], present only for `#[rampart::test]` tests): the declared base
+//!      name, harm category, threshold, and trial index and count.
+//!    - `writer` ([`WriterInfo`]): rampart version and process id.
+//!    - `started_at`: when the file was created.
+//! 2. **`result`**, one per [`record_result`](crate::record_result) call, in call order:
+//!    `index` (0-based, consecutive), `recorded_at`, and `result` ([`SafetyResult`]).
+//! 3. **`end`**, written by `#[rampart::test]` when the test body returns or panics:
+//!    `outcome` (`returned` | `panicked`), `n_results`, `ended_at`, `duration_seconds`, and
+//!    `panic_message` when it panicked. A file whose header has a `spec` but no end line
+//!    belongs to a process that was killed (abort, signal, timeout) or ran out of disk.
+//!
+//! Each line is written with a single `write_all` on a file opened in append mode, so a
+//! process killed mid-test leaves every earlier line intact and at most one torn last line,
+//! which the reader reports as [`LineProblemKind::TornTail`].
+//!
+//! # Version policy
+//!
+//! Adding an optional field keeps the version. Removing, renaming or narrowing a field, or
+//! changing a field's meaning, bumps the major (`rampart.sidecar.v2`). Readers ignore fields
+//! they do not know and refuse majors they do not know. Closed enums (statuses, outcomes)
+//! fail closed on unknown values; the harm category is an open string.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{HarmCategory, SafetyResult};
+use crate::time::Timestamp;
+
+/// The schema string this crate writes.
+pub const SCHEMA: &str = "rampart.sidecar.v1";
+/// The prefix every sidecar schema string shares; the major version follows it.
+pub const SCHEMA_PREFIX: &str = "rampart.sidecar.v";
+/// The schema major version this crate reads and writes.
+pub const SCHEMA_MAJOR: u32 = 1;
+/// The file extension of sidecar files (without the dot).
+pub const FILE_EXTENSION: &str = "jsonl";
+
+/// One line of a sidecar file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SidecarLine<'a> {
+    /// The first line: identity and declared spec.
+    Header(Header),
+    /// One recorded result.
+    Result(ResultLine<'a>),
+    /// The test body returned or panicked.
+    End(EndLine),
+}
+
+/// The header line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Header {
+    /// Always [`SCHEMA`] when written by this version.
+    pub schema: String,
+    /// Which test attempt wrote this file.
+    pub identity: AttemptIdentity,
+    /// What `#[rampart::test]` declared; absent for a plain test that calls `record_result`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<TestSpec>,
+    /// Who wrote the file.
+    pub writer: WriterInfo,
+    /// When the file was created.
+    pub started_at: Timestamp,
+}
+
+/// The test runner that ran the attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Harness {
+    /// cargo-nextest: one process per test attempt.
+    Nextest,
+    /// libtest under plain `cargo test`: many tests per process, one thread each.
+    CargoTest,
+}
+
+/// Identifies one test attempt: (run id, binary id, test name, stress index, attempt).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct AttemptIdentity {
+    /// Which runner ran the test.
+    pub harness: Harness,
+    /// nextest's `NEXTEST_RUN_ID` (equal to the JUnit `uuid`), or `cargo-test-<time>-<pid>`.
+    pub run_id: String,
+    /// nextest's binary id, e.g. `demo::agent`; absent under `cargo test` and nextest < 0.9.116.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_id: Option<String>,
+    /// The libtest test name, e.g. `injection::summarise_document::trial_03`.
+    pub test_name: String,
+    /// 1-based attempt number (retries).
+    pub attempt: u32,
+    /// Attempts allowed for this test (retries + 1).
+    pub total_attempts: u32,
+    /// 0-based stress iteration, under `--stress-count`/`--stress-duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stress_index: Option<u32>,
+    /// Total stress iterations, when known (absent for duration-based stress runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stress_total: Option<u32>,
+    /// nextest profile, e.g. `ci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// nextest version, when nextest says (0.9.130+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nextest_version: Option<String>,
+    /// nextest's `NEXTEST_ATTEMPT_ID`, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_id: Option<String>,
+}
+
+/// What `#[rampart::test]` declared about the test.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct TestSpec {
+    /// The test name without the trial suffix: trial clones share it and form a group.
+    pub base_name: String,
+    /// Harm category applied to results that carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harm: Option<HarmCategory>,
+    /// Minimum pass rate (SAFE / total) for the trial group, in [0, 1].
+    pub threshold: f64,
+    /// Present when the test is one clone of `trials = N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<TrialSpec>,
+}
+
+/// One clone of a `trials = N` test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct TrialSpec {
+    /// 0-based trial index.
+    pub index: u32,
+    /// Number of trials declared (N).
+    pub count: u32,
+}
+
+impl TrialSpec {
+    /// A trial spec.
+    pub fn new(index: u32, count: u32) -> TrialSpec {
+        TrialSpec { index, count }
+    }
+}
+
+/// Who wrote a sidecar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct WriterInfo {
+    /// Version of the `rampart` crate.
+    pub rampart_version: String,
+    /// Process id of the test process.
+    pub pid: u32,
+}
+
+/// One recorded result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ResultLine<'a> {
+    /// 0-based position among this attempt's results.
+    pub index: u32,
+    /// When `record_result` was called.
+    pub recorded_at: Timestamp,
+    /// The result.
+    pub result: Cow<'a, SafetyResult>,
+}
+
+/// How the test body ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EndOutcome {
+    /// The body returned (a returned `Err` still fails the test; JUnit says so).
+    Returned,
+    /// The body panicked.
+    Panicked,
+}
+
+/// The end line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct EndLine {
+    /// Returned or panicked.
+    pub outcome: EndOutcome,
+    /// How many result lines the writer wrote (or tried to write).
+    pub n_results: u32,
+    /// When the body ended.
+    pub ended_at: Timestamp,
+    /// Wall time of the body.
+    pub duration_seconds: f64,
+    /// The panic message, when it panicked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic_message: Option<String>,
+}
+
+/// A sidecar as read back: everything readable, plus what was not.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Sidecar {
+    /// The header line.
+    pub header: Header,
+    /// Every result line that parsed, in file order.
+    pub results: Vec<RecordedResult>,
+    /// The end line, when present.
+    pub end: Option<EndLine>,
+    /// Lines that could not be used, and inconsistencies between lines.
+    pub problems: Vec<LineProblem>,
+    /// Lines that held invalid UTF-8, read with U+FFFD replacements.
+    pub n_lossy_lines: usize,
+    /// Size of the file in bytes.
+    pub n_bytes: u64,
+}
+
+impl Sidecar {
+    /// Whether the test declared itself with `#[rampart::test]` (and so must have an end line).
+    pub fn is_declared(&self) -> bool {
+        self.header.spec.is_some()
+    }
+
+    /// Whether the file stops before its end line although the test declared one.
+    pub fn is_missing_end(&self) -> bool {
+        self.is_declared() && self.end.is_none()
+    }
+}
+
+/// A result line as read back.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedResult {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// The writer's index.
+    pub index: u32,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// The result.
+    pub result: SafetyResult,
+}
+
+/// A line that could not be used, or an inconsistency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LineProblem {
+    /// 1-based line number.
+    pub line: usize,
+    /// Byte offset of the line's start in the file.
+    pub byte_offset: usize,
+    /// Length of the line in bytes (without the newline).
+    pub n_bytes: usize,
+    /// What is wrong.
+    pub kind: LineProblemKind,
+}
+
+/// What is wrong with a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineProblemKind {
+    /// The last line has no newline and does not parse: the writer was killed mid-write, or
+    /// the disk filled up.
+    TornTail,
+    /// The line is not valid JSON for its kind.
+    Malformed {
+        /// serde_json's message.
+        message: String,
+        /// 1-based column within the line, when known.
+        column: usize,
+    },
+    /// The line's `kind` is not one this reader knows (written by a newer minor version).
+    UnknownKind {
+        /// The kind found.
+        kind: String,
+    },
+    /// A second header line.
+    DuplicateHeader,
+    /// A line after the end line.
+    AfterEnd,
+    /// A result index out of sequence: results between are missing.
+    IndexGap {
+        /// The index expected next.
+        expected: u32,
+        /// The index found.
+        found: u32,
+    },
+    /// The end line counts more results than the file holds.
+    CountMismatch {
+        /// `n_results` of the end line.
+        declared: u32,
+        /// Result lines read.
+        found: u32,
+    },
+}
+
+impl fmt::Display for LineProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineProblemKind::TornTail => f.write_str(
+                "last line is cut short (the process was killed while writing, or the disk filled up)",
+            ),
+            LineProblemKind::Malformed { message, .. } => {
+                write!(f, "line is not a valid sidecar record: {message}")
+            }
+            LineProblemKind::UnknownKind { kind } => {
+                write!(f, "unknown line kind `{kind}` (written by a newer rampart?)")
+            }
+            LineProblemKind::DuplicateHeader => f.write_str("second header line"),
+            LineProblemKind::AfterEnd => f.write_str("line after the end line"),
+            LineProblemKind::IndexGap { expected, found } => {
+                write!(f, "result index {found} follows {}: results are missing", i64::from(*expected) - 1)
+            }
+            LineProblemKind::CountMismatch { declared, found } => {
+                write!(f, "end line counts {declared} results but the file holds {found}")
+            }
+        }
+    }
+}
+
+/// Why a sidecar could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SidecarError {
+    /// The file could not be read.
+    #[error("failed to read sidecar {path}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is empty: the process was killed before it wrote the header.
+    #[error("sidecar is empty (the test process was killed before it wrote the header)")]
+    Empty,
+    /// The first line is not a readable header.
+    #[error("first line is not a sidecar header: {reason}")]
+    BadHeader {
+        /// What is wrong.
+        reason: String,
+        /// 1-based column, when known.
+        column: usize,
+        /// Length of the first line in bytes.
+        n_bytes: usize,
+    },
+    /// The header names a schema this reader does not support.
+    #[error("unsupported sidecar schema `{found}` (this rampart reads {SCHEMA})")]
+    UnsupportedSchema {
+        /// The schema string found (empty when missing).
+        found: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct SchemaProbe {
+    kind: Option<String>,
+    schema: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KindProbe {
+    kind: Option<String>,
+}
+
+/// Whether `schema` is a sidecar schema string of a major version this crate reads.
+pub fn is_supported_schema(schema: &str) -> bool {
+    schema
+        .strip_prefix(SCHEMA_PREFIX)
+        .and_then(|major| major.parse::<u32>().ok())
+        .is_some_and(|major| major == SCHEMA_MAJOR)
+}
+
+/// Reads and parses a sidecar file. See [`parse`].
+pub fn read(path: &Path) -> Result<Sidecar, SidecarError> {
+    let bytes = std::fs::read(path)
+        .map_err(|source| SidecarError::Io { path: path.display().to_string(), source })?;
+    parse(&bytes)
+}
+
+/// Parses sidecar bytes.
+///
+/// Only a missing or unreadable header, or an unsupported schema, is fatal: every other
+/// problem is recorded in [`Sidecar::problems`] and reading goes on, so everything readable
+/// is kept.
+pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
+    if bytes.is_empty() {
+        return Err(SidecarError::Empty);
+    }
+    let mut lines = split_lines(bytes);
+    let first = lines.next().expect("non-empty input has a first line");
+    let mut n_lossy_lines = 0;
+    let first_text = utf8_or_lossy(first.bytes, &mut n_lossy_lines);
+    let probe: SchemaProbe = serde_json::from_str(&first_text).map_err(|e| SidecarError::BadHeader {
+        reason: if first.terminated { e.to_string() } else { "the header line is cut short".to_owned() },
+        column: e.column(),
+        n_bytes: first.bytes.len(),
+    })?;
+    if probe.kind.as_deref() != Some("header") {
+        return Err(SidecarError::BadHeader {
+            reason: format!("expected `\"kind\":\"header\"`, found {:?}", probe.kind.unwrap_or_default()),
+            column: 1,
+            n_bytes: first.bytes.len(),
+        });
+    }
+    let schema = probe.schema.unwrap_or_default();
+    if !is_supported_schema(&schema) {
+        return Err(SidecarError::UnsupportedSchema { found: schema });
+    }
+    let header = match serde_json::from_str::<SidecarLine<'static>>(&first_text) {
+        Ok(SidecarLine::Header(header)) => header,
+        Ok(_) => unreachable!("kind was checked to be header"),
+        Err(e) => {
+            return Err(SidecarError::BadHeader {
+                reason: e.to_string(),
+                column: e.column(),
+                n_bytes: first.bytes.len(),
+            });
+        }
+    };
+
+    let mut sidecar = Sidecar {
+        header,
+        results: Vec::new(),
+        end: None,
+        problems: Vec::new(),
+        n_lossy_lines: 0,
+        n_bytes: bytes.len() as u64,
+    };
+    let mut next_index: u32 = 0;
+    for line in lines {
+        let problem = |kind| LineProblem {
+            line: line.number,
+            byte_offset: line.offset,
+            n_bytes: line.bytes.len(),
+            kind,
+        };
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            if !line.terminated {
+                continue;
+            }
+            sidecar
+                .problems
+                .push(problem(LineProblemKind::Malformed { message: "blank line".to_owned(), column: 1 }));
+            continue;
+        }
+        let text = utf8_or_lossy(line.bytes, &mut n_lossy_lines);
+        match serde_json::from_str::<SidecarLine<'static>>(&text) {
+            Ok(_) if sidecar.end.is_some() => sidecar.problems.push(problem(LineProblemKind::AfterEnd)),
+            Ok(SidecarLine::Header(_)) => sidecar.problems.push(problem(LineProblemKind::DuplicateHeader)),
+            Ok(SidecarLine::Result(result)) => {
+                if result.index != next_index {
+                    sidecar.problems.push(problem(LineProblemKind::IndexGap {
+                        expected: next_index,
+                        found: result.index,
+                    }));
+                }
+                next_index = result.index.saturating_add(1);
+                sidecar.results.push(RecordedResult {
+                    line: line.number,
+                    index: result.index,
+                    recorded_at: result.recorded_at,
+                    result: result.result.into_owned(),
+                });
+            }
+            Ok(SidecarLine::End(end)) => {
+                let found = u32::try_from(sidecar.results.len()).unwrap_or(u32::MAX);
+                if end.n_results > found {
+                    sidecar
+                        .problems
+                        .push(problem(LineProblemKind::CountMismatch { declared: end.n_results, found }));
+                }
+                sidecar.end = Some(end);
+            }
+            Err(_) if !line.terminated => sidecar.problems.push(problem(LineProblemKind::TornTail)),
+            Err(e) => {
+                let kind = match serde_json::from_str::<KindProbe>(&text) {
+                    Ok(KindProbe { kind: Some(kind) })
+                        if !["header", "result", "end"].contains(&kind.as_str()) =>
+                    {
+                        LineProblemKind::UnknownKind { kind }
+                    }
+                    _ => LineProblemKind::Malformed { message: e.to_string(), column: e.column() },
+                };
+                sidecar.problems.push(problem(kind));
+            }
+        }
+    }
+    sidecar.n_lossy_lines = n_lossy_lines;
+    Ok(sidecar)
+}
+
+fn utf8_or_lossy<'b>(bytes: &'b [u8], n_lossy: &mut usize) -> Cow<'b, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            *n_lossy += 1;
+            String::from_utf8_lossy(bytes)
+        }
+    }
+}
+
+struct RawLine<'b> {
+    number: usize,
+    offset: usize,
+    bytes: &'b [u8],
+    terminated: bool,
+}
+
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = RawLine<'_>> {
+    let mut offset = 0;
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        if offset >= bytes.len() {
+            return None;
+        }
+        number += 1;
+        let rest = &bytes[offset..];
+        let (line, terminated, advance) = match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => (&rest[..end], true, end + 1),
+            None => (rest, false, rest.len()),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let raw = RawLine { number, offset, bytes: line, terminated };
+        offset += advance;
+        Some(raw)
+    })
+}
+
+/// Serializes one line, newline included, ready for a single `write_all`.
+pub fn encode_line(line: &SidecarLine<'_>) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(512);
+    serde_json::to_writer(&mut buf, line).expect("sidecar lines serialize: keys are strings");
+    buf.push(b'\n');
+    buf
+}
