@@ -1,1 +1,124 @@
-fn main() {}
+//! Project automation: `cargo xtask <task>`.
+//!
+//! - `demo`: run the demo red-team suite under nextest, then `cargo rampart-report` on it.
+//! - `test`: everything CI checks: generated files, doctests, then the whole suite under nextest.
+//! - `codegen [--check]`: regenerate the committed JSON Schemas (or fail when they are stale).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod codegen;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  demo [ARGS...]     run the demo red-team suite (fixtures/demo) under `cargo nextest run --profile ci`,
+                     then `cargo rampart-report` on it; ARGS go to nextest (e.g. --stress-count 2)
+  test               check generated files, run doctests, then run every test under nextest
+  codegen [--check]  regenerate the JSON Schemas of the wire formats; --check fails if they are stale
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("codegen") => match args.get(1).map(String::as_str) {
+            None => codegen::run(&workspace_root(), codegen::Mode::Write),
+            Some("--check") => codegen::run(&workspace_root(), codegen::Mode::Check),
+            Some(other) => Err(format!("unknown codegen flag `{other}`\n\n{USAGE}")),
+        },
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn run(command: &mut Command) -> Result<std::process::ExitStatus, String> {
+    eprintln!("xtask: running {command:?}");
+    command.status().map_err(|e| format!("could not start {command:?}: {e}"))
+}
+
+fn run_ok(command: &mut Command) -> Result<(), String> {
+    let status = run(command)?;
+    if status.success() { Ok(()) } else { Err(format!("{command:?} failed with {status}")) }
+}
+
+/// Installs cargo-nextest with `cargo install --locked` when `cargo nextest` is missing.
+fn ensure_nextest() -> Result<(), String> {
+    let present = cargo()
+        .args(["nextest", "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        return Ok(());
+    }
+    eprintln!("xtask: cargo-nextest is not installed; installing it with `cargo install --locked cargo-nextest`");
+    run_ok(cargo().args(["install", "--locked", "cargo-nextest"]))
+}
+
+fn test() -> Result<ExitCode, String> {
+    let root = workspace_root();
+    ensure_nextest()?;
+    codegen::run(&root, codegen::Mode::Check)?;
+    // nextest does not run doctests.
+    run_ok(cargo().current_dir(&root).args(["test", "--doc", "--workspace", "--locked"]))?;
+    // Last, so its summary line closes the output.
+    run_ok(cargo().current_dir(&root).args(["nextest", "run", "--workspace", "--locked", "--profile", "ci"]))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(nextest_args: &[String]) -> Result<ExitCode, String> {
+    let root = workspace_root();
+    let demo_dir = root.join("fixtures").join("demo");
+    ensure_nextest()?;
+    let manifest = demo_dir.join("Cargo.toml");
+    let status = run(cargo()
+        .current_dir(&demo_dir)
+        .args(["nextest", "run", "--profile", "ci", "--manifest-path"])
+        .arg(&manifest)
+        .args(nextest_args))?;
+    // The demo has intentional safety findings and failing tests: nextest exits 100 for
+    // them. Anything else (a build failure, 101) means there is nothing to report on.
+    match status.code() {
+        Some(0 | 100) => {}
+        _ => return Err(format!("the demo suite did not run ({status}); see the output above")),
+    }
+    let report_crate = root.join("crates").join("cargo-rampart-report");
+    if !report_crate.join("Cargo.toml").is_file() {
+        eprintln!(
+            "xtask: the report command is not built yet; the demo's sidecars are in {}",
+            demo_dir.join("target/rampart/runs").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = run(cargo()
+        .current_dir(&root)
+        .args(["run", "--quiet", "--locked", "--package", "cargo-rampart-report", "--", "rampart-report"])
+        .arg("--manifest-path")
+        .arg(&manifest))?;
+    // Pass the report's exit code through: the demo is expected to exit with the
+    // safety-failure code.
+    Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)))
+}
