@@ -231,16 +231,43 @@ fn current_scope_name() -> Option<String> {
     if let Some(name) = CURRENT_SCOPE.with(|c| c.borrow().clone()) {
         return Some(name);
     }
-    let state = state();
     // Under nextest there is one test per process, so the only scope is this test's even on
     // threads the test spawned (a tokio runtime's workers).
-    if state.scopes.len() == 1 {
-        return state.scopes.keys().next().cloned();
-    }
-    None
+    state().only_scope_for_current_thread()
+}
+
+/// Whether a thread name has the shape of a libtest test name (a Rust path such as
+/// `injection::summarise_document`), as libtest names each test's thread. Threads a test
+/// spawns are unnamed or named otherwise (`tokio-runtime-worker`).
+fn looks_like_test_name(name: &str) -> bool {
+    name != "main"
+        && name.split("::").all(|segment| {
+            let mut chars = segment.chars();
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
 }
 
 impl State {
+    /// The only running scope, when the calling thread may belong to it.
+    ///
+    /// Under plain `cargo test` a thread that libtest named after a test which is not a
+    /// scope belongs to another test (a plain `#[test]` running beside one
+    /// `#[rampart::test]`), so it does not.
+    fn only_scope_for_current_thread(&self) -> Option<String> {
+        if self.scopes.len() != 1 {
+            return None;
+        }
+        let cargo_test = matches!(self.context.as_deref(), Some(ProcessContext::CargoTest { .. }));
+        let thread = std::thread::current();
+        let other_test =
+            thread.name().is_some_and(|n| looks_like_test_name(n) && !self.scopes.contains_key(n));
+        if cargo_test && other_test {
+            return None;
+        }
+        self.scopes.keys().next().cloned()
+    }
+
     fn context(&mut self) -> Arc<ProcessContext> {
         self.context.get_or_insert_with(|| Arc::new(ProcessContext::detect())).clone()
     }
@@ -277,11 +304,13 @@ impl State {
                         return Some(name.to_owned());
                     }
                 }
-                if self.scopes.len() == 1 {
-                    return self.scopes.keys().next().cloned();
+                if let Some(only) = self.only_scope_for_current_thread() {
+                    return Some(only);
                 }
                 let name = thread_name?;
-                if !self.warned_ambiguous {
+                let own_test =
+                    matches!(context, ProcessContext::CargoTest { .. }) && looks_like_test_name(name);
+                if !own_test && !self.warned_ambiguous {
                     self.warned_ambiguous = true;
                     eprintln!(
                         "rampart: warning: record_result was called on thread `{name}`, which is not a test \
@@ -543,7 +572,7 @@ fn install_panic_hook() {
                 Err(std::sync::TryLockError::WouldBlock) => None,
             };
             if let Some(mut state) = guard {
-                let only = (state.scopes.len() == 1).then(|| state.scopes.keys().next().cloned()).flatten();
+                let only = state.only_scope_for_current_thread();
                 if let Some(scope) = scope_name.or(only).and_then(|n| state.scopes.get_mut(&n)) {
                     scope.panic_message.get_or_insert(message);
                 }
@@ -551,4 +580,19 @@ fn install_panic_hook() {
             previous(info);
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_names_are_told_from_spawned_threads() {
+        for name in ["plain_test", "parallel::p01", "名前::テスト", "_x::y2"] {
+            assert!(looks_like_test_name(name), "{name}");
+        }
+        for name in ["main", "tokio-runtime-worker", "", "a::", "::a", "a:::b", "1st", "worker 3"] {
+            assert!(!looks_like_test_name(name), "{name}");
+        }
+    }
 }
