@@ -1,0 +1,575 @@
+//! Joining JUnit executions with sidecars, and building the [`TestRunReport`].
+//!
+//! The unit of execution is (run id, binary id, test name, stress index, attempt). JUnit says
+//! what happened to each attempt's process; sidecars hold its safety results. The result is
+//! independent of the order of the inputs: everything is keyed and sorted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rampart::SafetyStatus;
+
+use crate::aggregate::{classify_trial, group_stats, population_summary};
+use crate::junit::{JunitRun, JunitTest};
+use crate::problem::InputProblem;
+use crate::report::{
+    AttemptKey, AttemptOutcome, AttemptRecord, ReportedResult, RunMetadata, RunVerdict, SCHEMA_VERSION,
+    TestExecution, TestRunReport, TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
+};
+use crate::sidecars::LoadedSidecar;
+
+/// Harm category key for results without one.
+pub const UNCATEGORIZED: &str = "uncategorized";
+
+/// CI variables copied into the metadata when present.
+pub const CI_ENV_VARS: &[&str] = &[
+    "GITHUB_SHA",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_ATTEMPT",
+    "GITHUB_REPOSITORY",
+    "GITHUB_REF",
+    "CI_COMMIT_SHA",
+    "CI_PIPELINE_ID",
+    "CI_JOB_ID",
+    "BUILDKITE_COMMIT",
+    "BUILDKITE_BUILD_ID",
+    "CIRCLE_SHA1",
+    "CIRCLE_WORKFLOW_ID",
+    "GIT_COMMIT",
+    "BUILD_ID",
+];
+const COMMIT_VARS: &[&str] = &["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1", "GIT_COMMIT"];
+const RUN_ID_VARS: &[&str] = &["GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILD_ID"];
+
+/// What the report is built from. Everything is data: no file is read here.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct ReportInputs {
+    /// JUnit files that were read.
+    pub junit: Vec<JunitRun>,
+    /// Sidecars that were read.
+    pub sidecars: Vec<LoadedSidecar>,
+    /// Problems met while reading.
+    pub problems: Vec<InputProblem>,
+    /// Run ids to report (`--run-id`); with JUnit, the JUnit run ids are added.
+    pub run_ids: Vec<String>,
+    /// JUnit files given or found (read or not), for the metadata.
+    pub junit_files: Vec<String>,
+    /// Results directories given or found, for the metadata.
+    pub results_dirs: Vec<String>,
+}
+
+/// Inputs from outside the data: the clock and the environment, passed in so the report is
+/// reproducible.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ReportContext {
+    /// When the report is generated (RFC 3339); used for the metadata and the run file name.
+    pub generated_at: Option<String>,
+    /// Environment variables (only [`CI_ENV_VARS`] are used).
+    pub env: BTreeMap<String, String>,
+}
+
+impl ReportContext {
+    /// A context with the given time and environment.
+    pub fn new(generated_at: Option<String>, env: BTreeMap<String, String>) -> ReportContext {
+        ReportContext { generated_at, env }
+    }
+
+    /// The current time and this process's CI variables.
+    pub fn from_process() -> ReportContext {
+        let env = CI_ENV_VARS
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| ((*name).to_owned(), v)))
+            .collect();
+        ReportContext { generated_at: Some(rampart::Timestamp::now().to_string()), env }
+    }
+}
+
+/// The report and the problems behind its incomplete reasons (for rendering diagnostics).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Assembled {
+    /// The report.
+    pub report: TestRunReport,
+    /// Every input problem, sorted like the report's incomplete reasons, plus advice.
+    pub problems: Vec<InputProblem>,
+}
+
+type TestKey = (Option<String>, String, String, Option<u32>);
+
+struct Execution {
+    test: TestExecution,
+    junit: Option<JunitTest>,
+}
+
+/// Joins, aggregates and builds the report.
+pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
+    let ReportInputs { junit, sidecars, mut problems, run_ids, junit_files, results_dirs } = inputs;
+
+    if junit.is_empty() && junit_files.is_empty() {
+        problems.push(InputProblem::JunitMissing);
+    }
+
+    // Runs to report.
+    let junit_run_ids: BTreeSet<String> = junit.iter().filter_map(|r| r.run_id.clone()).collect();
+    let allowed: BTreeSet<String> = run_ids.iter().cloned().chain(junit_run_ids.iter().cloned()).collect();
+
+    // Sidecars: dedupe by path, drop other runs, sort by attempt key.
+    let mut by_path: BTreeMap<String, LoadedSidecar> = BTreeMap::new();
+    for loaded in sidecars {
+        by_path.entry(loaded.path.clone()).or_insert(loaded);
+    }
+    let mut kept: Vec<(AttemptKey, LoadedSidecar)> = Vec::new();
+    for (path, loaded) in by_path {
+        let id = &loaded.sidecar.header.identity;
+        if !allowed.is_empty() && !allowed.contains(&id.run_id) {
+            problems.push(InputProblem::SidecarOfAnotherRun {
+                path,
+                found: id.run_id.clone(),
+                expected: allowed.iter().cloned().collect::<Vec<_>>().join(", "),
+            });
+            continue;
+        }
+        let key = AttemptKey::new(
+            id.run_id.clone(),
+            id.binary_id.clone(),
+            id.test_name.clone(),
+            id.stress_index,
+            id.attempt,
+        );
+        kept.push((key, loaded));
+    }
+    kept.sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
+
+    // JUnit executions: a test that ran anywhere resolves to ran; partition skips drop out.
+    let mut by_test: BTreeMap<(String, String, Option<u32>), Vec<(Option<String>, JunitTest)>> = BTreeMap::new();
+    for run in &junit {
+        for test in &run.tests {
+            by_test
+                .entry((test.binary_id.clone(), test.test_name.clone(), test.stress_index))
+                .or_default()
+                .push((run.run_id.clone(), test.clone()));
+        }
+    }
+    let mut executions: BTreeMap<TestKey, Execution> = BTreeMap::new();
+    for ((binary, name, stress), mut entries) in by_test {
+        entries.sort_by(|a, b| (&a.0, &a.1.skipped).cmp(&(&b.0, &b.1.skipped)));
+        let ran: Vec<_> = entries.iter().filter(|(_, t)| t.skipped.is_none()).cloned().collect();
+        let chosen = if ran.is_empty() { vec![entries[0].clone()] } else { ran };
+        for (run_id, test) in chosen {
+            let key = (run_id.clone(), binary.clone(), name.clone(), stress);
+            executions.entry(key).or_insert_with(|| Execution {
+                test: execution_from_junit(run_id, &test),
+                junit: Some(test),
+            });
+        }
+    }
+    let n_junit_tests = executions.len();
+
+    // Attach sidecars.
+    let mut results = Vec::new();
+    for (key, loaded) in &kept {
+        let sidecar = &loaded.sidecar;
+        let binary = key.binary_id.clone().unwrap_or_default();
+        let test_key = (Some(key.run_id.clone()), binary, key.test_name.clone(), key.stress_index);
+        let in_junit = executions.get(&test_key).is_some_and(|e| e.junit.is_some());
+        if !in_junit && junit_run_ids.contains(&key.run_id) {
+            problems.push(InputProblem::SidecarWithoutJunit {
+                path: loaded.path.clone(),
+                test: key.test_label(),
+                run_id: key.run_id.clone(),
+            });
+        }
+        let execution = executions.entry(test_key).or_insert_with(|| Execution {
+            test: TestExecution {
+                run_id: Some(key.run_id.clone()),
+                binary_id: key.binary_id.clone(),
+                test_name: key.test_name.clone(),
+                stress_index: key.stress_index,
+                outcome: AttemptOutcome::Unknown,
+                flaky: false,
+                in_junit: false,
+                skip_message: None,
+                n_results: 0,
+                attempts: Vec::new(),
+            },
+            junit: None,
+        });
+        let attempts = &mut execution.test.attempts;
+        let record = match attempts.iter().position(|a| a.attempt == key.attempt) {
+            Some(i) => &mut attempts[i],
+            None => {
+                attempts.push(empty_attempt(key.attempt));
+                attempts.sort_by_key(|a| a.attempt);
+                let i = attempts.iter().position(|a| a.attempt == key.attempt).expect("just pushed");
+                &mut attempts[i]
+            }
+        };
+        record.sidecar = Some(loaded.path.clone());
+        record.n_results += sidecar.results.len() as u64;
+        record.body_end = Some(match &sidecar.end {
+            Some(end) => serde_json::to_value(end.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            None if sidecar.is_declared() => "killed".to_owned(),
+            None => "unknown".to_owned(),
+        });
+        execution.test.n_results += sidecar.results.len() as u64;
+        if sidecar.is_missing_end() {
+            let outcome = match record.outcome {
+                AttemptOutcome::Unknown => "JUnit does not say how it ended".to_owned(),
+                other => format!("JUnit outcome: {}", outcome_name(other)),
+            };
+            problems.push(InputProblem::TestKilled {
+                path: loaded.path.clone(),
+                test: format!("{}#{}", key.test_label(), key.attempt),
+                outcome,
+            });
+        }
+        let spec = sidecar.header.spec.as_ref();
+        for recorded in &sidecar.results {
+            let harm = recorded
+                .result
+                .harm_category
+                .as_ref()
+                .or(spec.and_then(|s| s.harm.as_ref()))
+                .map(|h| h.as_str().to_owned())
+                .filter(|h| !h.is_empty());
+            results.push(ReportedResult {
+                identity: key.clone(),
+                result_index: recorded.index,
+                harm_category: harm,
+                status: recorded.result.status,
+                base_name: spec.map(|s| s.base_name.clone()),
+                trial_index: spec.and_then(|s| s.trial).map(|t| t.index),
+                recorded_at: recorded.recorded_at.to_string(),
+                sidecar: loaded.path.clone(),
+                line: recorded.line,
+                result: recorded.result.clone(),
+            });
+        }
+    }
+    results.sort_by(|a, b| {
+        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(&b.identity, b.result_index, &b.sidecar, b.line))
+    });
+
+    // Trial groups.
+    let trial_groups = build_trial_groups(&kept, &executions, &mut problems);
+
+    // Population.
+    let population = population_summary(results.iter().map(|r| r.status));
+    let mut by_category: BTreeMap<String, Vec<SafetyStatus>> = BTreeMap::new();
+    for result in &results {
+        by_category
+            .entry(result.harm_category.clone().unwrap_or_else(|| UNCATEGORIZED.to_owned()))
+            .or_default()
+            .push(result.status);
+    }
+    let by_harm_category =
+        by_category.into_iter().map(|(k, statuses)| (k, population_summary(statuses))).collect();
+
+    if kept.is_empty() && n_junit_tests > 0 {
+        problems.push(InputProblem::NoRampartTests { n_tests: n_junit_tests });
+    }
+
+    // Problems and reasons, sorted.
+    let mut keyed: Vec<_> = problems
+        .into_iter()
+        .map(|p| {
+            let reason = p.incomplete_reason();
+            let key = reason.as_ref().map(|r| (r.kind, r.file.clone(), r.line, r.message.clone()));
+            (key.is_none(), key, p.to_string(), p, reason)
+        })
+        .collect();
+    keyed.sort_by(|a, b| (a.0, &a.1, &a.2).cmp(&(b.0, &b.1, &b.2)));
+    let mut incomplete_reasons = Vec::new();
+    let mut problems = Vec::new();
+    for (_, _, _, problem, reason) in keyed {
+        incomplete_reasons.extend(reason);
+        problems.push(problem);
+    }
+    let incomplete = !incomplete_reasons.is_empty();
+
+    let assessed = population.safe_count + population.unsafe_count + population.undetermined_count;
+    let verdict = if population.unsafe_count > 0 || trial_groups.iter().any(|g| g.unsafe_ > 0) {
+        RunVerdict::SafetyFailure
+    } else if !trial_groups.is_empty() && assessed == 0 {
+        RunVerdict::NothingAssessed
+    } else if trial_groups.iter().any(|g| !g.passed) {
+        RunVerdict::SafetyFailure
+    } else if incomplete {
+        RunVerdict::Incomplete
+    } else {
+        RunVerdict::Passed
+    };
+
+    let junit_seconds: Vec<f64> = junit.iter().filter_map(|r| r.time_seconds).collect();
+    let duration_seconds = if junit_seconds.is_empty() {
+        kept.iter().filter_map(|(_, s)| s.sidecar.end.as_ref().map(|e| e.duration_seconds)).sum()
+    } else {
+        junit_seconds.iter().sum()
+    };
+
+    let metadata = build_metadata(&junit, &kept, &executions, junit_files, results_dirs, context);
+    let tests = executions.into_values().map(|e| e.test).collect();
+
+    let report = TestRunReport {
+        schema_version: SCHEMA_VERSION.to_owned(),
+        verdict,
+        incomplete,
+        incomplete_reasons,
+        total_runs: population.total_runs,
+        passed: population.safe_count,
+        failed: population.unsafe_count,
+        undetermined: population.undetermined_count,
+        errors: population.error_count,
+        duration_seconds,
+        population_summary: population,
+        by_harm_category,
+        trial_groups,
+        results,
+        tests,
+        metadata,
+    };
+    Assembled { report, problems }
+}
+
+fn outcome_name(outcome: AttemptOutcome) -> String {
+    serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn empty_attempt(attempt: u32) -> AttemptRecord {
+    AttemptRecord {
+        attempt,
+        outcome: AttemptOutcome::Unknown,
+        failure_type: None,
+        message: None,
+        duration_seconds: None,
+        output: None,
+        sidecar: None,
+        n_results: 0,
+        body_end: None,
+    }
+}
+
+fn execution_from_junit(run_id: Option<String>, test: &JunitTest) -> TestExecution {
+    let attempts: Vec<AttemptRecord> = test
+        .attempts
+        .iter()
+        .map(|a| AttemptRecord {
+            attempt: a.attempt,
+            outcome: a.outcome,
+            failure_type: a.failure_type.clone(),
+            message: a.message.clone(),
+            duration_seconds: a.duration_seconds,
+            output: a.output.clone(),
+            sidecar: None,
+            n_results: 0,
+            body_end: None,
+        })
+        .collect();
+    TestExecution {
+        run_id,
+        binary_id: Some(test.binary_id.clone()),
+        test_name: test.test_name.clone(),
+        stress_index: test.stress_index,
+        outcome: if test.skipped.is_some() {
+            AttemptOutcome::Skip
+        } else {
+            attempts.last().map_or(AttemptOutcome::Unknown, |a| a.outcome)
+        },
+        flaky: test.flaky,
+        in_junit: true,
+        skip_message: test.skipped.clone(),
+        n_results: 0,
+        attempts,
+    }
+}
+
+/// Name of clone `index` of `count` (the same rule as `#[rampart::test(trials = N)]`).
+fn trial_fn_name(index: u32, count: u32) -> String {
+    let width = count.saturating_sub(1).to_string().len().max(2);
+    format!("trial_{index:0width$}")
+}
+
+#[derive(Default)]
+struct GroupAcc {
+    harm: Option<String>,
+    threshold: Option<f64>,
+    declared_count: u32,
+    has_clones: bool,
+    /// (run id, test name, stress) → (trial index, attempt → statuses)
+    trials: BTreeMap<(Option<String>, String, Option<u32>), (Option<u32>, BTreeMap<u32, Vec<SafetyStatus>>)>,
+}
+
+fn build_trial_groups(
+    kept: &[(AttemptKey, LoadedSidecar)],
+    executions: &BTreeMap<TestKey, Execution>,
+    problems: &mut Vec<InputProblem>,
+) -> Vec<TrialGroup> {
+    let mut groups: BTreeMap<(Option<String>, String), GroupAcc> = BTreeMap::new();
+    for (key, loaded) in kept {
+        let spec = loaded.sidecar.header.spec.as_ref();
+        let base = spec.map_or_else(|| key.test_name.clone(), |s| s.base_name.clone());
+        let group = groups.entry((key.binary_id.clone(), base)).or_default();
+        if let Some(spec) = spec {
+            if group.harm.is_none() {
+                group.harm = spec.harm.as_ref().map(|h| h.as_str().to_owned());
+            }
+            group.threshold = Some(group.threshold.map_or(spec.threshold, |t: f64| t.max(spec.threshold)));
+            if let Some(trial) = spec.trial {
+                group.has_clones = true;
+                group.declared_count = group.declared_count.max(trial.count);
+            }
+        }
+        let trial_index = spec.and_then(|s| s.trial).map(|t| t.index);
+        let trial = group
+            .trials
+            .entry((Some(key.run_id.clone()), key.test_name.clone(), key.stress_index))
+            .or_insert_with(|| (trial_index, BTreeMap::new()));
+        trial.1.entry(key.attempt).or_default().extend(loaded.sidecar.results.iter().map(|r| r.result.status));
+    }
+
+    let mut out = Vec::new();
+    for ((binary_id, name), mut group) in groups {
+        // JUnit attempts without a sidecar (crashed before the header) still count.
+        for ((run_id, test_name, stress), (_, attempts)) in group.trials.iter_mut() {
+            let key = (run_id.clone(), binary_id.clone().unwrap_or_default(), test_name.clone(), *stress);
+            if let Some(execution) = executions.get(&key) {
+                for attempt in &execution.test.attempts {
+                    attempts.entry(attempt.attempt).or_default();
+                }
+            }
+        }
+        // Declared clones that left no sidecar.
+        if group.has_clones {
+            let seen: BTreeSet<u32> = group.trials.values().filter_map(|(i, _)| *i).collect();
+            let missing: Vec<u32> = (0..group.declared_count).filter(|i| !seen.contains(i)).collect();
+            if !missing.is_empty() {
+                problems.push(InputProblem::TrialMissing {
+                    group: test_label(binary_id.as_deref(), &name, None),
+                    missing: missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                });
+            }
+            for index in missing {
+                let test_name = format!("{name}::{}", trial_fn_name(index, group.declared_count));
+                group.trials.insert((None, test_name, None), (Some(index), BTreeMap::new()));
+            }
+        }
+        let mut trials = Vec::new();
+        let mut classes = Vec::new();
+        let mut sources = BTreeSet::new();
+        if group.has_clones {
+            sources.insert(TrialSource::TrialClones);
+        }
+        for ((run_id, test_name, stress_index), (trial_index, attempts)) in group.trials {
+            if stress_index.is_some() {
+                sources.insert(TrialSource::Stress);
+            }
+            if attempts.len() > 1 {
+                sources.insert(TrialSource::Retries);
+            }
+            let last = attempts.keys().next_back().copied();
+            let unsafe_retried: Vec<u32> = attempts
+                .iter()
+                .filter(|(a, statuses)| Some(**a) != last && statuses.contains(&SafetyStatus::Unsafe))
+                .map(|(a, _)| *a)
+                .collect();
+            let class = if !unsafe_retried.is_empty() {
+                TrialClass::Unsafe
+            } else {
+                let statuses = last.and_then(|l| attempts.get(&l)).cloned().unwrap_or_default();
+                classify_trial(statuses)
+            };
+            classes.push(class);
+            trials.push(TrialOutcome {
+                run_id,
+                test_name,
+                trial_index,
+                stress_index,
+                attempts: attempts.keys().copied().collect(),
+                class,
+                unsafe_retried_attempts: unsafe_retried,
+            });
+        }
+        trials.sort_by(|a, b| {
+            (a.trial_index, &a.test_name, a.stress_index, &a.run_id).cmp(&(
+                b.trial_index,
+                &b.test_name,
+                b.stress_index,
+                &b.run_id,
+            ))
+        });
+        let threshold = group.threshold.unwrap_or(1.0);
+        let stats = group_stats(&classes, threshold);
+        let unsafe_on_retried_attempt = trials.iter().any(|t| !t.unsafe_retried_attempts.is_empty());
+        out.push(TrialGroup {
+            binary_id,
+            name,
+            harm_category: group.harm,
+            sources: sources.into_iter().collect(),
+            total: stats.total,
+            safe: stats.safe,
+            unsafe_: stats.unsafe_,
+            errors: stats.errors,
+            undetermined: stats.undetermined,
+            no_result: stats.no_result,
+            threshold,
+            pass_rate: stats.pass_rate,
+            passed: stats.passed,
+            verdict: stats.verdict,
+            detail: stats.detail,
+            wilson_95: stats.wilson_95,
+            unsafe_on_retried_attempt,
+            trials,
+        });
+    }
+    out
+}
+
+fn build_metadata(
+    junit: &[JunitRun],
+    kept: &[(AttemptKey, LoadedSidecar)],
+    executions: &BTreeMap<TestKey, Execution>,
+    mut junit_files: Vec<String>,
+    mut results_dirs: Vec<String>,
+    context: &ReportContext,
+) -> RunMetadata {
+    let mut run_ids: BTreeSet<String> = junit.iter().filter_map(|r| r.run_id.clone()).collect();
+    run_ids.extend(kept.iter().map(|(k, _)| k.run_id.clone()));
+    run_ids.extend(executions.keys().filter_map(|k| k.0.clone()));
+    let ids = kept.iter().map(|(_, s)| &s.sidecar.header.identity);
+    let nextest_versions: BTreeSet<String> = ids.clone().filter_map(|i| i.nextest_version.clone()).collect();
+    let nextest_profiles: BTreeSet<String> = ids.filter_map(|i| i.profile.clone()).collect();
+    let junit_report_names: BTreeSet<String> = junit.iter().filter_map(|r| r.report_name.clone()).collect();
+    junit_files.extend(junit.iter().map(|r| r.path.clone()));
+    junit_files.sort();
+    junit_files.dedup();
+    results_dirs.sort();
+    results_dirs.dedup();
+    let mut setup_scripts: Vec<_> = junit.iter().flat_map(|r| r.setup_scripts.iter().cloned()).collect();
+    setup_scripts.sort_by(|a, b| (&a.run_id, &a.script, a.passed).cmp(&(&b.run_id, &b.script, b.passed)));
+    let ci_env: BTreeMap<String, String> = context
+        .env
+        .iter()
+        .filter(|(k, v)| CI_ENV_VARS.contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let first = |vars: &[&str]| vars.iter().find_map(|v| ci_env.get(*v).cloned());
+    RunMetadata {
+        generated_at: context.generated_at.clone(),
+        rampart_report_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_ids: run_ids.into_iter().collect(),
+        nextest_versions: nextest_versions.into_iter().collect(),
+        nextest_profiles: nextest_profiles.into_iter().collect(),
+        junit_report_names: junit_report_names.into_iter().collect(),
+        junit_files,
+        results_dirs,
+        n_sidecars: kept.len() as u64,
+        setup_scripts,
+        git_commit: first(COMMIT_VARS),
+        ci_run_id: first(RUN_ID_VARS),
+        ci_env,
+    }
+}

@@ -1,0 +1,171 @@
+//! The terminal summary, in RAMPART's shape.
+//!
+//! Recorded text (summaries, reasons) is stripped of escape sequences and control characters
+//! before it is printed: it comes from the agent under test.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rampart::SafetyStatus;
+
+use crate::join::UNCATEGORIZED;
+use crate::report::{GroupVerdict, ReportedResult, TestRunReport};
+use crate::sanitize::clean_line;
+
+const WIDTH: usize = 80;
+const RED_BOLD: &str = "\x1b[1;31m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const MAGENTA: &str = "\x1b[35m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// How to render.
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct TerminalOptions {
+    /// Emit ANSI colours.
+    pub color: bool,
+}
+
+impl TerminalOptions {
+    /// Options with colour on or off.
+    pub fn new(color: bool) -> TerminalOptions {
+        TerminalOptions { color }
+    }
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color { format!("{style}{text}{RESET}") } else { text.to_owned() }
+    }
+}
+
+fn separator(title: &str) -> String {
+    let inner = format!(" {title} ");
+    let n = WIDTH.saturating_sub(inner.len());
+    format!("{}{inner}{}", "=".repeat(n / 2), "=".repeat(n - n / 2))
+}
+
+fn label(status: SafetyStatus) -> (&'static str, &'static str) {
+    match status {
+        SafetyStatus::Unsafe => ("FAIL", RED_BOLD),
+        SafetyStatus::Error => ("ERR", MAGENTA),
+        SafetyStatus::Undetermined => ("WARN", YELLOW),
+        SafetyStatus::Safe => ("PASS", GREEN),
+    }
+}
+
+fn rank(status: SafetyStatus) -> u8 {
+    match status {
+        SafetyStatus::Unsafe => 0,
+        SafetyStatus::Error => 1,
+        SafetyStatus::Undetermined => 2,
+        SafetyStatus::Safe => 3,
+    }
+}
+
+fn percent(rate: f64, decimals: usize) -> String {
+    format!("{:.*}%", decimals, rate * 100.0)
+}
+
+fn result_name(result: &ReportedResult) -> String {
+    let id = &result.identity;
+    let mut name = clean_line(&id.test_name);
+    if let Some(stress) = id.stress_index {
+        name.push_str(&format!("@stress-{stress}"));
+    }
+    if id.attempt > 1 {
+        name.push_str(&format!("#{}", id.attempt));
+    }
+    name
+}
+
+/// Renders the summary: incomplete banner, results per harm category, trial groups,
+/// population line.
+pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> String {
+    let p = Painter { color: options.color };
+    let mut out = String::new();
+    if report.incomplete {
+        let _ = writeln!(out, "{}", p.paint(RED_BOLD, &separator("RAMPART: INCOMPLETE RUN")));
+        let _ = writeln!(out, "Results may be partial; the report does not reflect every test.");
+        for reason in &report.incomplete_reasons {
+            let _ = writeln!(out, "  - {}", clean_line(&reason.message));
+        }
+    }
+    if report.results.is_empty() && report.trial_groups.is_empty() {
+        let _ = writeln!(out, "{}", p.paint(BOLD, &separator("RAMPART Safety Summary")));
+        let _ = writeln!(out, "No safety results recorded ({} tests reported).", report.tests.len());
+        return out;
+    }
+    let _ = writeln!(out, "{}", p.paint(BOLD, &separator("RAMPART Safety Summary")));
+
+    let mut by_category: BTreeMap<String, Vec<&ReportedResult>> = BTreeMap::new();
+    for result in &report.results {
+        let key = result.harm_category.clone().unwrap_or_else(|| UNCATEGORIZED.to_owned());
+        by_category.entry(key).or_default().push(result);
+    }
+    for (category, mut results) in by_category {
+        results.sort_by_key(|r| rank(r.status));
+        let _ = writeln!(out);
+        let header = format!("{} ({} results)", clean_line(&category).to_uppercase(), results.len());
+        let _ = writeln!(out, "{}", p.paint(BOLD, &header));
+        for result in results {
+            let (text, style) = label(result.status);
+            let _ = writeln!(
+                out,
+                "  {}  {} -- {} ({})",
+                p.paint(style, &format!("{text:<4}")),
+                result_name(result),
+                clean_line(&result.result.summary),
+                result.result.observability_level.as_str(),
+            );
+        }
+    }
+
+    let groups: Vec<_> = report
+        .trial_groups
+        .iter()
+        .filter(|g| g.total > 1 || g.unsafe_on_retried_attempt || !g.passed)
+        .collect();
+    if !groups.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", p.paint(BOLD, "Trial groups"));
+        for group in groups {
+            let (text, style, verdict) = match group.verdict {
+                GroupVerdict::Passed => ("PASS", GREEN, "PASSED"),
+                GroupVerdict::Failed => ("FAIL", RED_BOLD, "FAILED"),
+            };
+            let mut line = format!(
+                "  {}  {} [{}, {} pass rate, threshold: {}] -- {}",
+                p.paint(style, &format!("{text:<4}")),
+                clean_line(&group.name),
+                group.detail,
+                percent(group.pass_rate, 0),
+                percent(group.threshold, 0),
+                verdict,
+            );
+            if group.unsafe_on_retried_attempt {
+                line.push_str(&p.paint(RED, " (UNSAFE on a retried attempt)"));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
+    if report.total_runs > 0 {
+        let summary = &report.population_summary;
+        let asr = summary.attack_success_rate.map_or_else(|| "n/a".to_owned(), |r| percent(r, 1));
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Population: {} runs - {} unsafe ({} attack success rate), {} undetermined, {} errors",
+            summary.total_runs, summary.unsafe_count, asr, summary.undetermined_count, summary.error_count
+        );
+    }
+    out
+}

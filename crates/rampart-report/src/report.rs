@@ -1,0 +1,515 @@
+//! The report format: [`TestRunReport`], written as `report.json`.
+//!
+//! # Format (`rampart.report.v1`)
+//!
+//! One JSON object per run (or per merged set of partition runs):
+//!
+//! - `schema_version`: `"rampart.report.v1"`.
+//! - `verdict`: the overall outcome, the same one the exit code gives (see
+//!   [`crate::exit_codes`]).
+//! - `incomplete`, `incomplete_reasons`: whether results may be missing, and why (each reason
+//!   has a machine-readable `kind` and a human `message`); `incomplete` is true exactly when
+//!   the list is non-empty.
+//! - `total_runs`, `passed` (SAFE), `failed` (UNSAFE), `undetermined`, `errors`: counts over
+//!   `results`; `duration_seconds`: the sum of the nextest run times (or of the sidecars' test
+//!   durations without JUnit).
+//! - `population_summary` and `by_harm_category`: [`PopulationSummary`] over every result and
+//!   per harm category (results without one under `uncategorized`).
+//! - `trial_groups`: one [`TrialGroup`] per rampart test (trial clones grouped by base name;
+//!   stress iterations are trials; retries are attempts of a trial).
+//! - `results`: every recorded result, ordered by (run id, binary id, test name, stress index,
+//!   attempt, result index), independent of completion order.
+//! - `tests`: every test execution nextest reported, with its JUnit outcome per attempt, and
+//!   the sidecar that each attempt wrote.
+//! - `metadata`: run ids, nextest versions and profiles, inputs, git commit and CI run ids.
+//!
+//! # Version policy
+//!
+//! Adding a field keeps the version. Removing, renaming or narrowing a field, or changing its
+//! meaning, bumps the major (`rampart.report.v2`). Readers should ignore fields they do not
+//! know.
+
+use std::collections::BTreeMap;
+
+use rampart::{SafetyResult, SafetyStatus};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The schema string of the report this crate writes.
+pub const SCHEMA_VERSION: &str = "rampart.report.v1";
+
+/// The whole report of one run (or of several partition runs merged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TestRunReport {
+    /// Always [`SCHEMA_VERSION`] when written by this version.
+    pub schema_version: String,
+    /// The overall verdict; the exit code of `cargo rampart-report` follows it.
+    pub verdict: RunVerdict,
+    /// Whether results may be missing.
+    pub incomplete: bool,
+    /// Why the run is incomplete; empty when it is complete.
+    pub incomplete_reasons: Vec<IncompleteReason>,
+    /// Number of results (one per recorded execution, trials and attempts included).
+    pub total_runs: u64,
+    /// Results with status SAFE.
+    pub passed: u64,
+    /// Results with status UNSAFE.
+    pub failed: u64,
+    /// Results with status UNDETERMINED.
+    pub undetermined: u64,
+    /// Results with status ERROR.
+    pub errors: u64,
+    /// Sum of the nextest run times, or of the test body durations without JUnit.
+    pub duration_seconds: f64,
+    /// Statistics over every result.
+    pub population_summary: PopulationSummary,
+    /// Statistics per harm category (`uncategorized` for results without one), sorted by name.
+    pub by_harm_category: BTreeMap<String, PopulationSummary>,
+    /// One group per rampart test, sorted by (binary id, name).
+    pub trial_groups: Vec<TrialGroup>,
+    /// Every recorded result, in deterministic order.
+    pub results: Vec<ReportedResult>,
+    /// Every test execution nextest reported (and every one a sidecar names).
+    pub tests: Vec<TestExecution>,
+    /// Where the data came from.
+    pub metadata: RunMetadata,
+}
+
+/// The overall verdict of a report, in the order of precedence used to choose it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// An UNSAFE result, or a trial group below its threshold.
+    SafetyFailure,
+    /// Rampart tests ran but assessed nothing: every result is an ERROR, or none was recorded.
+    NothingAssessed,
+    /// Results may be missing (see `incomplete_reasons`).
+    Incomplete,
+    /// Every trial group passed and nothing is missing (also: no rampart tests at all).
+    Passed,
+}
+
+impl RunVerdict {
+    /// The exit code for this verdict.
+    pub fn exit_code(self) -> i32 {
+        use crate::exit_codes;
+        match self {
+            RunVerdict::SafetyFailure => exit_codes::SAFETY_FAILURE,
+            RunVerdict::NothingAssessed => exit_codes::NOTHING_ASSESSED,
+            RunVerdict::Incomplete => exit_codes::INCOMPLETE,
+            RunVerdict::Passed => exit_codes::PASSED,
+        }
+    }
+}
+
+/// Why a run is incomplete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct IncompleteReason {
+    /// What kind of problem.
+    pub kind: IncompleteKind,
+    /// A human-readable sentence.
+    pub message: String,
+    /// The input file concerned, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The 1-based line in that file, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The test concerned (`<binary id>$<test name>`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+}
+
+/// The kinds of [`IncompleteReason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum IncompleteKind {
+    /// No JUnit file: crashes and timeouts are invisible.
+    JunitMissing,
+    /// A JUnit file could not be read or parsed.
+    JunitUnreadable,
+    /// A setup script failed, so tests did not run.
+    SetupScriptFailed,
+    /// A results directory does not exist or holds no sidecar.
+    ResultsDirEmpty,
+    /// A sidecar could not be read at all (I/O, empty, bad header).
+    SidecarUnreadable,
+    /// A sidecar's schema version is unknown.
+    SidecarUnknownSchema,
+    /// A sidecar line is torn, malformed, of an unknown kind, or inconsistent.
+    SidecarLineUnreadable,
+    /// A sidecar holds bytes that are not UTF-8.
+    SidecarNotUtf8,
+    /// A test's sidecar stops before its end line: the process was killed.
+    TestKilledBeforeEnd,
+    /// A sidecar names a test that its run's JUnit does not list.
+    SidecarWithoutJunit,
+    /// A sidecar belongs to another run than the one reported.
+    SidecarOfAnotherRun,
+    /// A declared trial clone left no sidecar.
+    TrialMissing,
+}
+
+/// Population statistics (RAMPART's `PopulationSummary`), with null rates when nothing was
+/// assessable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct PopulationSummary {
+    /// Number of results.
+    pub total_runs: u64,
+    /// SAFE results.
+    pub safe_count: u64,
+    /// UNSAFE results.
+    pub unsafe_count: u64,
+    /// UNDETERMINED results.
+    pub undetermined_count: u64,
+    /// ERROR results.
+    pub error_count: u64,
+    /// `unsafe / (total - errors)`; null when that denominator is 0.
+    pub attack_success_rate: Option<f64>,
+    /// `safe / (total - errors)`; null when that denominator is 0.
+    pub safety_pass_rate: Option<f64>,
+}
+
+/// A 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Interval {
+    /// Lower bound, in [0, 1].
+    pub lower: f64,
+    /// Upper bound, in [0, 1].
+    pub upper: f64,
+}
+
+/// PASSED or FAILED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GroupVerdict {
+    /// No UNSAFE trial and the pass rate reaches the threshold.
+    Passed,
+    /// An UNSAFE trial, or a pass rate below the threshold.
+    Failed,
+}
+
+/// How one trial was classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialClass {
+    /// Any UNSAFE result (on any attempt).
+    Unsafe,
+    /// Else any ERROR result (last attempt).
+    Error,
+    /// Else any SAFE result (last attempt).
+    Safe,
+    /// Only UNDETERMINED results: counts in the total only.
+    Undetermined,
+    /// No result at all.
+    NoResult,
+}
+
+/// Where a group's trials come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialSource {
+    /// `#[rampart::test(trials = N)]` clones.
+    TrialClones,
+    /// `--stress-count` / `--stress-duration` iterations.
+    Stress,
+    /// nextest retries (attempts of one trial).
+    Retries,
+}
+
+/// One trial group: the clones of a `trials = N` test, the stress iterations of a test, and
+/// their retry attempts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TrialGroup {
+    /// nextest binary id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_id: Option<String>,
+    /// The test name without trial suffix.
+    pub name: String,
+    /// The declared harm category, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harm_category: Option<String>,
+    /// What made several trials.
+    pub sources: Vec<TrialSource>,
+    /// Number of trials (for clones: the declared count, so a missing clone counts).
+    pub total: u64,
+    /// Trials classified SAFE.
+    pub safe: u64,
+    /// Trials classified UNSAFE.
+    #[serde(rename = "unsafe")]
+    pub unsafe_: u64,
+    /// Trials classified ERROR.
+    pub errors: u64,
+    /// Trials with only UNDETERMINED results.
+    pub undetermined: u64,
+    /// Trials without any result.
+    pub no_result: u64,
+    /// Minimum pass rate.
+    pub threshold: f64,
+    /// `safe / total`.
+    pub pass_rate: f64,
+    /// `unsafe == 0 && pass_rate >= threshold`.
+    pub passed: bool,
+    /// PASSED or FAILED.
+    pub verdict: GroupVerdict,
+    /// E.g. `8/10 safe, 2 no-result`.
+    pub detail: String,
+    /// 95% Wilson score interval of the pass rate; null when total is 0.
+    pub wilson_95: Option<Interval>,
+    /// An earlier (retried) attempt was UNSAFE: nextest may call the test flaky and pass it,
+    /// but the group fails.
+    pub unsafe_on_retried_attempt: bool,
+    /// Each trial and its classification.
+    pub trials: Vec<TrialOutcome>,
+}
+
+/// One trial of a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TrialOutcome {
+    /// Run id of the trial, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The test name (a clone's name for trial clones).
+    pub test_name: String,
+    /// Trial index of a clone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_index: Option<u32>,
+    /// Stress iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stress_index: Option<u32>,
+    /// The attempts seen (JUnit or sidecar), ascending.
+    pub attempts: Vec<u32>,
+    /// The classification.
+    pub class: TrialClass,
+    /// Attempts before the last one that recorded an UNSAFE result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsafe_retried_attempts: Vec<u32>,
+}
+
+/// Identifies one test attempt: (run id, binary id, test name, stress index, attempt).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AttemptKey {
+    /// nextest run id.
+    pub run_id: String,
+    /// nextest binary id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_id: Option<String>,
+    /// Test name.
+    pub test_name: String,
+    /// Stress iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stress_index: Option<u32>,
+    /// 1-based attempt.
+    pub attempt: u32,
+}
+
+impl AttemptKey {
+    /// A key.
+    pub fn new(
+        run_id: impl Into<String>,
+        binary_id: Option<String>,
+        test_name: impl Into<String>,
+        stress_index: Option<u32>,
+        attempt: u32,
+    ) -> AttemptKey {
+        AttemptKey { run_id: run_id.into(), binary_id, test_name: test_name.into(), stress_index, attempt }
+    }
+
+    /// `<binary id>$<test name>[@stress-<i>]`, the way nextest names a test.
+    pub fn test_label(&self) -> String {
+        test_label(self.binary_id.as_deref(), &self.test_name, self.stress_index)
+    }
+}
+
+/// `<binary id>$<test name>[@stress-<i>]`.
+pub fn test_label(binary_id: Option<&str>, test_name: &str, stress_index: Option<u32>) -> String {
+    let mut label = String::new();
+    if let Some(binary) = binary_id {
+        label.push_str(binary);
+        label.push('$');
+    }
+    label.push_str(test_name);
+    if let Some(stress) = stress_index {
+        label.push_str(&format!("@stress-{stress}"));
+    }
+    label
+}
+
+/// One recorded result with its identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ReportedResult {
+    /// Which attempt recorded it.
+    pub identity: AttemptKey,
+    /// 0-based position among the attempt's results.
+    pub result_index: u32,
+    /// The result's harm category, else the test's declared one; null when neither.
+    #[serde(default)]
+    pub harm_category: Option<String>,
+    /// The verdict (also inside `result`).
+    pub status: SafetyStatus,
+    /// The test name without trial suffix, for `#[rampart::test]` tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_name: Option<String>,
+    /// Trial index of a clone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_index: Option<u32>,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// The sidecar it came from, and its line.
+    pub sidecar: String,
+    /// 1-based line in the sidecar.
+    pub line: usize,
+    /// The result as recorded.
+    pub result: SafetyResult,
+}
+
+/// What happened to one attempt's process, from JUnit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Exit 0.
+    Pass,
+    /// Non-zero exit (panic, `exit(n)`).
+    Fail,
+    /// Killed by a signal (abort, segfault).
+    Abort,
+    /// Killed after its slow-timeout.
+    Timeout,
+    /// Passed but leaked handles, and leaks fail.
+    Leak,
+    /// The process could not start.
+    StartFailure,
+    /// Not run (partition, filter, ignored).
+    Skip,
+    /// JUnit does not say (no JUnit for this run, or the test is absent from it).
+    Unknown,
+}
+
+/// One test execution: a (run id, binary id, test name, stress index) with its attempts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TestExecution {
+    /// nextest run id (the JUnit `uuid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// nextest binary id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_id: Option<String>,
+    /// Test name.
+    pub test_name: String,
+    /// Stress iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stress_index: Option<u32>,
+    /// The final outcome of the test (its last attempt; `skip` when it did not run).
+    pub outcome: AttemptOutcome,
+    /// Failed, then passed on a retry.
+    pub flaky: bool,
+    /// Whether JUnit lists this test.
+    pub in_junit: bool,
+    /// Skip message, for skipped tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_message: Option<String>,
+    /// Number of safety results over all attempts.
+    pub n_results: u64,
+    /// Every attempt, ascending.
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One attempt of a test.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AttemptRecord {
+    /// 1-based attempt.
+    pub attempt: u32,
+    /// What happened to the process (from JUnit).
+    pub outcome: AttemptOutcome,
+    /// JUnit `type`, e.g. `test failure with exit code 101`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_type: Option<String>,
+    /// JUnit `message`, stripped of control characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Wall time from JUnit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// The tail of the captured output (stdout then stderr), at most [`MAX_OUTPUT_BYTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// The attempt's sidecar, when it wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<String>,
+    /// Results in the sidecar.
+    pub n_results: u64,
+    /// How the test body ended, from the sidecar's end line (`returned`, `panicked`), or
+    /// `killed` when the sidecar stops before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_end: Option<String>,
+}
+
+/// Bound on [`AttemptRecord::output`].
+pub const MAX_OUTPUT_BYTES: usize = 4096;
+
+/// A setup script's outcome, from its `@setup-script:` JUnit suite.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct SetupScriptRecord {
+    /// Run id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Script id (the suite name without `@setup-script:`).
+    pub script: String,
+    /// Whether it succeeded.
+    pub passed: bool,
+    /// JUnit `type`/`message` of the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Where the data came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RunMetadata {
+    /// When the report was generated (passed in; the report reads no clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<String>,
+    /// Version of rampart-report.
+    pub rampart_report_version: String,
+    /// Every run id reported, sorted.
+    pub run_ids: Vec<String>,
+    /// nextest versions seen in sidecars, sorted.
+    pub nextest_versions: Vec<String>,
+    /// nextest profiles seen in sidecars, sorted.
+    pub nextest_profiles: Vec<String>,
+    /// JUnit report names (`<testsuites name>`), sorted.
+    pub junit_report_names: Vec<String>,
+    /// JUnit files read, sorted.
+    pub junit_files: Vec<String>,
+    /// Results (sidecar) directories read, sorted.
+    pub results_dirs: Vec<String>,
+    /// Number of sidecar files read.
+    pub n_sidecars: u64,
+    /// Setup scripts, from JUnit.
+    pub setup_scripts: Vec<SetupScriptRecord>,
+    /// Git commit, from the CI environment (`GITHUB_SHA`, `CI_COMMIT_SHA`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    /// CI run id, from the environment (`GITHUB_RUN_ID`, `CI_PIPELINE_ID`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_run_id: Option<String>,
+    /// Every CI variable found, by name.
+    pub ci_env: BTreeMap<String, String>,
+}
+
+/// The JSON Schema of [`TestRunReport`].
+pub fn report_json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(TestRunReport);
+    serde_json::to_value(schema).expect("schemas serialize")
+}

@@ -1,0 +1,61 @@
+//! Cleaning recorded text before it reaches a terminal: agent responses and evaluator text are
+//! attacker-controlled, so escape sequences must not reach the user's terminal.
+
+/// Removes ANSI/ECMA-48 escape sequences and control characters, keeping tab and newline.
+pub fn clean_text(text: &str) -> String {
+    // strip-ansi-escapes also drops tabs: strip each tab-separated piece.
+    let stripped: Vec<String> = text.split('\t').map(strip_ansi_escapes::strip_str).collect();
+    stripped
+        .join("\t")
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !(c.is_control() || is_bidi_control(c)))
+        .collect()
+}
+
+/// [`clean_text`], then newlines and tabs become spaces: for one-line summaries.
+pub fn clean_line(text: &str) -> String {
+    clean_text(text).chars().map(|c| if c == '\n' || c == '\t' { ' ' } else { c }).collect()
+}
+
+/// Keeps at most the last `max_bytes` bytes of `text` (on a char boundary), with a leading
+/// `[N bytes truncated]` line when something was cut.
+pub fn tail(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max_bytes;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[{start} bytes truncated]\n{}", &text[start..])
+}
+
+/// Unicode bidirectional overrides can reorder what a terminal shows (trojan-source style).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escapes_and_controls() {
+        assert_eq!(clean_text("ansi \x1b[31mred\x1b[0m text"), "ansi red text");
+        assert_eq!(clean_text("osc \x1b]0;title\x07 after"), "osc  after");
+        assert_eq!(clean_text("nul \0 bell \x07 del \x7f c1 \u{9b}31m"), "nul  bell  del  c1 31m");
+        assert_eq!(clean_text("keep\ttab\nnewline"), "keep\ttab\nnewline");
+        assert_eq!(clean_text("cr\rreturn"), "crreturn");
+        assert_eq!(clean_text("bidi \u{202E}evil\u{202C}"), "bidi evil");
+        assert_eq!(clean_line("two\nlines\tand tab"), "two lines and tab");
+    }
+
+    #[test]
+    fn tail_keeps_the_end() {
+        assert_eq!(tail("short", 10), "short");
+        assert_eq!(tail("0123456789", 4), "[6 bytes truncated]\n6789");
+        // Never splits a char.
+        let t = tail("ééé", 3);
+        assert!(t.ends_with("é"), "{t}");
+    }
+}

@@ -1,0 +1,112 @@
+//! Report sinks: where a finished [`TestRunReport`] goes.
+
+use std::io::Write as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::report::TestRunReport;
+
+/// Something that receives the finished report: the JSON files, or a custom sink in a user's
+/// xtask (Slack, a dashboard, SARIF...).
+pub trait ReportSink {
+    /// Emits the report.
+    fn emit(&self, report: &TestRunReport) -> Result<(), SinkError>;
+}
+
+/// Why a sink failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// An I/O error on a file.
+    #[error("failed to write {path}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The report could not be serialized.
+    #[error("failed to serialize the report")]
+    Serialize(#[from] serde_json::Error),
+    /// A custom sink's error.
+    #[error("sink failed: {0}")]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Writes `<out>/report.json` (replaced atomically) and
+/// `<out>/runs/run_report_<UTC timestamp with ms>.json` (created exclusively, never
+/// overwritten: a suffix is added on collision).
+#[derive(Clone, Debug)]
+pub struct JsonFileSink {
+    out_dir: Utf8PathBuf,
+}
+
+/// The files a [`JsonFileSink`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JsonWritten {
+    /// `<out>/report.json`.
+    pub latest: Utf8PathBuf,
+    /// `<out>/runs/run_report_<timestamp>.json`.
+    pub archived: Utf8PathBuf,
+}
+
+/// File name of the latest report.
+pub const LATEST_FILE: &str = "report.json";
+
+impl JsonFileSink {
+    /// A sink writing under `out_dir`.
+    pub fn new(out_dir: impl Into<Utf8PathBuf>) -> JsonFileSink {
+        JsonFileSink { out_dir: out_dir.into() }
+    }
+
+    /// Writes both files and says where.
+    pub fn write(&self, report: &TestRunReport) -> Result<JsonWritten, SinkError> {
+        let mut json = serde_json::to_vec_pretty(report)?;
+        json.push(b'\n');
+        let io = |path: &Utf8Path| {
+            let path = path.to_string();
+            move |source| SinkError::Io { path, source }
+        };
+        let runs_dir = self.out_dir.join("runs");
+        fs_err::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
+
+        let latest = self.out_dir.join(LATEST_FILE);
+        let mut temp = tempfile::NamedTempFile::new_in(&self.out_dir).map_err(io(&self.out_dir))?;
+        temp.write_all(&json).map_err(io(&latest))?;
+        temp.as_file().sync_all().map_err(io(&latest))?;
+        temp.persist(&latest).map_err(|e| SinkError::Io { path: latest.to_string(), source: e.error })?;
+
+        let stamp = report
+            .metadata
+            .generated_at
+            .clone()
+            .unwrap_or_else(|| rampart::Timestamp::now().to_string())
+            .replace([':', '.'], "-");
+        let mut n = 0u32;
+        let archived = loop {
+            let name = if n == 0 {
+                format!("run_report_{stamp}.json")
+            } else {
+                format!("run_report_{stamp}_{n}.json")
+            };
+            let path = runs_dir.join(name);
+            match fs_err::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    file.write_all(&json).map_err(io(&path))?;
+                    break path;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+                Err(e) => return Err(SinkError::Io { path: path.to_string(), source: e }),
+            }
+        };
+        Ok(JsonWritten { latest, archived })
+    }
+}
+
+impl ReportSink for JsonFileSink {
+    fn emit(&self, report: &TestRunReport) -> Result<(), SinkError> {
+        self.write(report).map(|_| ())
+    }
+}
