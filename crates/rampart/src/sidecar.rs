@@ -84,6 +84,18 @@ pub struct Header {
     pub started_at: Timestamp,
 }
 
+impl Header {
+    /// A header of the current schema ([`SCHEMA`]).
+    pub fn new(
+        identity: AttemptIdentity,
+        spec: Option<TestSpec>,
+        writer: WriterInfo,
+        started_at: Timestamp,
+    ) -> Header {
+        Header { schema: SCHEMA.to_owned(), identity, spec, writer, started_at }
+    }
+}
+
 /// The test runner that ran the attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -130,6 +142,63 @@ pub struct AttemptIdentity {
     pub attempt_id: Option<String>,
 }
 
+impl AttemptIdentity {
+    /// Attempt 1 of 1 of a test, with no binary id, stress iteration or nextest details.
+    pub fn new(harness: Harness, run_id: impl Into<String>, test_name: impl Into<String>) -> AttemptIdentity {
+        AttemptIdentity {
+            harness,
+            run_id: run_id.into(),
+            binary_id: None,
+            test_name: test_name.into(),
+            attempt: 1,
+            total_attempts: 1,
+            stress_index: None,
+            stress_total: None,
+            profile: None,
+            nextest_version: None,
+            attempt_id: None,
+        }
+    }
+
+    /// Sets the binary id.
+    pub fn with_binary_id(mut self, binary_id: impl Into<String>) -> Self {
+        self.binary_id = Some(binary_id.into());
+        self
+    }
+
+    /// Sets the attempt (1-based) and the number of attempts allowed.
+    pub fn with_attempt(mut self, attempt: u32, total_attempts: u32) -> Self {
+        self.attempt = attempt;
+        self.total_attempts = total_attempts;
+        self
+    }
+
+    /// Sets the stress iteration (0-based) and, when known, the number of iterations.
+    pub fn with_stress(mut self, stress_index: u32, stress_total: Option<u32>) -> Self {
+        self.stress_index = Some(stress_index);
+        self.stress_total = stress_total;
+        self
+    }
+
+    /// Sets the nextest profile.
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// Sets the nextest version.
+    pub fn with_nextest_version(mut self, version: impl Into<String>) -> Self {
+        self.nextest_version = Some(version.into());
+        self
+    }
+
+    /// Sets nextest's attempt id.
+    pub fn with_attempt_id(mut self, attempt_id: impl Into<String>) -> Self {
+        self.attempt_id = Some(attempt_id.into());
+        self
+    }
+}
+
 /// What `#[rampart::test]` declared about the test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -145,6 +214,25 @@ pub struct TestSpec {
     /// Present when the test is one clone of `trials = N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial: Option<TrialSpec>,
+}
+
+impl TestSpec {
+    /// The spec of a test that is not a trial clone and sets no harm category.
+    pub fn new(base_name: impl Into<String>, threshold: f64) -> TestSpec {
+        TestSpec { base_name: base_name.into(), harm: None, threshold, trial: None }
+    }
+
+    /// Sets the harm category.
+    pub fn with_harm(mut self, harm: impl Into<HarmCategory>) -> Self {
+        self.harm = Some(harm.into());
+        self
+    }
+
+    /// Makes it one trial clone.
+    pub fn with_trial(mut self, trial: TrialSpec) -> Self {
+        self.trial = Some(trial);
+        self
+    }
 }
 
 /// One clone of a `trials = N` test.
@@ -176,6 +264,13 @@ pub struct WriterInfo {
     pub pid: u32,
 }
 
+impl WriterInfo {
+    /// Writer details.
+    pub fn new(rampart_version: impl Into<String>, pid: u32) -> WriterInfo {
+        WriterInfo { rampart_version: rampart_version.into(), pid }
+    }
+}
+
 /// One recorded result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -187,6 +282,13 @@ pub struct ResultLine<'a> {
     pub recorded_at: Timestamp,
     /// The result.
     pub result: Cow<'a, SafetyResult>,
+}
+
+impl<'a> ResultLine<'a> {
+    /// A result line.
+    pub fn new(index: u32, recorded_at: Timestamp, result: Cow<'a, SafetyResult>) -> ResultLine<'a> {
+        ResultLine { index, recorded_at, result }
+    }
 }
 
 /// How the test body ended.
@@ -216,6 +318,19 @@ pub struct EndLine {
     /// The panic message, when it panicked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub panic_message: Option<String>,
+}
+
+impl EndLine {
+    /// An end line without a panic message.
+    pub fn new(outcome: EndOutcome, n_results: u32, ended_at: Timestamp, duration_seconds: f64) -> EndLine {
+        EndLine { outcome, n_results, ended_at, duration_seconds, panic_message: None }
+    }
+
+    /// Sets the panic message.
+    pub fn with_panic_message(mut self, message: impl Into<String>) -> Self {
+        self.panic_message = Some(message.into());
+        self
+    }
 }
 
 /// A sidecar as read back: everything readable, plus what was not.
