@@ -78,9 +78,31 @@ fn ensure_nextest() -> Result<(), String> {
     run_ok(cargo().args(["install", "--locked", "cargo-nextest"]))
 }
 
+/// Installs Debian's Chromium and ChromeDriver for the HTML report's browser tests when they are
+/// missing and this is a root shell with apt-get; otherwise says how, and the browser tests skip
+/// (outside CI) or fail (in CI).
+fn ensure_chromium() -> Result<(), String> {
+    let have = |path: &str| Path::new(path).exists();
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !(is_root && have("/usr/bin/apt-get")) {
+        eprintln!(
+            "xtask: warning: Chromium and ChromeDriver are missing; the HTML report's browser tests will be \
+             skipped. Install them with: sudo apt-get install chromium chromium-driver"
+        );
+        return Ok(());
+    }
+    eprintln!("xtask: installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)");
+    run_ok(Command::new("apt-get").args(["update", "-qq"]))?;
+    run_ok(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 fn test() -> Result<ExitCode, String> {
     let root = workspace_root();
     ensure_nextest()?;
+    ensure_chromium()?;
     codegen::run(&root, codegen::Mode::Check)?;
     // nextest does not run doctests.
     run_ok(cargo().current_dir(&root).args(["test", "--doc", "--workspace", "--locked"]))?;
