@@ -283,6 +283,17 @@ fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
         None => vec![None],
     };
     let by_attempt = index_sidecars(run);
+    // Every sidecar names a testcase of this run's JUnit, in the suite of its stress iteration.
+    for (file, sidecar) in &run.sidecars {
+        let id = &sidecar.header.identity;
+        let binary_id = id.binary_id.as_deref().unwrap_or_default();
+        let suite = match id.stress_index {
+            Some(i) => format!("{binary_id}@stress-{i}"),
+            None => binary_id.to_owned(),
+        };
+        let in_junit = run.junit.cases_of(binary_id, &id.test_name).iter().any(|c| c.suite == suite);
+        assert!(in_junit, "{file}: no JUnit testcase {}::{} in suite {suite}", binary_id, id.test_name);
+    }
     let mut expected_keys = BTreeSet::new();
     let mut n_expected_sidecars = 0;
     for test in &expected.tests {
