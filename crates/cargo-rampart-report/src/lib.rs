@@ -1,0 +1,394 @@
+//! `cargo rampart-report`: turn a nextest run with rampart sidecars into a safety verdict.
+//!
+//! With no flags it finds the workspace (`cargo metadata`), the newest nextest JUnit report
+//! under `<workspace>/target/nextest/<profile>/`, its run id, and that run's sidecars
+//! (`$RAMPART_DIR/runs/<run id>`, else `<workspace>/target/rampart/runs/<run id>`, else
+//! `<target dir>/rampart/runs/<run id>`). Without a JUnit report it uses the newest run
+//! directory. It writes `target/rampart/report/report.json` (plus a never-overwritten copy
+//! under `runs/`), prints the summary, and exits with one of the codes in
+//! [`rampart_report::exit_codes`].
+//!
+//! | Flag | Meaning |
+//! |---|---|
+//! | `--junit FILE` (repeatable) | nextest JUnit report(s); several merge (partitions) |
+//! | `--results DIR` (repeatable) | a run directory, or a `runs/` directory holding several |
+//! | `--run-id ID` (repeatable) | report these runs (sidecars of other runs are left out) |
+//! | `--out DIR` | output directory (default `<workspace>/target/rampart/report`) |
+//! | `--manifest-path PATH` | the workspace's `Cargo.toml` |
+//! | `--format json,terminal` | outputs to produce (default both); `--no-json` drops json |
+//! | `--color auto\|always\|never` | colour (auto follows `CARGO_TERM_COLOR`, `NO_COLOR`, the terminal) |
+
+use std::ffi::OsString;
+use std::io::IsTerminal as _;
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use clap::{Parser, ValueEnum};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use rampart::location::{RAMPART_DIR_ENV, RAMPART_SUBDIR, RUNS_SUBDIR, run_dir};
+use rampart_report::exit_codes;
+use rampart_report::render::{TerminalOptions, terminal_summary};
+use rampart_report::{JsonFileSink, ReportContext, SinkError};
+
+/// The cargo entry point: `cargo rampart-report ...`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::plain())]
+pub enum CargoCli {
+    /// Join rampart sidecars with nextest JUnit and report the safety verdict.
+    RampartReport(ReportArgs),
+}
+
+/// Arguments of `cargo rampart-report`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo-rampart-report", version, about = "Join rampart sidecars with nextest JUnit and report the safety verdict", after_help = EXIT_CODES_HELP)]
+pub struct ReportArgs {
+    /// nextest JUnit report (repeatable: partitions merge into one report).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Vec<Utf8PathBuf>,
+    /// Sidecar directory: a run directory, or a `runs/` directory holding several (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub results: Vec<Utf8PathBuf>,
+    /// Report only these run ids (repeatable).
+    #[arg(long = "run-id", value_name = "ID")]
+    pub run_id: Vec<String>,
+    /// Output directory [default: <workspace>/target/rampart/report].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    /// Path to the workspace's Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<Utf8PathBuf>,
+    /// Outputs to produce.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "json,terminal")]
+    pub format: Vec<OutputFormat>,
+    /// Do not write the JSON report.
+    #[arg(long)]
+    pub no_json: bool,
+    /// When to colour the terminal summary.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0   passed (also: no rampart tests at all)
+  2   usage error or no usable input
+  3   the report could not be written
+  10  safety failure: an UNSAFE result (any attempt) or a trial group below its threshold
+  11  incomplete run: results may be missing
+  12  nothing assessed: rampart tests ran but every result is an ERROR or none was recorded";
+
+/// An output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `report.json` and `runs/run_report_<time>.json` under --out.
+    Json,
+    /// The summary on stdout.
+    Terminal,
+}
+
+/// Colour choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Follow CARGO_TERM_COLOR, NO_COLOR and whether stdout is a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Every way `cargo rampart-report` fails before it has a verdict.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// `cargo metadata` failed.
+    #[error("failed to find the cargo workspace: {detail}")]
+    #[diagnostic(
+        code(rampart::cli::no_workspace),
+        help("run inside the workspace, pass --manifest-path, or give the inputs with --junit/--results and --out")
+    )]
+    Workspace {
+        /// What went wrong.
+        detail: String,
+    },
+    /// An input path given on the command line does not exist.
+    #[error("{flag} {path} does not exist")]
+    #[diagnostic(code(rampart::cli::missing_input), help("check the path"))]
+    MissingInput {
+        /// The flag.
+        flag: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+    },
+    /// Nothing to report from.
+    #[error("found no nextest JUnit report and no rampart sidecars")]
+    #[diagnostic(
+        code(rampart::cli::nothing_found),
+        help("run `cargo nextest run` first (a profile with [profile.<name>.junit] path = \"junit.xml\" gives the best report), or pass --junit/--results; looked in: {looked}")
+    )]
+    NothingFound {
+        /// Where we looked.
+        looked: String,
+    },
+    /// A sink failed.
+    #[error("failed to write the report")]
+    #[diagnostic(code(rampart::cli::write_failed), help("check that the --out directory is writable"))]
+    Write(#[source] SinkError),
+}
+
+impl ReportError {
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ReportError::Write(_) => exit_codes::OUTPUT_FAILED,
+            ReportError::Workspace { .. } | ReportError::MissingInput { .. } | ReportError::NothingFound { .. } => {
+                exit_codes::UNUSABLE_INPUT
+            }
+        }
+    }
+}
+
+/// Parses the command line (as `cargo rampart-report ...` or `cargo-rampart-report ...`),
+/// runs, prints, and returns the exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let parsed = if args.get(1).is_some_and(|a| a == "rampart-report") {
+        CargoCli::try_parse_from(&args).map(|CargoCli::RampartReport(args)| args)
+    } else {
+        ReportArgs::try_parse_from(&args)
+    };
+    let args = match parsed {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_codes::UNUSABLE_INPUT } else { exit_codes::PASSED };
+        }
+    };
+    let color_err = std::io::stderr().is_terminal() && color_enabled(args.color, false);
+    match run(&args) {
+        Ok(code) => code,
+        Err(error) => {
+            let code = error.exit_code();
+            eprint!("{}", render_diagnostic(&error, color_err));
+            code
+        }
+    }
+}
+
+/// Renders a diagnostic as text.
+pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = format!("{diagnostic}\n");
+    }
+    out
+}
+
+/// Whether to colour: `--color`, then `CARGO_TERM_COLOR`, `NO_COLOR`, `CLICOLOR_FORCE`, then
+/// whether the stream is a terminal.
+pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
+    }
+    match std::env::var("CARGO_TERM_COLOR").ok().as_deref() {
+        Some("always") => return true,
+        Some("never") => return false,
+        _ => {}
+    }
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    is_terminal
+}
+
+/// Where cargo says the workspace is.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    /// `workspace_root`.
+    pub root: Utf8PathBuf,
+    /// `target_directory`.
+    pub target_dir: Utf8PathBuf,
+}
+
+/// Runs `cargo metadata --format-version 1 --no-deps`.
+pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<Workspace, ReportError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.args(["metadata", "--format-version", "1", "--no-deps"]);
+    if let Some(path) = manifest_path {
+        command.arg("--manifest-path").arg(path);
+    }
+    let output = command.output().map_err(|e| ReportError::Workspace { detail: e.to_string() })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(ReportError::Workspace { detail: stderr.trim().to_owned() });
+    }
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| ReportError::Workspace { detail: format!("unreadable cargo metadata: {e}") })?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(|v| v.as_str())
+            .map(Utf8PathBuf::from)
+            .ok_or_else(|| ReportError::Workspace { detail: format!("cargo metadata has no `{name}`") })
+    };
+    Ok(Workspace { root: field("workspace_root")?, target_dir: field("target_directory")? })
+}
+
+/// The newest `*.xml` under `<workspace root>/target/nextest/*/`.
+pub fn newest_junit(workspace_root: &Utf8Path) -> Option<Utf8PathBuf> {
+    let base = workspace_root.join("target").join("nextest");
+    let mut newest: Option<(std::time::SystemTime, Utf8PathBuf)> = None;
+    for profile in base.read_dir_utf8().ok()?.flatten() {
+        let Ok(files) = profile.path().read_dir_utf8() else { continue };
+        for file in files.flatten() {
+            let path = file.path();
+            if path.extension() != Some("xml") {
+                continue;
+            }
+            let Ok(modified) = file.metadata().and_then(|m| m.modified()) else { continue };
+            if newest.as_ref().is_none_or(|(t, p)| (modified, path) > (*t, p.as_path())) {
+                newest = Some((modified, path.to_owned()));
+            }
+        }
+    }
+    newest.map(|(_, p)| p)
+}
+
+/// The rampart directories to look in, in order.
+pub fn rampart_dirs(workspace: Option<&Workspace>) -> Vec<Utf8PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os(RAMPART_DIR_ENV).filter(|v| !v.is_empty())
+        && let Ok(dir) = Utf8PathBuf::try_from(std::path::PathBuf::from(dir))
+    {
+        let dir = match workspace {
+            Some(ws) if dir.is_relative() => ws.root.join(dir),
+            _ => dir,
+        };
+        dirs.push(dir);
+    }
+    if let Some(ws) = workspace {
+        dirs.push(ws.root.join("target").join(RAMPART_SUBDIR));
+        dirs.push(ws.target_dir.join(RAMPART_SUBDIR));
+    }
+    dirs.dedup();
+    dirs
+}
+
+fn newest_run_dir(rampart_dirs: &[Utf8PathBuf]) -> Option<Utf8PathBuf> {
+    for dir in rampart_dirs {
+        let runs = dir.join(RUNS_SUBDIR);
+        let Ok(entries) = runs.read_dir_utf8() else { continue };
+        let newest = entries
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path().to_owned())))
+            .max();
+        if let Some((_, path)) = newest {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Runs the report with parsed arguments; returns the exit code of the verdict.
+pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
+    let explicit_inputs = !args.junit.is_empty() || !args.results.is_empty();
+    let workspace = match find_workspace(args.manifest_path.as_deref()) {
+        Ok(ws) => Some(ws),
+        Err(e) if !explicit_inputs || args.manifest_path.is_some() => return Err(e),
+        Err(_) => None,
+    };
+    for path in &args.junit {
+        if !path.exists() {
+            return Err(ReportError::MissingInput { flag: "--junit", path: path.clone() });
+        }
+    }
+    for path in &args.results {
+        if !path.exists() {
+            return Err(ReportError::MissingInput { flag: "--results", path: path.clone() });
+        }
+    }
+
+    let mut looked = Vec::new();
+    let junit_files = if !explicit_inputs {
+        let ws = workspace.as_ref().expect("required without explicit inputs");
+        looked.push(ws.root.join("target/nextest/*/*.xml").to_string());
+        newest_junit(&ws.root).into_iter().collect()
+    } else {
+        args.junit.clone()
+    };
+
+    let mut inputs = rampart_report::load_inputs(&junit_files, &[], &args.run_id);
+    let mut results_dirs = args.results.clone();
+    if args.results.is_empty() {
+        let dirs = rampart_dirs(workspace.as_ref());
+        let mut run_ids: Vec<String> = inputs.junit.iter().filter_map(|r| r.run_id.clone()).collect();
+        run_ids.extend(args.run_id.iter().cloned());
+        run_ids.sort();
+        run_ids.dedup();
+        for run_id in &run_ids {
+            let candidates: Vec<Utf8PathBuf> = dirs
+                .iter()
+                .map(|d| Utf8PathBuf::from_path_buf(run_dir(d.as_std_path(), run_id)).unwrap_or_default())
+                .collect();
+            looked.extend(candidates.iter().map(ToString::to_string));
+            if let Some(found) = candidates.into_iter().find(|c| c.is_dir()) {
+                results_dirs.push(found);
+            }
+        }
+        if junit_files.is_empty() && run_ids.is_empty() {
+            looked.extend(dirs.iter().map(|d| d.join(RUNS_SUBDIR).join("*").to_string()));
+            results_dirs.extend(newest_run_dir(&dirs));
+        }
+    }
+    if junit_files.is_empty() && results_dirs.is_empty() {
+        return Err(ReportError::NothingFound { looked: looked.join(", ") });
+    }
+
+    let n_files: usize = results_dirs.iter().map(|d| rampart_report::sidecars::find_sidecar_files(d).len()).sum();
+    if n_files >= 1000 {
+        eprintln!("rampart-report: reading {n_files} sidecars...");
+    }
+    for dir in &results_dirs {
+        let (sidecars, problems) = rampart_report::sidecars::load_results_dir(dir);
+        inputs.sidecars.extend(sidecars);
+        inputs.problems.extend(problems);
+    }
+    inputs.results_dirs = results_dirs.iter().map(ToString::to_string).collect();
+
+    let context = ReportContext::from_process();
+    let assembled = rampart_report::assemble(inputs, &context);
+    let report = assembled.report;
+
+    let color_err = color_enabled(args.color, std::io::stderr().is_terminal());
+    const MAX_SHOWN: usize = 20;
+    for problem in assembled.problems.iter().take(MAX_SHOWN) {
+        eprint!("{}", render_diagnostic(problem, color_err));
+    }
+    if assembled.problems.len() > MAX_SHOWN {
+        eprintln!("... and {} more problems (see incomplete_reasons in the JSON report)", assembled.problems.len() - MAX_SHOWN);
+    }
+
+    let want = |f: OutputFormat| args.format.contains(&f);
+    if want(OutputFormat::Json) && !args.no_json {
+        let out = match (&args.out, &workspace) {
+            (Some(out), _) => out.clone(),
+            (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
+            (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
+        };
+        let written = JsonFileSink::new(out).write(&report).map_err(ReportError::Write)?;
+        eprintln!("rampart-report: wrote {}", written.latest);
+    }
+    if want(OutputFormat::Terminal) {
+        let color = color_enabled(args.color, std::io::stdout().is_terminal());
+        print!("{}", terminal_summary(&report, TerminalOptions::new(color)));
+    }
+    Ok(report.verdict.exit_code())
+}
