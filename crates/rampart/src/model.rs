@@ -357,6 +357,12 @@ impl SafetyResult {
         self.turns.iter().filter_map(|t| t.eval_result.as_ref())
     }
 
+    /// Replaces the summary (handy when it depends on a status resolved by [`SafetyResult::from_turns`]).
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = summary.into();
+        self
+    }
+
     /// Sets the harm category.
     pub fn with_harm(mut self, category: impl Into<HarmCategory>) -> Self {
         self.harm_category = Some(category.into());
