@@ -105,7 +105,9 @@ pub enum ReportError {
     #[error("failed to find the cargo workspace: {detail}")]
     #[diagnostic(
         code(rampart::cli::no_workspace),
-        help("run inside the workspace, pass --manifest-path, or give the inputs with --junit/--results and --out")
+        help(
+            "run inside the workspace, pass --manifest-path, or give the inputs with --junit/--results and --out"
+        )
     )]
     Workspace {
         /// What went wrong.
@@ -124,7 +126,9 @@ pub enum ReportError {
     #[error("found no nextest JUnit report and no rampart sidecars")]
     #[diagnostic(
         code(rampart::cli::nothing_found),
-        help("run `cargo nextest run` first (a profile with [profile.<name>.junit] path = \"junit.xml\" gives the best report), or pass --junit/--results; looked in: {looked}")
+        help(
+            "run `cargo nextest run` first (a profile with [profile.<name>.junit] path = \"junit.xml\" gives the best report), or pass --junit/--results; looked in: {looked}"
+        )
     )]
     NothingFound {
         /// Where we looked.
@@ -141,9 +145,9 @@ impl ReportError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ReportError::Write(_) => exit_codes::OUTPUT_FAILED,
-            ReportError::Workspace { .. } | ReportError::MissingInput { .. } | ReportError::NothingFound { .. } => {
-                exit_codes::UNUSABLE_INPUT
-            }
+            ReportError::Workspace { .. }
+            | ReportError::MissingInput { .. }
+            | ReportError::NothingFound { .. } => exit_codes::UNUSABLE_INPUT,
         }
     }
 }
@@ -352,7 +356,8 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         return Err(ReportError::NothingFound { looked: looked.join(", ") });
     }
 
-    let n_files: usize = results_dirs.iter().map(|d| rampart_report::sidecars::find_sidecar_files(d).len()).sum();
+    let n_files: usize =
+        results_dirs.iter().map(|d| rampart_report::sidecars::find_sidecar_files(d).len()).sum();
     if n_files >= 1000 {
         eprintln!("rampart-report: reading {n_files} sidecars...");
     }
@@ -373,7 +378,10 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         eprint!("{}", render_diagnostic(problem, color_err));
     }
     if assembled.problems.len() > MAX_SHOWN {
-        eprintln!("... and {} more problems (see incomplete_reasons in the JSON report)", assembled.problems.len() - MAX_SHOWN);
+        eprintln!(
+            "... and {} more problems (see incomplete_reasons in the JSON report)",
+            assembled.problems.len() - MAX_SHOWN
+        );
     }
 
     let want = |f: OutputFormat| args.format.contains(&f);

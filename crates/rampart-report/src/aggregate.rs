@@ -133,8 +133,8 @@ pub fn population_summary(statuses: impl IntoIterator<Item = SafetyStatus>) -> P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use SafetyStatus::{Error as E, Safe as S, Undetermined as U, Unsafe as X};
+    use proptest::prelude::*;
 
     #[test]
     fn trial_classification_table() {

@@ -37,8 +37,10 @@ pub const CI_ENV_VARS: &[&str] = &[
     "GIT_COMMIT",
     "BUILD_ID",
 ];
-const COMMIT_VARS: &[&str] = &["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1", "GIT_COMMIT"];
-const RUN_ID_VARS: &[&str] = &["GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILD_ID"];
+const COMMIT_VARS: &[&str] =
+    &["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1", "GIT_COMMIT"];
+const RUN_ID_VARS: &[&str] =
+    &["GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILD_ID"];
 
 /// What the report is built from. Everything is data: no file is read here.
 #[derive(Debug, Default)]
@@ -79,7 +81,9 @@ impl ReportContext {
     pub fn from_process() -> ReportContext {
         let env = CI_ENV_VARS
             .iter()
-            .filter_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| ((*name).to_owned(), v)))
+            .filter_map(|name| {
+                std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| ((*name).to_owned(), v))
+            })
             .collect();
         ReportContext { generated_at: Some(rampart::Timestamp::now().to_string()), env }
     }
@@ -142,7 +146,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     kept.sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
 
     // JUnit executions: a test that ran anywhere resolves to ran; partition skips drop out.
-    let mut by_test: BTreeMap<(String, String, Option<u32>), Vec<(Option<String>, JunitTest)>> = BTreeMap::new();
+    let mut by_test: BTreeMap<(String, String, Option<u32>), Vec<(Option<String>, JunitTest)>> =
+        BTreeMap::new();
     for run in &junit {
         for test in &run.tests {
             by_test
@@ -251,7 +256,12 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         }
     }
     results.sort_by(|a, b| {
-        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(&b.identity, b.result_index, &b.sidecar, b.line))
+        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(
+            &b.identity,
+            b.result_index,
+            &b.sidecar,
+            b.line,
+        ))
     });
 
     // Trial groups.
@@ -428,7 +438,11 @@ fn build_trial_groups(
             .trials
             .entry((Some(key.run_id.clone()), key.test_name.clone(), key.stress_index))
             .or_insert_with(|| (trial_index, BTreeMap::new()));
-        trial.1.entry(key.attempt).or_default().extend(loaded.sidecar.results.iter().map(|r| r.result.status));
+        trial
+            .1
+            .entry(key.attempt)
+            .or_default()
+            .extend(loaded.sidecar.results.iter().map(|r| r.result.status));
     }
 
     let mut out = Vec::new();

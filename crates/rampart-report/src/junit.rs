@@ -212,7 +212,8 @@ fn read_testcase(case: &TestCase, suite_binary: &str, stress_index: Option<u32>)
             }
         }
         TestCaseStatus::Skipped { message, .. } => {
-            test.skipped = Some(message.as_ref().map_or_else(|| "skipped".to_owned(), |m| clean_line(m.as_str())));
+            test.skipped =
+                Some(message.as_ref().map_or_else(|| "skipped".to_owned(), |m| clean_line(m.as_str())));
         }
     }
     test

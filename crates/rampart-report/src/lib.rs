@@ -39,7 +39,11 @@ pub use report::{SCHEMA_VERSION, TestRunReport, report_json_schema};
 pub use sink::{JsonFileSink, ReportSink, SinkError};
 
 /// Reads the given JUnit files and results directories into [`ReportInputs`].
-pub fn load_inputs(junit_files: &[Utf8PathBuf], results_dirs: &[Utf8PathBuf], run_ids: &[String]) -> ReportInputs {
+pub fn load_inputs(
+    junit_files: &[Utf8PathBuf],
+    results_dirs: &[Utf8PathBuf],
+    run_ids: &[String],
+) -> ReportInputs {
     let mut inputs = ReportInputs {
         run_ids: run_ids.to_vec(),
         junit_files: junit_files.iter().map(ToString::to_string).collect(),

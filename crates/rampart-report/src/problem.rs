@@ -17,7 +17,9 @@ pub enum InputProblem {
     #[error("failed to read JUnit file {path}")]
     #[diagnostic(
         code(rampart::junit::unreadable),
-        help("check the path; nextest writes it to target/nextest/<profile>/junit.xml when the profile sets junit.path")
+        help(
+            "check the path; nextest writes it to target/nextest/<profile>/junit.xml when the profile sets junit.path"
+        )
     )]
     JunitIo {
         /// The file.
@@ -31,7 +33,9 @@ pub enum InputProblem {
     #[error("JUnit file {path} is not valid UTF-8 (first bad byte at offset {valid_up_to})")]
     #[diagnostic(
         code(rampart::junit::not_utf8),
-        help("nextest always writes UTF-8: the file was damaged or written by another tool; re-run `cargo nextest run` to regenerate it")
+        help(
+            "nextest always writes UTF-8: the file was damaged or written by another tool; re-run `cargo nextest run` to regenerate it"
+        )
     )]
     JunitNotUtf8 {
         /// The file.
@@ -50,7 +54,9 @@ pub enum InputProblem {
     #[error("JUnit file {path} is malformed at {element_path}: {detail}")]
     #[diagnostic(
         code(rampart::junit::malformed),
-        help("the file may be truncated (nextest killed while writing it) or not a nextest JUnit report; re-run `cargo nextest run`, or pass the right file with --junit")
+        help(
+            "the file may be truncated (nextest killed while writing it) or not a nextest JUnit report; re-run `cargo nextest run`, or pass the right file with --junit"
+        )
     )]
     JunitMalformed {
         /// The file.
@@ -66,7 +72,9 @@ pub enum InputProblem {
     #[diagnostic(
         code(rampart::junit::missing),
         severity(Warning),
-        help("crashes, timeouts and tests that never wrote a sidecar are invisible without JUnit; enable it in .config/nextest.toml ([profile.ci.junit] path = \"junit.xml\") and pass --junit")
+        help(
+            "crashes, timeouts and tests that never wrote a sidecar are invisible without JUnit; enable it in .config/nextest.toml ([profile.ci.junit] path = \"junit.xml\") and pass --junit"
+        )
     )]
     JunitMissing,
 
@@ -74,7 +82,9 @@ pub enum InputProblem {
     #[error("setup script `{script}` failed in {path}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     #[diagnostic(
         code(rampart::junit::setup_script_failed),
-        help("nextest cancels the run when a setup script fails, so tests are missing; fix the script and re-run")
+        help(
+            "nextest cancels the run when a setup script fails, so tests are missing; fix the script and re-run"
+        )
     )]
     SetupScriptFailed {
         /// The JUnit file.
@@ -90,7 +100,9 @@ pub enum InputProblem {
     #[diagnostic(
         code(rampart::junit::no_rampart_tests),
         severity(Advice),
-        help("this is fine for an ordinary test suite; mark safety tests with #[rampart::test] or call rampart::record_result")
+        help(
+            "this is fine for an ordinary test suite; mark safety tests with #[rampart::test] or call rampart::record_result"
+        )
     )]
     NoRampartTests {
         /// Tests in the JUnit.
@@ -101,7 +113,9 @@ pub enum InputProblem {
     #[error("results directory {path} holds no sidecar")]
     #[diagnostic(
         code(rampart::results::empty_dir),
-        help("pass a run directory (target/rampart/runs/<run id>) or a runs/ directory; if tests set RAMPART_DIR, set it for the report too")
+        help(
+            "pass a run directory (target/rampart/runs/<run id>) or a runs/ directory; if tests set RAMPART_DIR, set it for the report too"
+        )
     )]
     ResultsDirEmpty {
         /// The directory.
@@ -110,7 +124,10 @@ pub enum InputProblem {
 
     /// A sidecar could not be read.
     #[error("failed to read sidecar {path}")]
-    #[diagnostic(code(rampart::sidecar::unreadable), help("check the file's permissions; its results are missing from the report"))]
+    #[diagnostic(
+        code(rampart::sidecar::unreadable),
+        help("check the file's permissions; its results are missing from the report")
+    )]
     SidecarIo {
         /// The file.
         path: String,
@@ -134,7 +151,9 @@ pub enum InputProblem {
     #[error("sidecar {path} has no readable header: {reason}")]
     #[diagnostic(
         code(rampart::sidecar::bad_header),
-        help("the file was damaged or is not a rampart sidecar; remove stray files from the run directory and re-run the test")
+        help(
+            "the file was damaged or is not a rampart sidecar; remove stray files from the run directory and re-run the test"
+        )
     )]
     SidecarBadHeader {
         /// The file.
@@ -150,10 +169,15 @@ pub enum InputProblem {
     },
 
     /// A sidecar's schema is not one this reader knows.
-    #[error("sidecar {path} has unsupported schema `{found}` (this report reads {})", rampart::sidecar::SCHEMA)]
+    #[error(
+        "sidecar {path} has unsupported schema `{found}` (this report reads {})",
+        rampart::sidecar::SCHEMA
+    )]
     #[diagnostic(
         code(rampart::sidecar::unknown_schema),
-        help("the tests were built with another major version of rampart: use a cargo-rampart-report of the same version as the rampart crate the tests link")
+        help(
+            "the tests were built with another major version of rampart: use a cargo-rampart-report of the same version as the rampart crate the tests link"
+        )
     )]
     SidecarUnknownSchema {
         /// The file.
@@ -185,7 +209,9 @@ pub enum InputProblem {
     #[error("sidecar {path} line {line} column {column}: {detail}")]
     #[diagnostic(
         code(rampart::sidecar::bad_line),
-        help("the line's result is missing from the report; sidecars are written only by rampart, so this file was edited or damaged")
+        help(
+            "the line's result is missing from the report; sidecars are written only by rampart, so this file was edited or damaged"
+        )
     )]
     SidecarBadLine {
         /// The file.
@@ -218,7 +244,9 @@ pub enum InputProblem {
     },
 
     /// A declared test's sidecar has no end line.
-    #[error("test {test} was killed before its end line ({outcome}); its recorded results are kept, later ones are missing")]
+    #[error(
+        "test {test} was killed before its end line ({outcome}); its recorded results are kept, later ones are missing"
+    )]
     #[diagnostic(
         code(rampart::sidecar::no_end_line),
         help("look at the test's JUnit output for the crash or timeout, fix it, and re-run")
@@ -236,7 +264,9 @@ pub enum InputProblem {
     #[error("sidecar {path} is for test {test}, which the JUnit of run {run_id} does not list")]
     #[diagnostic(
         code(rampart::join::not_in_junit),
-        help("the JUnit file may be from an older invocation with the same run id, or was written before the run finished; pass the JUnit of that run with --junit")
+        help(
+            "the JUnit file may be from an older invocation with the same run id, or was written before the run finished; pass the JUnit of that run with --junit"
+        )
     )]
     SidecarWithoutJunit {
         /// The sidecar.
@@ -251,7 +281,9 @@ pub enum InputProblem {
     #[error("sidecar {path} belongs to run {found}, not to the run(s) reported ({expected})")]
     #[diagnostic(
         code(rampart::join::other_run),
-        help("it was copied into the wrong directory, or --run-id/--junit name another run; its results are left out")
+        help(
+            "it was copied into the wrong directory, or --run-id/--junit name another run; its results are left out"
+        )
     )]
     SidecarOfAnotherRun {
         /// The sidecar.
@@ -266,7 +298,9 @@ pub enum InputProblem {
     #[error("trial group {group}: trial(s) {missing} left no sidecar and count as no-result")]
     #[diagnostic(
         code(rampart::join::trial_missing),
-        help("the clones were filtered out, skipped, or killed before they started; run every clone of the group")
+        help(
+            "the clones were filtered out, skipped, or killed before they started; run every clone of the group"
+        )
     )]
     TrialMissing {
         /// The group.
@@ -280,7 +314,8 @@ impl InputProblem {
     /// The incomplete-run reason this problem gives, or `None` for advice.
     pub fn incomplete_reason(&self) -> Option<IncompleteReason> {
         use InputProblem as P;
-        let (kind, file, line, test): (IncompleteKind, Option<&str>, Option<usize>, Option<&str>) = match self {
+        let (kind, file, line, test): (IncompleteKind, Option<&str>, Option<usize>, Option<&str>) = match self
+        {
             P::JunitIo { path, .. } | P::JunitNotUtf8 { path, .. } | P::JunitMalformed { path, .. } => {
                 (IncompleteKind::JunitUnreadable, Some(path), None, None)
             }
@@ -288,19 +323,28 @@ impl InputProblem {
             P::SetupScriptFailed { path, .. } => (IncompleteKind::SetupScriptFailed, Some(path), None, None),
             P::NoRampartTests { .. } => return None,
             P::ResultsDirEmpty { path } => (IncompleteKind::ResultsDirEmpty, Some(path), None, None),
-            P::SidecarIo { path, .. } | P::SidecarEmpty { path } | P::SidecarBadHeader { path, .. } => {
-                (IncompleteKind::SidecarUnreadable, Some(path), Some(1).filter(|_| matches!(self, P::SidecarBadHeader { .. })), None)
+            P::SidecarIo { path, .. } | P::SidecarEmpty { path } | P::SidecarBadHeader { path, .. } => (
+                IncompleteKind::SidecarUnreadable,
+                Some(path),
+                Some(1).filter(|_| matches!(self, P::SidecarBadHeader { .. })),
+                None,
+            ),
+            P::SidecarUnknownSchema { path, .. } => {
+                (IncompleteKind::SidecarUnknownSchema, Some(path), Some(1), None)
             }
-            P::SidecarUnknownSchema { path, .. } => (IncompleteKind::SidecarUnknownSchema, Some(path), Some(1), None),
             P::SidecarTornLine { path, line, .. } | P::SidecarBadLine { path, line, .. } => {
                 (IncompleteKind::SidecarLineUnreadable, Some(path), Some(*line), None)
             }
             P::SidecarNotUtf8 { path, .. } => (IncompleteKind::SidecarNotUtf8, Some(path), None, None),
-            P::TestKilled { path, test, .. } => (IncompleteKind::TestKilledBeforeEnd, Some(path), None, Some(test)),
+            P::TestKilled { path, test, .. } => {
+                (IncompleteKind::TestKilledBeforeEnd, Some(path), None, Some(test))
+            }
             P::SidecarWithoutJunit { path, test, .. } => {
                 (IncompleteKind::SidecarWithoutJunit, Some(path), None, Some(test))
             }
-            P::SidecarOfAnotherRun { path, .. } => (IncompleteKind::SidecarOfAnotherRun, Some(path), None, None),
+            P::SidecarOfAnotherRun { path, .. } => {
+                (IncompleteKind::SidecarOfAnotherRun, Some(path), None, None)
+            }
             P::TrialMissing { group, .. } => (IncompleteKind::TrialMissing, None, None, Some(group)),
         };
         Some(IncompleteReason {

@@ -1,1 +1,7 @@
-//! End-to-end tests of `cargo-rampart-report`.
+//! End-to-end tests of `cargo-rampart-report`: real `cargo nextest run` on one shared temp
+//! workspace, then the real binary; plus fixture JUnit ingest and diagnostics snapshots.
+
+mod diagnostics;
+mod fixtures;
+mod scenarios;
+mod support;
