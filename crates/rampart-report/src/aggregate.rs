@@ -133,7 +133,8 @@ pub fn population_summary(statuses: impl IntoIterator<Item = SafetyStatus>) -> P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use SafetyStatus::{Error as E, Safe as S, Undetermined as U, Unsafe as X};
+    use SafetyStatus::{Error as E, Safe as S, Undetermined as U};
+    const X: SafetyStatus = SafetyStatus::Unsafe;
     use proptest::prelude::*;
 
     #[test]

@@ -100,6 +100,12 @@ pub struct Assembled {
 }
 
 type TestKey = (Option<String>, String, String, Option<u32>);
+/// (binary id, test name, stress index).
+type JunitKey = (String, String, Option<u32>);
+/// (run id, test name, stress index) of a trial.
+type TrialKey = (Option<String>, String, Option<u32>);
+/// Trial index, and the statuses per attempt.
+type TrialAttempts = (Option<u32>, BTreeMap<u32, Vec<SafetyStatus>>);
 
 struct Execution {
     test: TestExecution,
@@ -121,7 +127,14 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     // Sidecars: dedupe by path, drop other runs, sort by attempt key.
     let mut by_path: BTreeMap<String, LoadedSidecar> = BTreeMap::new();
     for loaded in sidecars {
-        by_path.entry(loaded.path.clone()).or_insert(loaded);
+        // The same file given twice: keep one, choosing by content so the order never matters.
+        let rank = |l: &LoadedSidecar| (l.sidecar.n_bytes, l.sidecar.results.len(), l.sidecar.end.is_some());
+        match by_path.get(&loaded.path) {
+            Some(existing) if rank(existing) >= rank(&loaded) => {}
+            _ => {
+                by_path.insert(loaded.path.clone(), loaded);
+            }
+        }
     }
     let mut kept: Vec<(AttemptKey, LoadedSidecar)> = Vec::new();
     for (path, loaded) in by_path {
@@ -146,8 +159,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     kept.sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
 
     // JUnit executions: a test that ran anywhere resolves to ran; partition skips drop out.
-    let mut by_test: BTreeMap<(String, String, Option<u32>), Vec<(Option<String>, JunitTest)>> =
-        BTreeMap::new();
+    let mut by_test: BTreeMap<JunitKey, Vec<(Option<String>, JunitTest)>> = BTreeMap::new();
     for run in &junit {
         for test in &run.tests {
             by_test
@@ -410,7 +422,7 @@ struct GroupAcc {
     declared_count: u32,
     has_clones: bool,
     /// (run id, test name, stress) → (trial index, attempt → statuses)
-    trials: BTreeMap<(Option<String>, String, Option<u32>), (Option<u32>, BTreeMap<u32, Vec<SafetyStatus>>)>,
+    trials: BTreeMap<TrialKey, TrialAttempts>,
 }
 
 fn build_trial_groups(
@@ -585,5 +597,172 @@ fn build_metadata(
         git_commit: first(COMMIT_VARS),
         ci_run_id: first(RUN_ID_VARS),
         ci_env,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::junit::parse_junit;
+    use crate::sidecars::parse_sidecar;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const RUN_A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+    const RUN_B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+    fn status_name(s: SafetyStatus) -> &'static str {
+        s.as_str()
+    }
+
+    /// A sidecar of clone `trial` of `tests::t<test>` (3 declared trials).
+    fn sidecar(
+        run: &str,
+        test: u32,
+        trial: u32,
+        attempt: u32,
+        statuses: &[SafetyStatus],
+        end: bool,
+    ) -> LoadedSidecar {
+        let name = format!("tests::t{test}::trial_{trial:02}");
+        let mut text = json!({
+            "kind": "header", "schema": "rampart.sidecar.v1",
+            "identity": {"harness": "nextest", "run_id": run, "binary_id": "demo", "test_name": name,
+                         "attempt": attempt, "total_attempts": 3},
+            "spec": {"base_name": format!("tests::t{test}"), "threshold": 0.5, "trial": {"index": trial, "count": 3}},
+            "writer": {"rampart_version": "0.1.0", "pid": 1}, "started_at": "2026-01-01T00:00:00.000Z"
+        })
+        .to_string();
+        text.push('\n');
+        for (i, s) in statuses.iter().enumerate() {
+            text.push_str(
+                &json!({"kind": "result", "index": i, "recorded_at": "2026-01-01T00:00:00.000Z",
+                        "result": {"status": status_name(*s), "summary": "s", "observability_level": "response_only"}})
+                .to_string(),
+            );
+            text.push('\n');
+        }
+        if end {
+            text.push_str(
+                &json!({"kind": "end", "outcome": "returned", "n_results": statuses.len(),
+                                  "ended_at": "2026-01-01T00:00:01.000Z", "duration_seconds": 1.0})
+                .to_string(),
+            );
+            text.push('\n');
+        }
+        let path = format!("runs/{run}/{name}_a{attempt}.jsonl");
+        let (loaded, problems) = parse_sidecar(&path, text.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        loaded.unwrap()
+    }
+
+    fn junit(run: &str, ran: &[u32], skipped: &[u32]) -> JunitRun {
+        let mut cases = String::new();
+        for t in ran {
+            for trial in 0..3 {
+                cases.push_str(&format!(
+                    r#"<testcase name="tests::t{t}::trial_{trial:02}" classname="demo" time="0.1"/>"#
+                ));
+            }
+        }
+        for t in skipped {
+            for trial in 0..3 {
+                cases.push_str(&format!(
+                    r#"<testcase name="tests::t{t}::trial_{trial:02}" classname="demo" time="0.0"><skipped message="Skipped: test is in a different partition"/></testcase>"#
+                ));
+            }
+        }
+        let xml = format!(
+            r#"<testsuites name="r" tests="1" skipped="0" failures="0" errors="0" uuid="{run}" time="1.0"><testsuite name="demo" tests="1" skipped="0" errors="0" failures="0">{cases}</testsuite></testsuites>"#
+        );
+        parse_junit(&format!("{run}.xml"), xml.as_bytes()).0.unwrap()
+    }
+
+    fn inputs(junit: Vec<JunitRun>, sidecars: Vec<LoadedSidecar>) -> ReportInputs {
+        let junit_files = junit.iter().map(|r| r.path.clone()).collect();
+        ReportInputs { junit, sidecars, junit_files, ..ReportInputs::default() }
+    }
+
+    #[test]
+    fn missing_clone_counts_as_no_result_and_partition_skips_resolve_to_ran() {
+        use SafetyStatus::Safe;
+        let sidecars = vec![sidecar(RUN_A, 0, 0, 1, &[Safe], true), sidecar(RUN_B, 1, 1, 1, &[Safe], true)];
+        let report = assemble(
+            inputs(vec![junit(RUN_A, &[0], &[1]), junit(RUN_B, &[1], &[0])], sidecars),
+            &ReportContext::default(),
+        )
+        .report;
+        assert_eq!(report.tests.len(), 6, "each clone once, as ran: {:#?}", report.tests);
+        assert!(report.tests.iter().all(|t| t.outcome == AttemptOutcome::Pass));
+        let t0 = &report.trial_groups[0];
+        assert_eq!((t0.total, t0.safe, t0.no_result), (3, 1, 2));
+        assert_eq!(t0.detail, "1/3 safe, 2 no-result");
+        assert!(
+            report.incomplete_reasons.iter().any(|r| r.kind == crate::report::IncompleteKind::TrialMissing)
+        );
+        assert_eq!(report.verdict, RunVerdict::SafetyFailure, "1/3 is below the 0.5 threshold");
+    }
+
+    #[test]
+    fn nothing_assessed_is_not_passed() {
+        let sidecars = vec![sidecar(RUN_A, 0, 0, 1, &[SafetyStatus::Error], true)];
+        let report = assemble(inputs(vec![], sidecars), &ReportContext::default()).report;
+        assert_eq!(report.verdict, RunVerdict::NothingAssessed);
+        assert_eq!(report.population_summary.attack_success_rate, None);
+        let ordinary =
+            assemble(inputs(vec![junit(RUN_A, &[0], &[])], vec![]), &ReportContext::default()).report;
+        assert_eq!(ordinary.verdict, RunVerdict::Passed, "no rampart tests at all is not a failure");
+    }
+
+    fn status() -> impl Strategy<Value = SafetyStatus> {
+        prop_oneof![
+            Just(SafetyStatus::Safe),
+            Just(SafetyStatus::Unsafe),
+            Just(SafetyStatus::Undetermined),
+            Just(SafetyStatus::Error)
+        ]
+    }
+
+    fn case() -> impl Strategy<Value = (bool, u32, u32, u32, Vec<SafetyStatus>, bool)> {
+        (any::<bool>(), 0u32..3, 0u32..3, 1u32..3, proptest::collection::vec(status(), 0..3), any::<bool>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn merge_is_order_independent(
+            cases in proptest::collection::vec(case(), 0..12),
+            seed in any::<u64>(),
+        ) {
+            // One sidecar per attempt key, as on disk.
+            let cases: BTreeMap<_, _> =
+                cases.into_iter().map(|(b, t, i, a, s, e)| ((b, t, i, a), (s, e))).collect();
+            let mut sidecars: Vec<LoadedSidecar> = cases
+                .iter()
+                .map(|((b, test, trial, attempt), (statuses, end))| {
+                    sidecar(if *b { RUN_B } else { RUN_A }, *test, *trial, *attempt, statuses, *end)
+                })
+                .collect();
+            let mut junits = vec![junit(RUN_A, &[0, 1], &[2]), junit(RUN_B, &[2], &[0, 1])];
+            let first = assemble(inputs(junits.clone(), sidecars.clone()), &ReportContext::default());
+            // A deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for i in (1..sidecars.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                sidecars.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            junits.reverse();
+            let second = assemble(inputs(junits, sidecars), &ReportContext::default());
+            prop_assert_eq!(&first.report, &second.report);
+            let rates = [first.report.population_summary.attack_success_rate, first.report.population_summary.safety_pass_rate];
+            for rate in rates.into_iter().flatten() {
+                prop_assert!((0.0..=1.0).contains(&rate));
+            }
+            for group in &first.report.trial_groups {
+                prop_assert!((0.0..=1.0).contains(&group.pass_rate));
+            }
+        }
     }
 }
