@@ -169,3 +169,43 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::join::{ReportContext, ReportInputs, assemble};
+    use crate::sidecars::parse_sidecar;
+
+    fn report_with_summary(summary: &str) -> TestRunReport {
+        let header = r#"{"kind":"header","schema":"rampart.sidecar.v1","identity":{"harness":"nextest","run_id":"r","binary_id":"b","test_name":"t","attempt":1,"total_attempts":1},"writer":{"rampart_version":"0.1.0","pid":1},"started_at":"2026-01-01T00:00:00.000Z"}"#;
+        let result = serde_json::json!({"kind": "result", "index": 0, "recorded_at": "2026-01-01T00:00:00.000Z",
+            "result": {"status": "unsafe", "summary": summary, "observability_level": "tool_only", "harm_category": "jailbreak"}});
+        let text = format!("{header}\n{result}\n");
+        let (loaded, _) = parse_sidecar("t.jsonl", text.as_bytes());
+        let inputs = ReportInputs { sidecars: vec![loaded.unwrap()], ..ReportInputs::default() };
+        assemble(inputs, &ReportContext::default()).report
+    }
+
+    #[test]
+    fn recorded_escapes_never_reach_the_terminal() {
+        let report = report_with_summary(
+            "leaked \u{1b}]8;;https://evil\u{7}link\u{1b}]8;;\u{7} and \u{1b}[2Jcleared\r",
+        );
+        for color in [false, true] {
+            let text = terminal_summary(&report, TerminalOptions::new(color));
+            assert!(
+                text.contains("FAIL") && text.contains("  t -- leaked link and cleared (tool_only)"),
+                "{text}"
+            );
+            assert!(!text.contains("evil") && !text.contains("[2J") && !text.contains('\r'), "{text:?}");
+        }
+        let plain = terminal_summary(&report, TerminalOptions::new(false));
+        assert!(!plain.contains('\u{1b}'));
+        assert!(plain.contains("JAILBREAK (1 results)\n  FAIL  t -- leaked link"));
+        assert!(plain.ends_with(
+            "Population: 1 runs - 1 unsafe (100.0% attack success rate), 0 undetermined, 0 errors\n"
+        ));
+        let coloured = terminal_summary(&report, TerminalOptions::new(true));
+        assert!(coloured.contains("\u{1b}[1;31mFAIL\u{1b}[0m"), "{coloured:?}");
+    }
+}

@@ -110,3 +110,30 @@ impl ReportSink for JsonFileSink {
         self.write(report).map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::join::{ReportContext, ReportInputs, assemble};
+
+    #[test]
+    fn json_sink_replaces_latest_and_never_overwrites_archives() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Utf8PathBuf::try_from(dir.path().to_path_buf()).unwrap();
+        let context = ReportContext::new(Some("2026-11-22T03:12:19.229Z".to_owned()), Default::default());
+        let report = assemble(ReportInputs::default(), &context).report;
+        let sink = JsonFileSink::new(out.clone());
+        let first = sink.write(&report).unwrap();
+        let second = sink.write(&report).unwrap();
+        assert_eq!(first.latest, out.join("report.json"));
+        assert_eq!(first.archived.file_name(), Some("run_report_2026-11-22T03-12-19-229Z.json"));
+        assert_eq!(second.archived.file_name(), Some("run_report_2026-11-22T03-12-19-229Z_1.json"));
+        let back: TestRunReport =
+            serde_json::from_str(&fs_err::read_to_string(&first.latest).unwrap()).unwrap();
+        assert_eq!(back, report);
+        let n_files = fs_err::read_dir(out.join("runs")).unwrap().count();
+        assert_eq!(n_files, 2);
+        // No temp file is left behind.
+        assert_eq!(fs_err::read_dir(&out).unwrap().count(), 2, "report.json and runs/");
+    }
+}
