@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use camino::Utf8PathBuf;
-use rampart_report::report::AttemptOutcome;
+use rampart_report::report::{AttemptOutcome, RunVerdict};
 use rampart_report::{ReportContext, assemble, load_inputs};
 
 fn fixtures_dir() -> PathBuf {
@@ -29,6 +29,9 @@ fn every_fixture_junit_ingests_with_matching_counts() {
         let report = assemble(inputs, &ReportContext::default()).report;
         assert_eq!(report.total_runs, 0);
         assert_eq!(report.incomplete, setup_failed, "{path}: {:?}", report.incomplete_reasons);
+        // An ordinary suite (no rampart tests) is not a safety failure.
+        let expected = if setup_failed { RunVerdict::Incomplete } else { RunVerdict::Passed };
+        assert_eq!(report.verdict, expected, "{path}");
 
         let tsv = std::fs::read_to_string(file.with_extension("summary.tsv")).unwrap();
         let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
