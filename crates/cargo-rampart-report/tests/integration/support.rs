@@ -150,6 +150,23 @@ fn rampart_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rampart").canonicalize().unwrap()
 }
 
+/// The newest modification time under the rampart and rampart-macros sources, so a change
+/// there re-runs the scenario.
+fn rampart_sources_mtime() -> Option<SystemTime> {
+    fn newest(dir: &Path) -> Option<SystemTime> {
+        std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let path = e.path();
+                if path.is_dir() { newest(&path) } else { e.metadata().ok()?.modified().ok() }
+            })
+            .max()
+    }
+    let crates = rampart_path().join("..");
+    [crates.join("rampart/src"), crates.join("rampart-macros/src")].iter().filter_map(|d| newest(d)).max()
+}
+
 /// A command with the inherited NEXTEST_*, RAMPART_*, CI and colour variables removed.
 pub fn scrubbed(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
@@ -179,7 +196,7 @@ pub fn scenario() -> Scenario {
     let scenario = Scenario { root: root.clone(), target_dir: tmpdir().join("rr-target") };
     let marker = tmpdir().join("rr-workspace.ready");
     let lock = tmpdir().join("rr-workspace.lock");
-    let key = format!("{FIXTURE_VERSION}\n{}", rampart_path().display());
+    let key = format!("{FIXTURE_VERSION}\n{}\n{:?}", rampart_path().display(), rampart_sources_mtime());
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
         return scenario;
     }
