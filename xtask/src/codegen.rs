@@ -19,15 +19,26 @@ struct Generated {
 }
 
 fn generated() -> Vec<Generated> {
-    vec![Generated {
-        path: "crates/rampart/schema/sidecar-line.v1.schema.json",
-        contents: schema_text(
-            schemars::schema_for!(rampart::sidecar::SidecarLine<'static>).to_value(),
-            "urn:rampart:sidecar:v1",
-            "One line of a rampart sidecar file (rampart.sidecar.v1, JSON Lines). \
+    vec![
+        Generated {
+            path: "crates/rampart/schema/sidecar-line.v1.schema.json",
+            contents: schema_text(
+                schemars::schema_for!(rampart::sidecar::SidecarLine<'static>).to_value(),
+                "urn:rampart:sidecar:v1",
+                "One line of a rampart sidecar file (rampart.sidecar.v1, JSON Lines). \
              See the `rampart::sidecar` module documentation.",
-        ),
-    }]
+            ),
+        },
+        Generated {
+            path: "crates/rampart-report/schema/report.v1.schema.json",
+            contents: schema_text(
+                rampart_report::report_json_schema(),
+                "urn:rampart:report:v1",
+                "The JSON report written by `cargo rampart-report` (report.json). \
+             See the `rampart_report::report` module documentation.",
+            ),
+        },
+    ]
 }
 
 fn schema_text(mut schema: serde_json::Value, id: &str, description: &str) -> String {
@@ -53,7 +64,8 @@ pub fn run(root: &Path, mode: Mode) -> Result<ExitCode, String> {
             Mode::Check => stale.push(file.path),
             Mode::Write => {
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
                 }
                 std::fs::write(&path, &file.contents)
                     .map_err(|e| format!("failed to write {}: {e}", path.display()))?;

@@ -74,7 +74,9 @@ fn ensure_nextest() -> Result<(), String> {
     if present {
         return Ok(());
     }
-    eprintln!("xtask: cargo-nextest is not installed; installing it with `cargo install --locked cargo-nextest`");
+    eprintln!(
+        "xtask: cargo-nextest is not installed; installing it with `cargo install --locked cargo-nextest`"
+    );
     run_ok(cargo().args(["install", "--locked", "cargo-nextest"]))
 }
 
@@ -94,9 +96,15 @@ fn ensure_chromium() -> Result<(), String> {
         );
         return Ok(());
     }
-    eprintln!("xtask: installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)");
+    eprintln!(
+        "xtask: installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)"
+    );
     run_ok(Command::new("apt-get").args(["update", "-qq"]))?;
-    run_ok(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    run_ok(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 fn test() -> Result<ExitCode, String> {
@@ -107,7 +115,14 @@ fn test() -> Result<ExitCode, String> {
     // nextest does not run doctests.
     run_ok(cargo().current_dir(&root).args(["test", "--doc", "--workspace", "--locked"]))?;
     // Last, so its summary line closes the output.
-    run_ok(cargo().current_dir(&root).args(["nextest", "run", "--workspace", "--locked", "--profile", "ci"]))?;
+    run_ok(cargo().current_dir(&root).args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--locked",
+        "--profile",
+        "ci",
+    ]))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -225,10 +225,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         record.sidecar = Some(loaded.path.clone());
         record.n_results += sidecar.results.len() as u64;
         record.body_end = Some(match &sidecar.end {
-            Some(end) => serde_json::to_value(end.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            Some(end) => end.outcome.as_str().to_owned(),
             None if sidecar.is_declared() => "killed".to_owned(),
             None => "unknown".to_owned(),
         });
@@ -409,12 +406,6 @@ fn execution_from_junit(run_id: Option<String>, test: &JunitTest) -> TestExecuti
     }
 }
 
-/// Name of clone `index` of `count` (the same rule as `#[rampart::test(trials = N)]`).
-fn trial_fn_name(index: u32, count: u32) -> String {
-    let width = count.saturating_sub(1).to_string().len().max(2);
-    format!("trial_{index:0width$}")
-}
-
 #[derive(Default)]
 struct GroupAcc {
     harm: Option<String>,
@@ -479,7 +470,7 @@ fn build_trial_groups(
                 });
             }
             for index in missing {
-                let test_name = format!("{name}::{}", trial_fn_name(index, group.declared_count));
+                let test_name = format!("{name}::{}", rampart::trial_fn_name(index, group.declared_count));
                 group.trials.insert((None, test_name, None), (Some(index), BTreeMap::new()));
             }
         }

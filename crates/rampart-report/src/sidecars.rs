@@ -92,19 +92,15 @@ pub fn parse_sidecar(path: &str, bytes: &[u8]) -> (Option<LoadedSidecar>, Vec<In
                 source_code,
                 span: whole_line,
             },
-            // serde_json reports column 0 when it has no position (errors found after
-            // buffering, e.g. an unknown enum value): then the whole line is marked.
+            // Without a position (e.g. an unknown enum value) the whole line is marked.
             LineProblemKind::Malformed { message, column } => InputProblem::SidecarBadLine {
                 path: path.to_owned(),
                 line: problem.line,
-                column: (*column).max(1),
+                column: column.unwrap_or(1),
                 detail: message.clone(),
-                span: source_code.as_ref().map(|_| {
-                    if *column > 0 {
-                        span(problem.byte_offset + column - 1, 1, len)
-                    } else {
-                        span(problem.byte_offset, problem.n_bytes, len)
-                    }
+                span: source_code.as_ref().map(|_| match column {
+                    Some(column) => span(problem.byte_offset + column - 1, 1, len),
+                    None => span(problem.byte_offset, problem.n_bytes, len),
                 }),
                 source_code,
             },
@@ -130,9 +126,10 @@ fn fatal_problem(path: &str, bytes: &[u8], error: SidecarError) -> InputProblem 
         SidecarError::BadHeader { reason, column, n_bytes } => {
             let source_code = named_source(path, bytes);
             let len = source_code.as_ref().map_or(0, |s| s.inner().len());
-            let span = source_code
-                .as_ref()
-                .map(|_| if column > 1 { span(column - 1, 1, len) } else { span(0, n_bytes, len) });
+            let span = source_code.as_ref().map(|_| match column {
+                Some(column) if column > 1 => span(column - 1, 1, len),
+                _ => span(0, n_bytes, len),
+            });
             InputProblem::SidecarBadHeader { path: path.to_owned(), reason, source_code, span }
         }
         SidecarError::UnsupportedSchema { found } => {

@@ -34,7 +34,7 @@ pub use model::{
     Attachment, EvalOutcome, EvalResult, HarmCategory, Injection, JsonMap, ObservabilityLevel, Polarity,
     Request, Response, SafetyResult, SafetyStatus, SideEffect, ToolCall, Turn, attack_verdict, probe_verdict,
 };
-pub use recorder::{Trial, current_sidecar_path, record_result, trial};
+pub use recorder::{Trial, current_sidecar_path, record_result, trial, trial_fn_name};
 pub use time::Timestamp;
 
 /// Marks a safety test; see the crate documentation of `rampart-macros` for the arguments.
@@ -76,5 +76,5 @@ macro_rules! assert_safe {
 #[doc(hidden)]
 pub mod __private {
     //! Support for `#[rampart::test]`; not a public API.
-    pub use crate::recorder::{StaticSpec, TestScope, trial_fn_name};
+    pub use crate::recorder::{StaticSpec, TestScope};
 }

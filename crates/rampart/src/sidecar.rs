@@ -302,6 +302,16 @@ pub enum EndOutcome {
     Panicked,
 }
 
+impl EndOutcome {
+    /// The wire name (`returned`, `panicked`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndOutcome::Returned => "returned",
+            EndOutcome::Panicked => "panicked",
+        }
+    }
+}
+
 /// The end line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -402,8 +412,8 @@ pub enum LineProblemKind {
     Malformed {
         /// serde_json's message.
         message: String,
-        /// 1-based column within the line, when known.
-        column: usize,
+        /// 1-based column within the line, when serde_json knows it.
+        column: Option<usize>,
     },
     /// The line's `kind` is not one this reader knows (written by a newer minor version).
     UnknownKind {
@@ -476,7 +486,7 @@ pub enum SidecarError {
         /// What is wrong.
         reason: String,
         /// 1-based column, when known.
-        column: usize,
+        column: Option<usize>,
         /// Length of the first line in bytes.
         n_bytes: usize,
     },
@@ -529,13 +539,13 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
     let first_text = utf8_or_lossy(first.bytes, &mut n_lossy_lines);
     let probe: SchemaProbe = serde_json::from_str(&first_text).map_err(|e| SidecarError::BadHeader {
         reason: if first.terminated { e.to_string() } else { "the header line is cut short".to_owned() },
-        column: e.column(),
+        column: known_column(e.column()),
         n_bytes: first.bytes.len(),
     })?;
     if probe.kind.as_deref() != Some("header") {
         return Err(SidecarError::BadHeader {
             reason: format!("expected `\"kind\":\"header\"`, found {:?}", probe.kind.unwrap_or_default()),
-            column: 1,
+            column: None,
             n_bytes: first.bytes.len(),
         });
     }
@@ -549,7 +559,7 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
         Err(e) => {
             return Err(SidecarError::BadHeader {
                 reason: e.to_string(),
-                column: e.column(),
+                column: known_column(e.column()),
                 n_bytes: first.bytes.len(),
             });
         }
@@ -577,7 +587,7 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
             }
             sidecar
                 .problems
-                .push(problem(LineProblemKind::Malformed { message: "blank line".to_owned(), column: 1 }));
+                .push(problem(LineProblemKind::Malformed { message: "blank line".to_owned(), column: None }));
             continue;
         }
         let text = utf8_or_lossy(line.bytes, &mut n_lossy_lines);
@@ -616,7 +626,10 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
                     {
                         LineProblemKind::UnknownKind { kind }
                     }
-                    _ => LineProblemKind::Malformed { message: e.to_string(), column: e.column() },
+                    _ => LineProblemKind::Malformed {
+                        message: e.to_string(),
+                        column: known_column(e.column()),
+                    },
                 };
                 sidecar.problems.push(problem(kind));
             }
@@ -624,6 +637,11 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
     }
     sidecar.n_lossy_lines = n_lossy_lines;
     Ok(sidecar)
+}
+
+/// serde_json reports column 0 when it has no position (e.g. an unknown enum value).
+fn known_column(column: usize) -> Option<usize> {
+    (column > 0).then_some(column)
 }
 
 fn utf8_or_lossy<'b>(bytes: &'b [u8], n_lossy: &mut usize) -> Cow<'b, str> {
