@@ -13,7 +13,7 @@ use crate::junit::{JunitRun, JunitTest};
 use crate::problem::InputProblem;
 use crate::report::{
     AttemptKey, AttemptOutcome, AttemptRecord, ReportedResult, RunMetadata, RunVerdict, SCHEMA_VERSION,
-    TestExecution, TestRunReport, TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
+    TestExecution, TestRunReport, TestSafety, TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
 };
 use crate::sidecars::LoadedSidecar;
 
@@ -208,6 +208,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
                 in_junit: false,
                 skip_message: None,
                 n_results: 0,
+                safety: None,
                 attempts: Vec::new(),
             },
             junit: None,
@@ -273,8 +274,31 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         ))
     });
 
-    // Trial groups.
-    let trial_groups = build_trial_groups(&kept, &executions, &mut problems);
+    // Trial groups: `trials = N` clones and stress iterations. Every rampart test execution
+    // gets its safety class; a test that is neither (a standalone test, retried or not) is
+    // judged by that class alone and forms no group.
+    let mut trial_groups = build_trial_groups(&kept, &executions, &mut problems);
+    for group in &trial_groups {
+        let is_group =
+            group.sources.iter().any(|s| matches!(s, TrialSource::TrialClones | TrialSource::Stress));
+        for trial in &group.trials {
+            let key = (
+                trial.run_id.clone(),
+                group.binary_id.clone().unwrap_or_default(),
+                trial.test_name.clone(),
+                trial.stress_index,
+            );
+            if let Some(execution) = executions.get_mut(&key) {
+                execution.test.safety = Some(TestSafety {
+                    class: trial.class,
+                    unsafe_retried_attempts: trial.unsafe_retried_attempts.clone(),
+                    trial_group: is_group.then(|| group.name.clone()),
+                });
+            }
+        }
+    }
+    trial_groups
+        .retain(|g| g.sources.iter().any(|s| matches!(s, TrialSource::TrialClones | TrialSource::Stress)));
 
     // Population.
     let population = population_summary(results.iter().map(|r| r.status));
@@ -313,7 +337,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let assessed = population.safe_count + population.unsafe_count + population.undetermined_count;
     let verdict = if population.unsafe_count > 0 || trial_groups.iter().any(|g| g.unsafe_ > 0) {
         RunVerdict::SafetyFailure
-    } else if !trial_groups.is_empty() && assessed == 0 {
+    } else if !kept.is_empty() && assessed == 0 {
         RunVerdict::NothingAssessed
     } else if trial_groups.iter().any(|g| !g.passed) {
         RunVerdict::SafetyFailure
@@ -402,6 +426,7 @@ fn execution_from_junit(run_id: Option<String>, test: &JunitTest) -> TestExecuti
         in_junit: true,
         skip_message: test.skipped.clone(),
         n_results: 0,
+        safety: None,
         attempts,
     }
 }
@@ -488,17 +513,20 @@ fn build_trial_groups(
                 sources.insert(TrialSource::Retries);
             }
             let last = attempts.keys().next_back().copied();
-            let unsafe_retried: Vec<u32> = attempts
-                .iter()
-                .filter(|(a, statuses)| Some(**a) != last && statuses.contains(&SafetyStatus::Unsafe))
-                .map(|(a, _)| *a)
-                .collect();
-            let class = if !unsafe_retried.is_empty() {
-                TrialClass::Unsafe
+            let last_statuses = last.and_then(|l| attempts.get(&l)).cloned().unwrap_or_default();
+            // UNSAFE on an earlier attempt is never retried away: the trial is UNSAFE. It is
+            // flagged when the retry hid it (the last attempt was not UNSAFE).
+            let unsafe_retried: Vec<u32> = if last_statuses.contains(&SafetyStatus::Unsafe) {
+                Vec::new()
             } else {
-                let statuses = last.and_then(|l| attempts.get(&l)).cloned().unwrap_or_default();
-                classify_trial(statuses)
+                attempts
+                    .iter()
+                    .filter(|(a, statuses)| Some(**a) != last && statuses.contains(&SafetyStatus::Unsafe))
+                    .map(|(a, _)| *a)
+                    .collect()
             };
+            let class =
+                if !unsafe_retried.is_empty() { TrialClass::Unsafe } else { classify_trial(last_statuses) };
             classes.push(class);
             trials.push(TrialOutcome {
                 run_id,

@@ -128,11 +128,7 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
         }
     }
 
-    let groups: Vec<_> = report
-        .trial_groups
-        .iter()
-        .filter(|g| g.total > 1 || g.unsafe_on_retried_attempt || !g.passed)
-        .collect();
+    let groups = &report.trial_groups;
     if !groups.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", p.paint(BOLD, "Trial groups"));
@@ -154,6 +150,30 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
                 line.push_str(&p.paint(RED, " (UNSAFE on a retried attempt)"));
             }
             let _ = writeln!(out, "{line}");
+        }
+    }
+
+    // Standalone tests whose UNSAFE attempt a retry hid (in groups the group line says so).
+    let retried_away: Vec<_> = report
+        .tests
+        .iter()
+        .filter_map(|t| t.safety.as_ref().map(|s| (t, s)))
+        .filter(|(_, s)| s.trial_group.is_none() && !s.unsafe_retried_attempts.is_empty())
+        .collect();
+    if !retried_away.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", p.paint(BOLD, "UNSAFE on a retried attempt"));
+        for (test, safety) in retried_away {
+            let attempts: Vec<String> =
+                safety.unsafe_retried_attempts.iter().map(ToString::to_string).collect();
+            let last = test.attempts.last().map_or(0, |a| a.attempt);
+            let _ = writeln!(
+                out,
+                "  {}  {} -- UNSAFE on attempt {}, not on attempt {last}: nextest may pass it as flaky, rampart counts it UNSAFE",
+                p.paint(RED_BOLD, "FAIL"),
+                clean_line(&test.test_name),
+                attempts.join(", "),
+            );
         }
     }
 

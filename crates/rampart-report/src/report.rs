@@ -261,8 +261,8 @@ pub struct TrialGroup {
     pub detail: String,
     /// 95% Wilson score interval of the pass rate; null when total is 0.
     pub wilson_95: Option<Interval>,
-    /// An earlier (retried) attempt was UNSAFE: nextest may call the test flaky and pass it,
-    /// but the group fails.
+    /// A trial recorded UNSAFE on an attempt that nextest then retried into one that did
+    /// not: nextest may call the test flaky and pass it, but the group fails.
     pub unsafe_on_retried_attempt: bool,
     /// Each trial and its classification.
     pub trials: Vec<TrialOutcome>,
@@ -287,9 +287,25 @@ pub struct TrialOutcome {
     pub attempts: Vec<u32>,
     /// The classification.
     pub class: TrialClass,
-    /// Attempts before the last one that recorded an UNSAFE result.
+    /// Attempts that recorded an UNSAFE result and were then retried into a last attempt
+    /// that did not: nextest may pass such a test as flaky, rampart counts the trial UNSAFE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsafe_retried_attempts: Vec<u32>,
+}
+
+/// The safety outcome of one rampart test execution (a test that wrote a sidecar).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TestSafety {
+    /// The test's classification: its last attempt's, or UNSAFE when any attempt was UNSAFE.
+    pub class: TrialClass,
+    /// Attempts that recorded UNSAFE and were retried into a last attempt that did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsafe_retried_attempts: Vec<u32>,
+    /// The trial group this execution is a trial of; absent for a standalone rampart test
+    /// (no `trials = N`, not a stress run), which is judged by its own class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_group: Option<String>,
 }
 
 /// Identifies one test attempt: (run id, binary id, test name, stress index, attempt).
@@ -419,6 +435,9 @@ pub struct TestExecution {
     pub skip_message: Option<String>,
     /// Number of safety results over all attempts.
     pub n_results: u64,
+    /// The safety outcome, for a rampart test (one that wrote a sidecar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<TestSafety>,
     /// Every attempt, ascending.
     pub attempts: Vec<AttemptRecord>,
 }

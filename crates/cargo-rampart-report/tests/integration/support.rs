@@ -317,6 +317,11 @@ pub fn group<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no group {name}: {:#}", report["trial_groups"]))
 }
 
+/// Whether a trial group's name ends with `name`.
+pub fn has_group(report: &Value, name: &str) -> bool {
+    report["trial_groups"].as_array().unwrap().iter().any(|g| g["name"].as_str().unwrap().ends_with(name))
+}
+
 /// The test executions whose name ends with `name`.
 pub fn tests_named<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
     report["tests"]
