@@ -1,0 +1,1189 @@
+/* rampart HTML report. Vanilla JS, no network, no framework.
+ *
+ * Security invariant: every string that comes from the report data is inserted with
+ * textContent / createTextNode or setAttribute on a data-* / aria-* / title attribute.
+ * No markup is ever parsed from data, no link is built from data, and no code is evaluated.
+ * tests/static_checks.rs greps this file for the banned APIs.
+ */
+(function () {
+  'use strict';
+
+  var doc = document;
+  var rootEl = doc.documentElement;
+  mark('rampart-script-start');
+
+  var STATUSES = ['unsafe', 'error', 'undetermined', 'safe'];
+  var STATUS_LABEL = { safe: 'SAFE', unsafe: 'UNSAFE', undetermined: 'UNDETERMINED', error: 'ERROR' };
+  var CLASS_ORDER = { unsafe: 0, error: 1, no_result: 2, undetermined: 3, safe: 4 };
+  var CLASS_LABEL = { unsafe: 'UNSAFE', error: 'ERROR', no_result: 'NO RESULT', undetermined: 'UNDETERMINED', safe: 'SAFE' };
+  var VERDICT_TEXT = {
+    safety_failure: ['Safety failures', 'An attack worked or a trial group is below its threshold.'],
+    nothing_assessed: ['Nothing assessed', 'Rampart tests ran but no result assessed safety (every result is an ERROR, or none was recorded).'],
+    incomplete: ['Incomplete', 'No safety failure was found, but results may be missing.'],
+    passed: ['Passed', 'Every trial group reached its threshold and nothing is missing.']
+  };
+  var GROUP_PAGE = 100;
+  var TRIAL_PAGE = 50;
+  var RESULT_PAGE = 50;
+  var AUTO_OPEN_GROUPS = 20;
+  var AUTO_OPEN_TRIALS = 3;
+  var UNCATEGORIZED = 'uncategorized';
+
+  function mark(name) {
+    try { performance.mark(name); } catch (e) { /* old browsers */ }
+  }
+
+  // ---- DOM helpers (text only) -------------------------------------------------------
+
+  function h(tag, cls, text) {
+    var node = doc.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function add(parent, child) { parent.appendChild(child); return child; }
+  function addText(parent, text) { parent.appendChild(doc.createTextNode(String(text))); return parent; }
+  function clamp01(x) {
+    x = Number(x);
+    return isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+  }
+  function pct(x) {
+    if (x === null || x === undefined || !isFinite(Number(x))) return '\u2013';
+    x = Number(x) * 100;
+    return (x === 0 || x === 100 ? x.toFixed(0) : x.toFixed(1)) + '%';
+  }
+  function num(n) { return Number(n || 0).toLocaleString('en-US'); }
+  function seconds(s) {
+    if (s === null || s === undefined || !isFinite(Number(s))) return '';
+    s = Number(s);
+    if (s < 1) return (s * 1000).toFixed(0) + ' ms';
+    if (s < 120) return s.toFixed(2) + ' s';
+    return (s / 60).toFixed(1) + ' min';
+  }
+  function badge(kind, label, extra) {
+    var b = h('span', 'rr-badge rr-badge-' + kind + (extra ? ' ' + extra : ''), label);
+    return b;
+  }
+  function statusBadge(status) {
+    return badge(STATUSES.indexOf(status) >= 0 ? status : 'other', STATUS_LABEL[status] || String(status));
+  }
+  function prettyJson(value) {
+    try { return JSON.stringify(value, null, 2); } catch (e) { return String(value); }
+  }
+  function isEmptyObject(o) {
+    if (!o || typeof o !== 'object') return true;
+    for (var k in o) { if (Object.prototype.hasOwnProperty.call(o, k)) return false; }
+    return true;
+  }
+  function label(binary, name, stress) {
+    var s = binary ? binary + '$' + name : name;
+    if (stress !== undefined && stress !== null) s += '@stress-' + stress;
+    return s;
+  }
+  function toggleButton(cls, expanded, controls) {
+    var b = h('button', 'rr-toggle ' + (cls || ''));
+    b.type = 'button';
+    b.setAttribute('aria-expanded', expanded ? 'true' : 'false');
+    if (controls) b.setAttribute('aria-controls', controls);
+    add(b, h('span', 'rr-chevron')).setAttribute('aria-hidden', 'true');
+    return b;
+  }
+  function kv(dl, key, value) {
+    if (value === undefined || value === null || value === '') return;
+    add(dl, h('dt', null, key));
+    var dd = add(dl, h('dd'));
+    if (value instanceof Node) dd.appendChild(value); else dd.textContent = String(value);
+  }
+  function pre(text, cls) {
+    var p = h('pre', 'rr-pre' + (cls ? ' ' + cls : ''));
+    p.textContent = String(text);
+    return p;
+  }
+
+  // ---- Data ---------------------------------------------------------------------------
+
+  function loadData() {
+    if (typeof window.RAMPART_DATA_JSON === 'string') return JSON.parse(window.RAMPART_DATA_JSON);
+    var node = doc.getElementById('rampart-data');
+    if (node) return JSON.parse(node.textContent);
+    return null;
+  }
+
+  var R;
+  try {
+    R = loadData();
+  } catch (e) {
+    fail('The report data could not be read: ' + e);
+    return;
+  }
+  if (!R) {
+    fail('The report data is missing. When index.html says its data is in report-data.js, keep both files in the same directory.');
+    return;
+  }
+  mark('rampart-data-parsed');
+
+  var results = R.results || [];
+  var nResults = results.length;
+  var groups = [];
+  var groupByKey = Object.create(null);
+  var execByKey = Object.create(null);
+
+  (R.tests || []).forEach(function (t) {
+    execByKey[(t.run_id || '') + '\u0000' + (t.binary_id || '') + '\u0000' + t.test_name + '\u0000' + (t.stress_index == null ? '' : t.stress_index)] = t;
+  });
+
+  // kind: 'group' (a trial group), 'standalone' (a rampart test judged by its own class), or
+  // 'orphan' (results whose test the report does not list; kept so nothing is hidden).
+  function newGroup(raw, kind) {
+    var g = {
+      idx: groups.length,
+      raw: raw,
+      kind: kind,
+      orphan: kind !== 'group',
+      binary: raw.binary_id || null,
+      name: raw.name,
+      label: label(raw.binary_id, raw.name),
+      harm: raw.harm_category || null,
+      verdict: raw.verdict === 'FAILED' ? 'failed' : raw.verdict === 'PASSED' ? 'passed' : 'no_result',
+      trials: [],
+      trialByKey: Object.create(null),
+      counts: { safe: 0, unsafe: 0, undetermined: 0, error: 0 },
+      harms: Object.create(null),
+      nResults: 0,
+      nMatched: 0,
+      labelLower: null
+    };
+    g.labelLower = g.label.toLowerCase();
+    groups.push(g);
+    groupByKey[(g.binary || '') + '\u0000' + g.name] = g;
+    (raw.trials || []).forEach(function (t) { addTrial(g, t); });
+    return g;
+  }
+  function trialKey(runId, testName, stress) {
+    return (runId || '') + '\u0000' + testName + '\u0000' + (stress == null ? '' : stress);
+  }
+  function addTrial(g, raw) {
+    var t = {
+      idx: g.trials.length,
+      raw: raw,
+      group: g,
+      cls: raw['class'] || 'no_result',
+      results: [],
+      nMatched: 0,
+      exec: execByKey[(raw.run_id || '') + '\u0000' + (g.binary || '') + '\u0000' + raw.test_name + '\u0000' + (raw.stress_index == null ? '' : raw.stress_index)] || null
+    };
+    g.trials.push(t);
+    g.trialByKey[trialKey(raw.run_id, raw.test_name, raw.stress_index)] = t;
+    return t;
+  }
+
+  (R.trial_groups || []).forEach(function (raw) { newGroup(raw, 'group'); });
+  function verdictOfClass(cls) {
+    return cls === 'unsafe' ? 'failed' : cls === 'safe' ? 'passed' : cls;
+  }
+  (R.tests || []).forEach(function (t) {
+    if (!t.safety || t.safety.trial_group) return;
+    var key = (t.binary_id || '') + '\u0000' + t.test_name;
+    var g = groupByKey[key];
+    if (!g) g = newGroup({ binary_id: t.binary_id, name: t.test_name, trials: [] }, 'standalone');
+    if (g.kind !== 'standalone') return;
+    addTrial(g, {
+      run_id: t.run_id, test_name: t.test_name, stress_index: t.stress_index,
+      attempts: (t.attempts || []).map(function (a) { return a.attempt; }),
+      'class': t.safety['class'], unsafe_retried_attempts: t.safety.unsafe_retried_attempts || []
+    });
+  });
+
+  var harmTotals = Object.create(null);
+  for (var i = 0; i < nResults; i++) {
+    var r = results[i];
+    var id = r.identity || {};
+    var gname = r.base_name || id.test_name;
+    var g = groupByKey[(id.binary_id || '') + '\u0000' + gname];
+    if (!g) {
+      g = groupByKey[(id.binary_id || '') + '\u0000' + id.test_name];
+    }
+    if (!g) {
+      g = newGroup({ binary_id: id.binary_id, name: gname, trials: [] }, 'orphan');
+    }
+    var tk = trialKey(id.run_id, id.test_name, id.stress_index);
+    var t = g.trialByKey[tk];
+    if (!t) {
+      t = addTrial(g, { run_id: id.run_id, test_name: id.test_name, stress_index: id.stress_index, trial_index: r.trial_index, attempts: [], 'class': r.status === 'safe' ? 'safe' : r.status });
+    }
+    t.results.push(i);
+    g.nResults++;
+    if (g.counts[r.status] !== undefined) g.counts[r.status]++;
+    var harm = r.harm_category || UNCATEGORIZED;
+    g.harms[harm] = true;
+    harmTotals[harm] = (harmTotals[harm] || 0) + 1;
+  }
+  groups.forEach(function (grp) {
+    if (grp.kind !== 'group') {
+      // Judged by its own class: the worst trial (execution) class.
+      var worst = null;
+      grp.trials.forEach(function (t) {
+        if (worst === null || CLASS_ORDER[t.cls] < CLASS_ORDER[worst]) worst = t.cls;
+      });
+      grp.verdict = verdictOfClass(worst || 'no_result');
+      grp.unsafeRetried = grp.trials.some(function (t) { return (t.raw.unsafe_retried_attempts || []).length > 0; });
+      if (!grp.harm) {
+        for (var ti = 0; ti < grp.trials.length && !grp.harm; ti++) {
+          if (grp.trials[ti].results.length) grp.harm = results[grp.trials[ti].results[0]].harm_category || null;
+        }
+      }
+    } else {
+      grp.unsafeRetried = !!grp.raw.unsafe_on_retried_attempt;
+    }
+    if (grp.harm) grp.harms[grp.harm] = true;
+  });
+  var VERDICT_ORDER = { failed: 0, error: 1, no_result: 2, undetermined: 3, passed: 4 };
+  var VERDICT_BADGE = { failed: ['unsafe', 'FAILED'], passed: ['safe', 'PASSED'], error: ['error', 'ERROR'], undetermined: ['undetermined', 'UNDETERMINED'], no_result: ['other', 'NO RESULT'] };
+
+  var sortedGroups = groups.slice().sort(function (a, b) {
+    var va = VERDICT_ORDER[a.verdict], vb = VERDICT_ORDER[b.verdict];
+    if (va !== vb) return (va === undefined ? 9 : va) - (vb === undefined ? 9 : vb);
+    if (a.kind !== b.kind) return a.kind === 'group' ? -1 : 1;
+    if (a.counts.unsafe !== b.counts.unsafe) return b.counts.unsafe - a.counts.unsafe;
+    return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
+  });
+
+  // ---- Filter state and URL hash ------------------------------------------------------
+
+  var state = defaultState();
+  var matchMask = new Uint8Array(nResults);
+  var searchText = null;
+  var visibleGroups = [];
+  var nMatchedResults = 0;
+  var groupLimit = GROUP_PAGE;
+  var openGroups = Object.create(null);
+  var openTrials = Object.create(null);
+  var openResults = Object.create(null);
+  var openOutputs = Object.create(null);
+  var trialLimits = Object.create(null);
+  var resultLimits = Object.create(null);
+
+  function defaultState() {
+    return { status: STATUSES.slice(), harm: '', verdict: '', q: '', test: '' };
+  }
+  function parseHash() {
+    var s = defaultState();
+    var hash = String(location.hash || '').replace(/^#/, '');
+    if (!hash) return s;
+    hash.split('&').forEach(function (part) {
+      var eq = part.indexOf('=');
+      if (eq < 0) return;
+      var key = part.slice(0, eq);
+      var value;
+      try { value = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' ')); } catch (e) { return; }
+      if (key === 'status') {
+        s.status = value.split(',').filter(function (x) { return STATUSES.indexOf(x) >= 0; });
+      } else if (key === 'harm' || key === 'q' || key === 'test') {
+        s[key] = value;
+      } else if (key === 'verdict' && VERDICT_BADGE[value]) {
+        s.verdict = value;
+      }
+    });
+    return s;
+  }
+  function hashOf(s) {
+    var parts = [];
+    if (s.status.length !== STATUSES.length) parts.push('status=' + STATUSES.filter(function (x) { return s.status.indexOf(x) >= 0; }).join(','));
+    if (s.harm) parts.push('harm=' + encodeURIComponent(s.harm));
+    if (s.verdict) parts.push('verdict=' + s.verdict);
+    if (s.q) parts.push('q=' + encodeURIComponent(s.q));
+    if (s.test) parts.push('test=' + encodeURIComponent(s.test));
+    return parts.join('&');
+  }
+  var lastHash = null;
+  function writeHash() {
+    var hash = hashOf(state);
+    lastHash = hash;
+    var url = hash ? '#' + hash : location.pathname + location.search;
+    try {
+      history.replaceState(null, '', url);
+    } catch (e) {
+      location.hash = hash;
+    }
+  }
+
+  function resultFilterActive() {
+    return state.status.length !== STATUSES.length || state.harm !== '' || state.q !== '';
+  }
+  function buildSearchText() {
+    searchText = new Array(nResults);
+    for (var i = 0; i < nResults; i++) {
+      var r = results[i];
+      var res = r.result || {};
+      var parts = [(r.identity && r.identity.test_name) || '', res.summary || '', r.harm_category || '', res.strategy || ''];
+      (res.turns || []).forEach(function (turn) {
+        var rq = turn.request || {};
+        var rs = turn.response || {};
+        if (rq.prompt) parts.push(rq.prompt);
+        parts.push(rs.text || '');
+        (rs.tool_calls || []).forEach(function (c) {
+          parts.push(c.name || '');
+          if (c.arguments) parts.push(prettyJson(c.arguments));
+          if (c.result) parts.push(c.result);
+        });
+        var ev = turn.eval_result;
+        if (ev) {
+          (ev.evidence || []).forEach(function (x) { parts.push(x); });
+          if (ev.rationale) parts.push(ev.rationale);
+        }
+      });
+      searchText[i] = parts.join('\n').toLowerCase();
+    }
+  }
+
+  function applyFilters() {
+    var q = state.q.toLowerCase();
+    if (q && !searchText) buildSearchText();
+    var statusOn = Object.create(null);
+    state.status.forEach(function (s) { statusOn[s] = true; });
+    var active = resultFilterActive();
+    nMatchedResults = 0;
+    visibleGroups = [];
+    for (var gi = 0; gi < sortedGroups.length; gi++) {
+      var g = sortedGroups[gi];
+      var labelHit = q !== '' && g.labelLower.indexOf(q) >= 0;
+      g.nMatched = 0;
+      for (var ti = 0; ti < g.trials.length; ti++) {
+        var t = g.trials[ti];
+        t.nMatched = 0;
+        for (var k = 0; k < t.results.length; k++) {
+          var ri = t.results[k];
+          var r = results[ri];
+          var ok = statusOn[r.status] === true &&
+            (state.harm === '' || (r.harm_category || UNCATEGORIZED) === state.harm) &&
+            (q === '' || labelHit || searchText[ri].indexOf(q) >= 0);
+          matchMask[ri] = ok ? 1 : 0;
+          if (ok) t.nMatched++;
+        }
+        g.nMatched += t.nMatched;
+      }
+      if (state.verdict && g.verdict !== state.verdict) continue;
+      var show;
+      if (!active) {
+        show = true;
+      } else if (g.nMatched > 0) {
+        show = true;
+      } else {
+        // A group without matching results still shows when only the text or category
+        // filter selects it and it has no results at all to match (e.g. every trial
+        // recorded nothing).
+        show = g.nResults === 0 && state.status.length === STATUSES.length &&
+          (state.harm === '' || (g.harm || UNCATEGORIZED) === state.harm) &&
+          (q === '' || labelHit);
+      }
+      if (show) {
+        visibleGroups.push(g);
+        nMatchedResults += g.nMatched;
+      }
+    }
+  }
+
+  // ---- Page skeleton ------------------------------------------------------------------
+
+  var main = doc.getElementById('rr-main');
+  var reportEl = doc.getElementById('rampart-report');
+  reportEl.setAttribute('data-schema-version', String(R.schema_version || ''));
+  reportEl.setAttribute('data-verdict', String(R.verdict || ''));
+  main.textContent = '';
+
+  function fail(message) {
+    var m = doc.getElementById('rr-main');
+    if (m) {
+      m.textContent = '';
+      add(m, h('p', 'rr-notice rr-notice-error', message));
+    }
+    rootEl.setAttribute('data-ready', 'error');
+  }
+
+  // Top bar metadata.
+  (function () {
+    var meta = doc.getElementById('rr-topbar-meta');
+    var md = R.metadata || {};
+    var bits = [];
+    if (md.generated_at) bits.push(md.generated_at);
+    if (md.git_commit) bits.push('commit ' + String(md.git_commit).slice(0, 12));
+    if (md.ci_run_id) bits.push('CI run ' + md.ci_run_id);
+    if (meta) meta.textContent = bits.join(' \u00b7 ');
+  })();
+
+  renderOverview();
+  var filterBar = renderFilterBar();
+  var countEl = add(main, h('p', 'rr-count'));
+  countEl.id = 'rr-count';
+  countEl.setAttribute('role', 'status');
+  countEl.setAttribute('aria-live', 'polite');
+  var groupSection = add(main, h('section', 'rr-groups'));
+  groupSection.setAttribute('aria-labelledby', 'rr-groups-title');
+  var groupsTitle = add(groupSection, h('h2', 'rr-h2', 'Trial groups and tests'));
+  groupsTitle.id = 'rr-groups-title';
+  var head = add(groupSection, h('div', 'rr-grow rr-grow-head'));
+  head.setAttribute('aria-hidden', 'true');
+  ['Test', 'Verdict', 'Harm category', 'Safe / total', 'Pass rate (| threshold, \u2014 95% CI)', 'Errors', 'No result', 'Flags'].forEach(function (t) {
+    add(head, h('span', null, t));
+  });
+  var listEl = add(groupSection, h('ol', 'rr-group-list'));
+  listEl.id = 'rr-group-list';
+  var moreGroups = add(groupSection, h('div', 'rr-more-wrap'));
+
+  state = parseHash();
+  syncFilterControls();
+  applyFilters();
+  renderGroups(true);
+  renderMetadata();
+
+  window.addEventListener('hashchange', function () {
+    var hash = String(location.hash || '').replace(/^#/, '');
+    if (hash === lastHash) return;
+    state = parseHash();
+    syncFilterControls();
+    refresh(true);
+  });
+  doc.addEventListener('keydown', function (ev) {
+    var tag = ev.target && ev.target.tagName;
+    if (ev.key === '/' && tag !== 'INPUT' && tag !== 'SELECT' && tag !== 'TEXTAREA') {
+      ev.preventDefault();
+      filterBar.search.focus();
+    }
+  });
+
+  rootEl.setAttribute('data-ready', '1');
+  mark('rampart-ready');
+  try {
+    var m = performance.getEntriesByName('rampart-ready');
+    if (m.length) rootEl.setAttribute('data-ready-ms', String(Math.round(m[0].startTime)));
+  } catch (e) { /* ignore */ }
+
+  // ---- Overview -----------------------------------------------------------------------
+
+  function renderOverview() {
+    var section = add(main, h('section', 'rr-overview'));
+    section.setAttribute('aria-label', 'Overview');
+    var verdict = String(R.verdict || '');
+    var vt = VERDICT_TEXT[verdict] || [verdict, ''];
+    var banner = add(section, h('div', 'rr-verdict rr-verdict-' + (VERDICT_TEXT[verdict] ? verdict : 'other')));
+    banner.setAttribute('data-verdict', verdict);
+    var vh = add(banner, h('div', 'rr-verdict-head'));
+    add(vh, h('span', 'rr-verdict-label', 'Run verdict'));
+    add(vh, h('h1', 'rr-verdict-title', vt[0]));
+    var nFailedGroups = groups.filter(function (g) { return !g.orphan && g.verdict === 'failed'; }).length;
+    var nGroups = groups.filter(function (g) { return !g.orphan; }).length;
+    var nStandalone = groups.filter(function (g) { return g.orphan; }).length;
+    var nFailedStandalone = groups.filter(function (g) { return g.orphan && g.verdict !== 'passed'; }).length;
+    var sub = [vt[1]];
+    if (nGroups) sub.push(nFailedGroups + ' of ' + nGroups + ' trial groups failed.');
+    if (nStandalone) sub.push(nFailedStandalone + ' of ' + nStandalone + ' standalone tests not SAFE.');
+    if (R.failed) sub.push(num(R.failed) + ' UNSAFE ' + (R.failed === 1 ? 'result.' : 'results.'));
+    add(banner, h('p', 'rr-verdict-sub', sub.join(' ')));
+    var reasons = R.incomplete_reasons || [];
+    if (reasons.length) {
+      var box = add(banner, h('div', 'rr-incomplete'));
+      add(box, h('h2', 'rr-h3', 'Incomplete: results may be missing (' + reasons.length + ')'));
+      var ul = add(box, h('ul', 'rr-reasons'));
+      reasons.slice(0, 50).forEach(function (reason) {
+        var li = add(ul, h('li'));
+        li.setAttribute('data-incomplete-kind', String(reason.kind || ''));
+        add(li, h('code', 'rr-kind', reason.kind));
+        addText(li, ' ' + (reason.message || ''));
+        var where = [];
+        if (reason.file) where.push(reason.file + (reason.line ? ':' + reason.line : ''));
+        if (reason.test) where.push(reason.test);
+        if (where.length) add(li, h('span', 'rr-muted', ' (' + where.join(', ') + ')'));
+      });
+      if (reasons.length > 50) add(ul, h('li', 'rr-muted', '\u2026 and ' + (reasons.length - 50) + ' more (see report.json)'));
+    }
+
+    var ps = R.population_summary || {};
+    var cards = add(section, h('div', 'rr-cards'));
+    function card(title, value, cls, note) {
+      var c = add(cards, h('div', 'rr-card' + (cls ? ' ' + cls : '')));
+      add(c, h('div', 'rr-card-value', value));
+      add(c, h('div', 'rr-card-title', title));
+      if (note) add(c, h('div', 'rr-card-note', note));
+      return c;
+    }
+    card('Results', num(R.total_runs), null, seconds(R.duration_seconds) ? 'in ' + seconds(R.duration_seconds) : null).setAttribute('data-count', 'total');
+    card('SAFE', num(R.passed), 'rr-card-safe').setAttribute('data-count', 'safe');
+    card('UNSAFE', num(R.failed), 'rr-card-unsafe').setAttribute('data-count', 'unsafe');
+    card('UNDETERMINED', num(R.undetermined), 'rr-card-undetermined').setAttribute('data-count', 'undetermined');
+    card('ERROR', num(R.errors), 'rr-card-error').setAttribute('data-count', 'error');
+    card('Attack success rate', pct(ps.attack_success_rate), null, 'UNSAFE / assessed');
+    card('Safety pass rate', pct(ps.safety_pass_rate), null, 'SAFE / assessed');
+    card('Trial groups', num(nGroups), null, nGroups ? (nFailedGroups ? nFailedGroups + ' failed' : 'all passed') : 'none');
+    if (nStandalone) card('Standalone tests', num(nStandalone), null, nFailedStandalone ? nFailedStandalone + ' not SAFE' : 'all SAFE');
+
+    add(section, stackedBar({ safe: R.passed, unsafe: R.failed, undetermined: R.undetermined, error: R.errors }, 'All results'));
+
+    var cats = R.by_harm_category || {};
+    var names = Object.keys(cats).sort();
+    if (names.length) {
+      var catSection = add(section, h('div', 'rr-categories'));
+      add(catSection, h('h2', 'rr-h2', 'By harm category'));
+      var table = add(catSection, h('table', 'rr-table'));
+      var thead = add(add(table, h('thead')), h('tr'));
+      ['Harm category', 'Results', 'SAFE', 'UNSAFE', 'UNDET.', 'ERROR', 'Attack success rate', 'Safety pass rate'].forEach(function (t, n) {
+        var th = add(thead, h('th', n >= 1 && n <= 5 ? 'rr-num' : null, t));
+        th.scope = 'col';
+      });
+      var tbody = add(table, h('tbody'));
+      names.forEach(function (name) {
+        var s = cats[name] || {};
+        var tr = add(tbody, h('tr'));
+        tr.setAttribute('data-harm-category', name);
+        var th = add(tr, h('th'));
+        th.scope = 'row';
+        var b = add(th, h('button', 'rr-linkish', name));
+        b.type = 'button';
+        b.title = 'Show only this harm category';
+        b.setAttribute('data-action', 'filter-harm');
+        b.addEventListener('click', function () {
+          state.harm = state.harm === name ? '' : name;
+          syncFilterControls();
+          refresh(true);
+          groupSection.scrollIntoView({ block: 'start' });
+        });
+        add(tr, h('td', 'rr-num', num(s.total_runs)));
+        add(tr, h('td', 'rr-num rr-c-safe', num(s.safe_count)));
+        add(tr, h('td', 'rr-num rr-c-unsafe', num(s.unsafe_count)));
+        add(tr, h('td', 'rr-num rr-c-undetermined', num(s.undetermined_count)));
+        add(tr, h('td', 'rr-num rr-c-error', num(s.error_count)));
+        add(add(tr, h('td')), rateBar(s.attack_success_rate, 'unsafe', (s.unsafe_count || 0) + ' of ' + ((s.total_runs || 0) - (s.error_count || 0)) + ' assessed'));
+        add(add(tr, h('td')), rateBar(s.safety_pass_rate, 'safe', (s.safe_count || 0) + ' of ' + ((s.total_runs || 0) - (s.error_count || 0)) + ' assessed'));
+      });
+    }
+  }
+
+  function stackedBar(counts, title) {
+    var total = 0;
+    STATUSES.forEach(function (s) { total += Number(counts[s] || 0); });
+    var wrap = h('div', 'rr-stack-wrap');
+    var bar = add(wrap, h('div', 'rr-stack'));
+    bar.setAttribute('role', 'img');
+    var desc = STATUSES.map(function (s) { return STATUS_LABEL[s] + ' ' + num(counts[s]); }).join(', ');
+    bar.setAttribute('aria-label', title + ': ' + desc);
+    ['safe', 'undetermined', 'error', 'unsafe'].forEach(function (s) {
+      var n = Number(counts[s] || 0);
+      if (!n || !total) return;
+      var seg = add(bar, h('span', 'rr-seg rr-bg-' + s));
+      seg.style.width = (100 * n / total) + '%';
+      seg.title = STATUS_LABEL[s] + ': ' + num(n);
+    });
+    var legend = add(wrap, h('div', 'rr-legend'));
+    ['safe', 'unsafe', 'undetermined', 'error'].forEach(function (s) {
+      var item = add(legend, h('span', 'rr-legend-item'));
+      add(item, h('span', 'rr-dot rr-bg-' + s)).setAttribute('aria-hidden', 'true');
+      addText(item, STATUS_LABEL[s] + ' ' + num(counts[s]));
+    });
+    return wrap;
+  }
+
+  function rateBar(rate, kind, note) {
+    var wrap = h('div', 'rr-rate');
+    var bar = add(wrap, h('div', 'rr-bar'));
+    bar.setAttribute('role', 'img');
+    bar.setAttribute('aria-label', pct(rate) + (note ? ' (' + note + ')' : ''));
+    if (rate !== null && rate !== undefined) {
+      var fill = add(bar, h('span', 'rr-fill rr-bg-' + kind));
+      fill.style.width = (100 * clamp01(rate)) + '%';
+    }
+    add(wrap, h('span', 'rr-rate-text', pct(rate)));
+    if (note) wrap.title = note;
+    return wrap;
+  }
+
+  function passRateBar(g) {
+    var raw = g.raw;
+    var wrap = h('div', 'rr-rate rr-passrate');
+    var bar = add(wrap, h('div', 'rr-bar'));
+    var threshold = clamp01(raw.threshold);
+    var rate = clamp01(raw.pass_rate);
+    var ci = raw.wilson_95;
+    var label = 'pass rate ' + pct(rate) + ', threshold ' + pct(threshold);
+    if (ci) label += ', 95% CI ' + pct(ci.lower) + '\u2013' + pct(ci.upper);
+    bar.setAttribute('role', 'img');
+    bar.setAttribute('aria-label', label);
+    wrap.title = label;
+    var fill = add(bar, h('span', 'rr-fill ' + (raw.passed ? 'rr-bg-safe' : 'rr-bg-unsafe')));
+    fill.style.width = (100 * rate) + '%';
+    if (ci) {
+      var whisker = add(bar, h('span', 'rr-ci'));
+      whisker.style.left = (100 * clamp01(ci.lower)) + '%';
+      whisker.style.width = (100 * Math.max(0, clamp01(ci.upper) - clamp01(ci.lower))) + '%';
+    }
+    var thr = add(bar, h('span', 'rr-threshold'));
+    thr.style.left = (100 * threshold) + '%';
+    add(wrap, h('span', 'rr-rate-text', pct(rate)));
+    return wrap;
+  }
+
+  function renderMetadata() {
+    var md = R.metadata || {};
+    var details = add(main, h('details', 'rr-metadata'));
+    add(details, h('summary', null, 'Run metadata'));
+    var dl = add(details, h('dl', 'rr-dl'));
+    kv(dl, 'Schema', R.schema_version);
+    kv(dl, 'Generated at', md.generated_at);
+    kv(dl, 'rampart-report', md.rampart_report_version);
+    kv(dl, 'Run ids', (md.run_ids || []).join(', '));
+    kv(dl, 'nextest versions', (md.nextest_versions || []).join(', '));
+    kv(dl, 'nextest profiles', (md.nextest_profiles || []).join(', '));
+    kv(dl, 'JUnit files', (md.junit_files || []).join(', '));
+    kv(dl, 'Results directories', (md.results_dirs || []).join(', '));
+    kv(dl, 'Sidecars read', md.n_sidecars);
+    kv(dl, 'Git commit', md.git_commit);
+    kv(dl, 'CI run', md.ci_run_id);
+    (md.setup_scripts || []).forEach(function (s) {
+      kv(dl, 'Setup script ' + s.script, (s.passed ? 'passed' : 'FAILED') + (s.message ? ': ' + s.message : ''));
+    });
+    var tests = R.tests || [];
+    var nFailedTests = tests.filter(function (t) { return t.outcome !== 'pass' && t.outcome !== 'skip'; }).length;
+    kv(dl, 'nextest tests', num(tests.length) + ' (' + num(nFailedTests) + ' not passed)');
+  }
+
+  // ---- Filters ------------------------------------------------------------------------
+
+  function renderFilterBar() {
+    var bar = add(main, h('div', 'rr-filters'));
+    bar.setAttribute('role', 'search');
+    bar.setAttribute('aria-label', 'Filter results');
+    var statusBox = add(bar, h('div', 'rr-filter-status'));
+    statusBox.setAttribute('role', 'group');
+    statusBox.setAttribute('aria-label', 'Result status');
+    var buttons = {};
+    var totals = { safe: R.passed, unsafe: R.failed, undetermined: R.undetermined, error: R.errors };
+    STATUSES.forEach(function (s) {
+      var b = add(statusBox, h('button', 'rr-pill rr-pill-' + s));
+      b.type = 'button';
+      b.setAttribute('data-filter-status', s);
+      add(b, h('span', 'rr-dot rr-bg-' + s)).setAttribute('aria-hidden', 'true');
+      addText(b, STATUS_LABEL[s] + ' ');
+      add(b, h('span', 'rr-pill-count', num(totals[s])));
+      b.addEventListener('click', function () {
+        var on = state.status.indexOf(s) >= 0;
+        state.status = on ? state.status.filter(function (x) { return x !== s; }) : state.status.concat([s]);
+        syncFilterControls();
+        refresh(false);
+      });
+      buttons[s] = b;
+    });
+
+    function select(labelText, name, options) {
+      var lab = add(bar, h('label', 'rr-select'));
+      add(lab, h('span', 'rr-select-label', labelText));
+      var sel = add(lab, h('select'));
+      sel.setAttribute('data-filter', name);
+      options.forEach(function (o) {
+        var opt = add(sel, h('option', null, o[1]));
+        opt.value = o[0];
+      });
+      sel.addEventListener('change', function () {
+        state[name] = sel.value;
+        refresh(false);
+      });
+      return sel;
+    }
+    var harmNames = Object.keys(harmTotals);
+    Object.keys(R.by_harm_category || {}).forEach(function (n) { if (harmNames.indexOf(n) < 0) harmNames.push(n); });
+    groups.forEach(function (g) { if (g.harm && harmNames.indexOf(g.harm) < 0) harmNames.push(g.harm); });
+    harmNames.sort();
+    var harmSel = select('Harm category', 'harm', [['', 'All categories']].concat(harmNames.map(function (n) { return [n, n + ' (' + num(harmTotals[n] || 0) + ')']; })));
+    var verdictOptions = [['', 'All verdicts']];
+    ['failed', 'passed', 'error', 'undetermined', 'no_result'].forEach(function (v) {
+      var n = groups.filter(function (g) { return g.verdict === v; }).length;
+      if (n || v === 'failed' || v === 'passed') verdictOptions.push([v, VERDICT_BADGE[v][1].charAt(0) + VERDICT_BADGE[v][1].slice(1).toLowerCase() + ' (' + num(n) + ')']);
+    });
+    var verdictSel = select('Verdict', 'verdict', verdictOptions);
+
+    var searchLab = add(bar, h('label', 'rr-search'));
+    add(searchLab, h('span', 'rr-select-label', 'Search'));
+    var search = add(searchLab, h('input'));
+    search.type = 'search';
+    search.placeholder = 'test, summary, response, evidence\u2026  ( / )';
+    search.setAttribute('data-filter', 'q');
+    search.setAttribute('autocomplete', 'off');
+    search.spellcheck = false;
+    var timer = null;
+    search.addEventListener('input', function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(function () {
+        state.q = search.value.trim();
+        refresh(false);
+      }, nResults > 20000 ? 250 : 80);
+    });
+    search.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && search.value) {
+        search.value = '';
+        state.q = '';
+        refresh(false);
+      }
+    });
+    var clear = add(bar, h('button', 'rr-button', 'Reset filters'));
+    clear.type = 'button';
+    clear.setAttribute('data-action', 'reset-filters');
+    clear.addEventListener('click', function () {
+      state = defaultState();
+      syncFilterControls();
+      refresh(true);
+    });
+    return { buttons: buttons, harm: harmSel, verdict: verdictSel, search: search };
+  }
+
+  function syncFilterControls() {
+    STATUSES.forEach(function (s) {
+      filterBar.buttons[s].setAttribute('aria-pressed', state.status.indexOf(s) >= 0 ? 'true' : 'false');
+    });
+    if (state.harm && !Array.prototype.some.call(filterBar.harm.options, function (o) { return o.value === state.harm; })) {
+      var opt = add(filterBar.harm, h('option', null, state.harm + ' (0)'));
+      opt.value = state.harm;
+    }
+    filterBar.harm.value = state.harm;
+    filterBar.verdict.value = state.verdict;
+    if (filterBar.search.value.trim() !== state.q) filterBar.search.value = state.q;
+  }
+
+  function refresh(keepOpen) {
+    if (!keepOpen) groupLimit = GROUP_PAGE;
+    trialLimits = Object.create(null);
+    resultLimits = Object.create(null);
+    applyFilters();
+    renderGroups(false);
+    writeHash();
+  }
+
+  // ---- Trial groups -------------------------------------------------------------------
+
+  function renderGroups(initial) {
+    if (state.test) {
+      for (var n = 0; n < visibleGroups.length; n++) {
+        if (visibleGroups[n].label === state.test) {
+          if (n >= groupLimit) groupLimit = n + 1;
+          break;
+        }
+      }
+    }
+    listEl.textContent = '';
+    var shown = Math.min(groupLimit, visibleGroups.length);
+    var frag = doc.createDocumentFragment();
+    var focusRow = null;
+    for (var i = 0; i < shown; i++) {
+      var row = groupRow(visibleGroups[i], i);
+      if (visibleGroups[i].label === state.test) focusRow = row;
+      frag.appendChild(row);
+    }
+    listEl.appendChild(frag);
+    listEl.setAttribute('data-virtualised', visibleGroups.length > shown ? 'true' : 'false');
+    listEl.setAttribute('data-virtualised-shown', String(shown));
+    listEl.setAttribute('data-virtualised-total', String(visibleGroups.length));
+    moreGroups.textContent = '';
+    if (visibleGroups.length > shown) {
+      var b = add(moreGroups, h('button', 'rr-button rr-more', 'Show ' + Math.min(GROUP_PAGE, visibleGroups.length - shown) + ' more trial groups (' + num(visibleGroups.length - shown) + ' not shown)'));
+      b.type = 'button';
+      b.setAttribute('data-action', 'more-groups');
+      b.addEventListener('click', function () {
+        groupLimit += GROUP_PAGE;
+        renderGroups(false);
+      });
+    }
+    if (!visibleGroups.length) {
+      add(listEl, h('li', 'rr-empty', groups.length ? 'No trial group matches the filters.' : 'This run recorded no rampart results.'));
+    }
+    var totalGroups = groups.length;
+    countEl.textContent = 'Showing ' + num(visibleGroups.length) + ' of ' + num(totalGroups) + ' trial groups and tests \u00b7 ' + num(nMatchedResults) + ' of ' + num(nResults) + ' results match';
+    countEl.setAttribute('data-shown-groups', String(visibleGroups.length));
+    countEl.setAttribute('data-total-groups', String(totalGroups));
+    countEl.setAttribute('data-shown-results', String(nMatchedResults));
+    if (initial && focusRow) {
+      setTimeout(function () { focusRow.scrollIntoView({ block: 'start' }); }, 0);
+    }
+  }
+
+  function isGroupOpen(g, rank) {
+    if (openGroups[g.idx] !== undefined) return openGroups[g.idx];
+    if (state.test) return g.label === state.test;
+    return g.verdict === 'failed' && rank < AUTO_OPEN_GROUPS;
+  }
+
+  function groupRow(g, rank) {
+    var raw = g.raw;
+    var li = h('li', 'rr-group rr-group-' + g.verdict);
+    li.setAttribute('data-test', g.label);
+    li.setAttribute('data-verdict', g.verdict);
+    li.setAttribute('data-harm-category', g.harm || UNCATEGORIZED);
+    var row = add(li, h('div', 'rr-grow'));
+    var open = isGroupOpen(g, rank);
+    var detailId = 'rr-g-' + g.idx;
+    var cell = add(row, h('span', 'rr-cell-name'));
+    var toggle = add(cell, toggleButton('rr-group-toggle', open, detailId));
+    var nameBox = add(toggle, h('span', 'rr-name'));
+    add(nameBox, h('span', 'rr-test-name', g.name));
+    if (g.binary) add(nameBox, h('span', 'rr-binary', g.binary));
+    var vcell = add(row, h('span', 'rr-cell'));
+    var vb = VERDICT_BADGE[g.verdict] || ['other', String(g.verdict)];
+    add(vcell, badge(vb[0], vb[1]));
+    add(row, h('span', 'rr-cell rr-harm', g.harm || UNCATEGORIZED));
+    if (g.orphan) {
+      add(row, h('span', 'rr-cell rr-num rr-muted', '\u2013'));
+      add(row, h('span', 'rr-cell rr-muted rr-kind-note', g.kind === 'standalone' ? 'standalone test: judged by its own result' : 'results of a test the report does not list'));
+    } else {
+      add(row, h('span', 'rr-cell rr-num', num(raw.safe) + ' / ' + num(raw.total)));
+      add(add(row, h('span', 'rr-cell')), passRateBar(g));
+    }
+    add(row, h('span', 'rr-cell rr-num' + ((g.orphan ? g.counts.error : raw.errors) ? ' rr-c-error' : ' rr-muted'), num(g.orphan ? g.counts.error : raw.errors)));
+    add(row, h('span', 'rr-cell rr-num' + (raw.no_result ? ' rr-c-undetermined' : ' rr-muted'), g.orphan ? '' : num(raw.no_result)));
+    var flags = add(row, h('span', 'rr-cell rr-flags'));
+    if (g.unsafeRetried) {
+      var f = add(flags, badge('unsafe', 'UNSAFE on retried attempt', 'rr-flag'));
+      f.setAttribute('data-flag', 'unsafe-on-retried-attempt');
+      f.title = 'An attempt that nextest retried recorded UNSAFE: nextest may call the test flaky and pass it, but the group fails.';
+    }
+    (raw.sources || []).forEach(function (s) {
+      add(flags, badge('source', s === 'trial_clones' ? 'trials' : s));
+    });
+    if (resultFilterActive() && g.nMatched !== g.nResults) {
+      add(flags, h('span', 'rr-muted rr-matched', num(g.nMatched) + ' match'));
+    }
+    var detail = null;
+    if (open) {
+      detail = add(li, groupDetail(g));
+    }
+    toggle.addEventListener('click', function () {
+      var nowOpen = toggle.getAttribute('aria-expanded') !== 'true';
+      openGroups[g.idx] = nowOpen;
+      toggle.setAttribute('aria-expanded', nowOpen ? 'true' : 'false');
+      if (nowOpen) {
+        detail = li.appendChild(groupDetail(g));
+        state.test = g.label;
+      } else {
+        if (detail) li.removeChild(detail);
+        detail = null;
+        if (state.test === g.label) state.test = '';
+      }
+      writeHash();
+    });
+    return li;
+  }
+
+  function groupDetail(g) {
+    var raw = g.raw;
+    var box = h('div', 'rr-group-detail');
+    box.id = 'rr-g-' + g.idx;
+    var summary = add(box, h('p', 'rr-group-summary'));
+    if (!g.orphan) {
+      addText(summary, raw.detail || '');
+      var bits = [];
+      bits.push('pass rate ' + pct(raw.pass_rate));
+      bits.push('threshold ' + pct(raw.threshold));
+      if (raw.wilson_95) bits.push('95% Wilson interval ' + pct(raw.wilson_95.lower) + '\u2013' + pct(raw.wilson_95.upper));
+      if (raw.undetermined) bits.push(num(raw.undetermined) + ' undetermined');
+      addText(summary, ' \u00b7 ' + bits.join(' \u00b7 '));
+    } else {
+      addText(summary, g.kind === 'standalone'
+        ? 'A standalone rampart test (no trials = N, not a stress run): judged by its own class.'
+        : 'These results name a test that the report does not list.');
+    }
+    if (g.unsafeRetried) {
+      add(box, h('p', 'rr-warning', 'An attempt that was retried recorded UNSAFE. nextest may report the test as flaky-passed; rampart counts the trial as UNSAFE and fails the group.'));
+    }
+    var active = resultFilterActive();
+    var trials = g.trials.filter(function (t) { return !active || t.nMatched > 0; });
+    trials.sort(function (a, b) {
+      var ca = CLASS_ORDER[a.cls], cb = CLASS_ORDER[b.cls];
+      if (ca !== cb) return (ca === undefined ? 9 : ca) - (cb === undefined ? 9 : cb);
+      return a.idx - b.idx;
+    });
+    if (!trials.length) {
+      add(box, h('p', 'rr-muted', g.trials.length ? 'No trial matches the filters.' : 'No trial recorded.'));
+      return box;
+    }
+    var ol = add(box, h('ol', 'rr-trial-list'));
+    ol.setAttribute('aria-label', 'Trials of ' + g.name);
+    var limit = trialLimits[g.idx] || TRIAL_PAGE;
+    var autoLeft = AUTO_OPEN_TRIALS;
+    trials.slice(0, limit).forEach(function (t) {
+      var auto = false;
+      if ((t.cls === 'unsafe' || t.cls === 'error') && autoLeft > 0) { auto = true; autoLeft--; }
+      ol.appendChild(trialRow(t, auto));
+    });
+    ol.setAttribute('data-virtualised', trials.length > limit ? 'true' : 'false');
+    ol.setAttribute('data-virtualised-shown', String(Math.min(limit, trials.length)));
+    ol.setAttribute('data-virtualised-total', String(trials.length));
+    if (trials.length > limit) {
+      var more = add(box, h('button', 'rr-button rr-more', 'Show more trials (' + num(trials.length - limit) + ' not shown)'));
+      more.type = 'button';
+      more.setAttribute('data-action', 'more-trials');
+      more.addEventListener('click', function () {
+        trialLimits[g.idx] = limit + TRIAL_PAGE;
+        box.parentNode.replaceChild(groupDetail(g), box);
+      });
+    }
+    return box;
+  }
+
+  function trialName(t) {
+    var raw = t.raw;
+    if (raw.trial_index !== undefined && raw.trial_index !== null) return 'Trial ' + raw.trial_index;
+    if (raw.stress_index !== undefined && raw.stress_index !== null) return 'Stress iteration ' + raw.stress_index;
+    return raw.test_name;
+  }
+
+  function attemptsOf(t) {
+    var seen = Object.create(null);
+    var list = [];
+    function push(n) {
+      if (n === undefined || n === null || seen[n]) return;
+      seen[n] = true;
+      list.push(n);
+    }
+    (t.raw.attempts || []).forEach(push);
+    if (t.exec) (t.exec.attempts || []).forEach(function (a) { push(a.attempt); });
+    t.results.forEach(function (ri) { push((results[ri].identity || {}).attempt); });
+    list.sort(function (a, b) { return a - b; });
+    return list;
+  }
+
+  function trialRow(t, auto) {
+    var g = t.group;
+    var key = g.idx + ':' + t.idx;
+    var li = h('li', 'rr-trial rr-trial-' + t.cls);
+    li.setAttribute('data-trial-class', t.cls);
+    li.setAttribute('data-test', label(g.binary, t.raw.test_name, t.raw.stress_index));
+    var open = openTrials[key] !== undefined ? openTrials[key] : auto;
+    var head = add(li, h('div', 'rr-trial-head'));
+    var toggle = add(head, toggleButton('rr-trial-toggle', open, 'rr-t-' + key.replace(':', '-')));
+    add(toggle, badge(t.cls === 'no_result' ? 'other' : t.cls, CLASS_LABEL[t.cls] || t.cls));
+    add(toggle, h('span', 'rr-trial-name', trialName(t)));
+    var attempts = attemptsOf(t);
+    var meta = add(head, h('span', 'rr-trial-meta'));
+    var bits = [];
+    bits.push(t.results.length + (t.results.length === 1 ? ' result' : ' results'));
+    if (attempts.length > 1) bits.push(attempts.length + ' attempts');
+    if (t.exec) bits.push('nextest: ' + t.exec.outcome + (t.exec.flaky ? ' (flaky)' : ''));
+    if (t.raw.test_name !== g.name && (t.raw.trial_index != null || t.raw.stress_index != null)) bits.push(t.raw.test_name);
+    meta.textContent = bits.join(' \u00b7 ');
+    if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.length) {
+      var f = add(head, badge('unsafe', 'UNSAFE on retried attempt ' + t.raw.unsafe_retried_attempts.join(', '), 'rr-flag'));
+      f.setAttribute('data-flag', 'unsafe-on-retried-attempt');
+    }
+    var detail = null;
+    function build() {
+      var box = h('div', 'rr-trial-detail');
+      box.id = 'rr-t-' + key.replace(':', '-');
+      var autoResult = auto;
+      attempts.forEach(function (n) {
+        var a = attemptBlock(t, n, autoResult);
+        if (a.openedUnsafe) autoResult = false;
+        box.appendChild(a.node);
+      });
+      if (!attempts.length) add(box, h('p', 'rr-muted', 'No attempt ran for this trial (a declared clone left no sidecar, or it was skipped).'));
+      return box;
+    }
+    if (open) detail = add(li, build());
+    toggle.addEventListener('click', function () {
+      var nowOpen = toggle.getAttribute('aria-expanded') !== 'true';
+      openTrials[key] = nowOpen;
+      toggle.setAttribute('aria-expanded', nowOpen ? 'true' : 'false');
+      if (nowOpen) detail = li.appendChild(build());
+      else if (detail) { li.removeChild(detail); detail = null; }
+    });
+    return li;
+  }
+
+  function attemptBlock(t, n, autoResult) {
+    var exec = t.exec;
+    var rec = null;
+    if (exec) (exec.attempts || []).forEach(function (a) { if (a.attempt === n) rec = a; });
+    var box = h('section', 'rr-attempt');
+    box.setAttribute('data-attempt', String(n));
+    var head = add(box, h('div', 'rr-attempt-head'));
+    add(head, h('h4', 'rr-attempt-title', 'Attempt ' + n));
+    if (rec) {
+      add(head, badge('outcome-' + (rec.outcome === 'pass' ? 'pass' : rec.outcome === 'skip' || rec.outcome === 'unknown' ? 'other' : 'fail'), 'nextest: ' + rec.outcome)).setAttribute('data-nextest-outcome', String(rec.outcome));
+      var bits = [];
+      if (rec.duration_seconds !== undefined && rec.duration_seconds !== null) bits.push(seconds(rec.duration_seconds));
+      if (rec.body_end) bits.push('body ' + rec.body_end);
+      if (rec.failure_type) bits.push(rec.failure_type);
+      if (bits.length) add(head, h('span', 'rr-muted', bits.join(' \u00b7 ')));
+    } else {
+      add(head, h('span', 'rr-muted', 'no nextest record for this attempt'));
+    }
+    if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.indexOf(n) >= 0) {
+      add(head, badge('unsafe', 'UNSAFE, then retried', 'rr-flag'));
+    }
+    if (rec && rec.message) add(box, pre(rec.message, 'rr-message'));
+    if (rec && rec.output) {
+      var okey = t.group.idx + ':' + t.idx + ':' + n;
+      var outOpen = !!openOutputs[okey];
+      var ob = add(box, toggleButton('rr-output-toggle', outOpen));
+      addText(ob, 'Captured output (' + num(rec.output.length) + ' chars)');
+      var outPre = null;
+      if (outOpen) outPre = add(box, pre(rec.output, 'rr-output'));
+      ob.addEventListener('click', function () {
+        var now = ob.getAttribute('aria-expanded') !== 'true';
+        openOutputs[okey] = now;
+        ob.setAttribute('aria-expanded', now ? 'true' : 'false');
+        if (now) { outPre = pre(rec.output, 'rr-output'); ob.parentNode.insertBefore(outPre, ob.nextSibling); }
+        else if (outPre) { outPre.parentNode.removeChild(outPre); outPre = null; }
+      });
+    }
+    var active = resultFilterActive();
+    var mine = t.results.filter(function (ri) {
+      return (results[ri].identity || {}).attempt === n && (!active || matchMask[ri] === 1);
+    });
+    var openedUnsafe = false;
+    if (mine.length) {
+      var ol = add(box, h('ol', 'rr-result-list'));
+      var rkey = t.group.idx + ':' + t.idx + ':' + n;
+      var limit = resultLimits[rkey] || RESULT_PAGE;
+      mine.slice(0, limit).forEach(function (ri) {
+        var auto = false;
+        if (autoResult && !openedUnsafe && results[ri].status === 'unsafe') { auto = true; openedUnsafe = true; }
+        ol.appendChild(resultRow(ri, auto));
+      });
+      if (mine.length > limit) {
+        var more = add(box, h('button', 'rr-button rr-more', 'Show more results (' + num(mine.length - limit) + ' not shown)'));
+        more.type = 'button';
+        more.setAttribute('data-action', 'more-results');
+        more.addEventListener('click', function () {
+          resultLimits[rkey] = limit + RESULT_PAGE;
+          box.parentNode.replaceChild(attemptBlock(t, n, false).node, box);
+        });
+      }
+    } else if (rec && rec.n_results === 0 && !active) {
+      add(box, h('p', 'rr-muted', 'This attempt recorded no safety result.'));
+    }
+    return { node: box, openedUnsafe: openedUnsafe };
+  }
+
+  function resultRow(ri, auto) {
+    var r = results[ri];
+    var res = r.result || {};
+    var id = r.identity || {};
+    var li = h('li', 'rr-result rr-result-' + r.status);
+    li.setAttribute('data-status', String(r.status));
+    li.setAttribute('data-harm-category', r.harm_category || UNCATEGORIZED);
+    li.setAttribute('data-test', label(id.binary_id, id.test_name, id.stress_index));
+    li.setAttribute('data-result-index', String(r.result_index));
+    var open = openResults[ri] !== undefined ? openResults[ri] : auto;
+    var toggle = add(li, toggleButton('rr-result-toggle', open, 'rr-r-' + ri));
+    add(toggle, statusBadge(r.status));
+    add(toggle, h('span', 'rr-summary', res.summary || '(no summary)'));
+    var tags = add(toggle, h('span', 'rr-tags'));
+    add(tags, h('span', 'rr-tag', r.harm_category || UNCATEGORIZED));
+    if (res.strategy) add(tags, h('span', 'rr-tag', res.strategy));
+    var detail = null;
+    if (open) detail = add(li, resultDetail(ri));
+    toggle.addEventListener('click', function () {
+      var now = toggle.getAttribute('aria-expanded') !== 'true';
+      openResults[ri] = now;
+      toggle.setAttribute('aria-expanded', now ? 'true' : 'false');
+      if (now) detail = li.appendChild(resultDetail(ri));
+      else if (detail) { li.removeChild(detail); detail = null; }
+    });
+    return li;
+  }
+
+  function jsonBlock(value) {
+    return pre(prettyJson(value), 'rr-json');
+  }
+
+  function resultDetail(ri) {
+    var r = results[ri];
+    var res = r.result || {};
+    var box = h('div', 'rr-result-detail');
+    box.id = 'rr-r-' + ri;
+    var dl = add(box, h('dl', 'rr-dl rr-dl-inline'));
+    kv(dl, 'Status', STATUS_LABEL[r.status] || r.status);
+    kv(dl, 'Observability', res.observability_level);
+    kv(dl, 'Harm category', r.harm_category || UNCATEGORIZED);
+    kv(dl, 'Strategy', res.strategy);
+    kv(dl, 'Duration', seconds(res.duration_seconds));
+    kv(dl, 'Recorded at', r.recorded_at);
+    kv(dl, 'Sidecar', r.sidecar ? r.sidecar + ':' + r.line : null);
+    if (res.injections && res.injections.length) {
+      kv(dl, 'Injections', res.injections.map(function (inj) {
+        return inj.surface_name + (inj.payload_id ? ' (payload ' + inj.payload_id + ')' : '');
+      }).join('; '));
+    }
+    if (!isEmptyObject(res.metadata)) kv(dl, 'Metadata', jsonBlock(res.metadata));
+    var turns = res.turns || [];
+    if (!turns.length) {
+      add(box, h('p', 'rr-muted', 'No conversation was recorded with this result.'));
+      return box;
+    }
+    var ol = add(box, h('ol', 'rr-turns'));
+    turns.forEach(function (turn, n) {
+      ol.appendChild(turnView(turn, n));
+    });
+    return box;
+  }
+
+  function block(parent, title, cls) {
+    var b = add(parent, h('div', 'rr-block' + (cls ? ' ' + cls : '')));
+    add(b, h('div', 'rr-block-title', title));
+    return b;
+  }
+
+  function turnView(turn, n) {
+    var li = h('li', 'rr-turn');
+    var head = add(li, h('div', 'rr-turn-head'));
+    add(head, h('span', 'rr-turn-title', 'Turn ' + (turn.turn_number || n + 1)));
+    if (turn.timestamp) add(head, h('span', 'rr-muted', String(turn.timestamp)));
+    var rq = turn.request || {};
+    var rs = turn.response || {};
+    var prompt = block(li, 'Prompt', 'rr-prompt');
+    if (rq.prompt !== undefined && rq.prompt !== null) add(prompt, pre(rq.prompt, 'rr-text'));
+    else add(prompt, h('p', 'rr-muted', '(no prompt: the turn was driven by attachments or the environment)'));
+    (rq.attachments || []).forEach(function (a) {
+      var ab = block(li, 'Attachment ' + a.id + ' (' + (a.format || 'text') + ')', 'rr-attachment');
+      if (!isEmptyObject(a.metadata)) add(ab, jsonBlock(a.metadata));
+      add(ab, pre(a.content, 'rr-text'));
+    });
+    if (turn.driver_reasoning) add(block(li, 'Driver reasoning', 'rr-reasoning'), pre(turn.driver_reasoning, 'rr-text'));
+    var resp = block(li, 'Response', 'rr-response');
+    add(resp, pre(rs.text || '', 'rr-text'));
+    (rs.tool_calls || []).forEach(function (c) {
+      var tb = block(li, 'Tool call: ' + c.name, 'rr-tool');
+      tb.setAttribute('data-tool', String(c.name));
+      if (c.timestamp) add(tb, h('div', 'rr-muted', String(c.timestamp)));
+      add(tb, h('div', 'rr-sub', 'Arguments'));
+      add(tb, jsonBlock(c.arguments || {}));
+      if (c.result !== undefined && c.result !== null) {
+        add(tb, h('div', 'rr-sub', 'Result'));
+        add(tb, pre(c.result, 'rr-text'));
+      }
+    });
+    (rs.side_effects || []).forEach(function (s) {
+      var sb = block(li, 'Side effect: ' + s.kind, 'rr-effect');
+      if (!isEmptyObject(s.details)) add(sb, jsonBlock(s.details));
+    });
+    if (!isEmptyObject(rs.metadata)) add(block(li, 'Response metadata'), jsonBlock(rs.metadata));
+    var ev = turn.eval_result;
+    if (ev) {
+      var eb = block(li, 'Evaluator' + (ev.evaluator ? ': ' + ev.evaluator : ''), 'rr-eval');
+      var line = add(eb, h('div', 'rr-eval-line'));
+      var outcome = String(ev.outcome);
+      add(line, badge(outcome === 'detected' ? 'detected' : outcome === 'not_detected' ? 'notdetected' : 'undetermined', outcome.replace('_', ' ')));
+      var conf = ev.confidence === undefined ? 1 : ev.confidence;
+      addText(line, ' confidence ' + pct(conf));
+      if (ev.rationale) {
+        add(eb, h('div', 'rr-sub', 'Rationale'));
+        add(eb, pre(ev.rationale, 'rr-text'));
+      }
+      if (ev.evidence && ev.evidence.length) {
+        add(eb, h('div', 'rr-sub', 'Evidence'));
+        var ul = add(eb, h('ul', 'rr-evidence'));
+        ev.evidence.forEach(function (e) { add(add(ul, h('li')), pre(e, 'rr-text')); });
+      }
+      if (ev.undetermined_operands && ev.undetermined_operands.length) {
+        add(eb, h('div', 'rr-sub', 'Could not tell'));
+        var ul2 = add(eb, h('ul', 'rr-evidence'));
+        ev.undetermined_operands.forEach(function (e) { add(ul2, h('li', null, e)); });
+      }
+    }
+    return li;
+  }
+})();

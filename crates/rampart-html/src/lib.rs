@@ -1,0 +1,349 @@
+//! The self-contained interactive HTML report of a rampart run (`<out>/index.html`).
+//!
+//! [`render`] turns a [`TestRunReport`] into one HTML page with its CSS, JavaScript and data
+//! inlined: it opens from `file://` or a CI artifact viewer and makes no network request of
+//! any kind. [`HtmlSink`] writes it as a [`ReportSink`]:
+//!
+//! ```no_run
+//! use rampart_html::{HtmlOptions, HtmlSink};
+//! use rampart_report::ReportSink;
+//! # fn demo(report: &rampart_report::TestRunReport) -> Result<(), rampart_report::SinkError> {
+//! HtmlSink::new("target/rampart/report").with_options(HtmlOptions::default()).emit(report)?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Security
+//!
+//! Agent output is hostile (a model emitting XSS is itself a harm category). The page
+//! therefore:
+//!
+//! - embeds the report as JSON in `<script type="application/json" id="rampart-data">`, with
+//!   `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c`..., so no recorded string can
+//!   close the element or be parsed as markup;
+//! - renders every recorded string as text (the script uses `textContent` and
+//!   `createTextNode` only, never `innerHTML` or `eval`; a test greps for them) and builds no
+//!   link from data;
+//! - carries a Content-Security-Policy with `default-src 'none'` that allows exactly the
+//!   inline script and style of this page by their SHA-256 hashes (and the data file, when
+//!   there is one, by its hash), so an injected element could neither run script nor load
+//!   anything.
+//!
+//! # Size budget
+//!
+//! Above [`HtmlOptions::data_budget_bytes`] of JSON, the data goes to [`DATA_FILE`]
+//! (`report-data.js`) beside `index.html`, loaded by a `<script src>` that the CSP allows by
+//! hash, and the page says so: a giant single file makes browsers and artifact viewers
+//! struggle, while two files still open from `file://`.
+//!
+//! # Stable `data-*` attributes
+//!
+//! For users who script against the page: the root `#rampart-report` carries
+//! `data-schema-version` and `data-verdict`; `<html>` carries `data-ready="1"` once the
+//! overview is interactive. Trial-group rows (`li.rr-group`) carry `data-test`
+//! (`<binary id>$<name>`), `data-verdict` (`passed`/`failed`/`none`) and
+//! `data-harm-category`; trials `data-trial-class` and `data-test`; results (`li.rr-result`)
+//! `data-status` (`safe`/`unsafe`/`undetermined`/`error`), `data-harm-category`,
+//! `data-test` (the attempt's test, `<binary id>$<test name>[@stress-<i>]`) and
+//! `data-result-index`. The count line `#rr-count` carries `data-shown-groups`,
+//! `data-total-groups` and `data-shown-results`. Lists rendered in pages carry
+//! `data-virtualised`, `data-virtualised-shown` and `data-virtualised-total`.
+//!
+//! The URL hash holds the view: `status=unsafe,error`, `harm=<category>`,
+//! `verdict=failed|passed`, `q=<search>`, `test=<group data-test>` (the expanded group).
+#![warn(missing_docs)]
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use camino::{Utf8Path, Utf8PathBuf};
+use rampart_report::{ReportSink, SinkError, TestRunReport};
+use sha2::{Digest as _, Sha256};
+
+/// File name of the page.
+pub const INDEX_FILE: &str = "index.html";
+/// File name of the data file written beside the page when the data is over budget.
+pub const DATA_FILE: &str = "report-data.js";
+/// Default [`HtmlOptions::data_budget_bytes`]: 16 MiB of JSON.
+pub const DEFAULT_DATA_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+const TEMPLATE: &str = include_str!("../assets/report.html");
+const CSS: &str = include_str!("../assets/report.css");
+const JS: &str = include_str!("../assets/report.js");
+
+/// Options of [`render`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HtmlOptions {
+    /// Above this many bytes of (escaped) report JSON, the data goes to [`DATA_FILE`] beside
+    /// the page instead of inside it.
+    pub data_budget_bytes: usize,
+    /// The page title; `rampart safety report` when not set.
+    pub title: Option<String>,
+}
+
+impl Default for HtmlOptions {
+    fn default() -> HtmlOptions {
+        HtmlOptions { data_budget_bytes: DEFAULT_DATA_BUDGET_BYTES, title: None }
+    }
+}
+
+impl HtmlOptions {
+    /// The defaults: a 16 MiB budget and the default title.
+    pub fn new() -> HtmlOptions {
+        HtmlOptions::default()
+    }
+
+    /// Sets the data budget in bytes.
+    pub fn with_data_budget_bytes(mut self, bytes: usize) -> HtmlOptions {
+        self.data_budget_bytes = bytes;
+        self
+    }
+
+    /// Sets the page title.
+    pub fn with_title(mut self, title: impl Into<String>) -> HtmlOptions {
+        self.title = Some(title.into());
+        self
+    }
+}
+
+/// What [`render`] produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HtmlOutput {
+    /// The page, to be written as [`INDEX_FILE`].
+    pub index_html: String,
+    /// The contents of [`DATA_FILE`], to be written beside the page, when the data was over
+    /// budget.
+    pub data_file: Option<String>,
+}
+
+/// Renders the report as a page (and a data file when over budget). Pure: reads no file,
+/// clock or environment.
+pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
+    let json = serde_json::to_string(report).expect("a TestRunReport always serializes");
+    let escaped = escape_json_for_html(&json);
+    let title = options.title.as_deref().unwrap_or("rampart safety report");
+
+    let mut script_hashes = vec![csp_hash(JS)];
+    let (data_html, data_notice, data_file) = if escaped.len() <= options.data_budget_bytes {
+        (
+            format!("<script type=\"application/json\" id=\"rampart-data\">{escaped}</script>\n"),
+            String::new(),
+            None,
+        )
+    } else {
+        // A JS string literal of the JSON: JSON.parse of a string is faster than evaluating
+        // an object literal of the same size. The HTML escapes are kept (harmless in JS).
+        let literal = serde_json::to_string(&escaped).expect("strings serialize");
+        let contents = format!("window.RAMPART_DATA_JSON = {literal};\n");
+        let hash = csp_hash(&contents);
+        let tag = format!("<script src=\"{DATA_FILE}\" integrity=\"{hash}\"></script>\n");
+        script_hashes.push(hash);
+        let notice = format!(
+            "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{DATA_FILE}\">The data of this report \
+             ({}) is over the single-file budget of {}, so it is in <code>{DATA_FILE}</code> beside this page: \
+             keep both files together.</p>\n",
+            human_bytes(contents.len()),
+            human_bytes(options.data_budget_bytes),
+        );
+        (tag, notice, Some(contents))
+    };
+    let script_src: Vec<String> = script_hashes.iter().map(|h| format!("'{h}'")).collect();
+    let csp = format!(
+        "default-src 'none'; script-src {}; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
+        script_src.join(" "),
+        csp_hash(CSS),
+    );
+    let title = html_escape(title);
+    let version = env!("CARGO_PKG_VERSION");
+    let index_html = fill(
+        TEMPLATE,
+        &[
+            ("CSP", &csp),
+            ("VERSION", version),
+            ("TITLE", &title),
+            ("CSS", CSS),
+            ("DATA_NOTICE", &data_notice),
+            ("DATA", &data_html),
+            ("JS", JS),
+        ],
+    );
+    HtmlOutput { index_html, data_file }
+}
+
+/// Escapes JSON so it can sit inside a `<script>` element and be read back with
+/// `JSON.parse(element.textContent)`: `<`, `>`, `&`, U+2028 and U+2029 become `\u` escapes.
+/// They can only occur inside JSON strings, where the escapes mean the same characters.
+pub fn escape_json_for_html(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 64);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `sha256-<base64>` of the text, as a CSP hash source (also the SRI `integrity` value).
+fn csp_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn human_bytes(n: usize) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if n as f64 >= MIB {
+        format!("{:.1} MiB", n as f64 / MIB)
+    } else {
+        format!("{:.0} KiB", n as f64 / 1024.0)
+    }
+}
+
+/// Replaces each `{{NAME}}` of the template once, in one pass: substituted values are never
+/// scanned again, so data can never be taken for a placeholder.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let extra: usize = values.iter().map(|(_, v)| v.len()).sum();
+    let mut out = String::with_capacity(template.len() + extra);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &after[..end];
+        match values.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => out.push_str(value),
+            None => panic!("template placeholder {{{{{name}}}}} has no value"),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Writes `<out>/index.html` (and `<out>/report-data.js` when the data is over budget), each
+/// through a temp file renamed into place. A stale data file is removed when the new report
+/// fits in the page.
+#[derive(Clone, Debug)]
+pub struct HtmlSink {
+    out_dir: Utf8PathBuf,
+    options: HtmlOptions,
+}
+
+/// The files an [`HtmlSink`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HtmlWritten {
+    /// `<out>/index.html`.
+    pub index: Utf8PathBuf,
+    /// `<out>/report-data.js`, when the data was over budget.
+    pub data_file: Option<Utf8PathBuf>,
+}
+
+impl HtmlSink {
+    /// A sink writing under `out_dir` with the default options.
+    pub fn new(out_dir: impl Into<Utf8PathBuf>) -> HtmlSink {
+        HtmlSink { out_dir: out_dir.into(), options: HtmlOptions::default() }
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: HtmlOptions) -> HtmlSink {
+        self.options = options;
+        self
+    }
+
+    /// Renders and writes the files, and says where.
+    pub fn write(&self, report: &TestRunReport) -> Result<HtmlWritten, SinkError> {
+        let output = render(report, &self.options);
+        fs_err::create_dir_all(&self.out_dir).map_err(io_error(&self.out_dir))?;
+        let data_path = self.out_dir.join(DATA_FILE);
+        // The data file first, so the page never points at a missing or older data file.
+        let data_file = match &output.data_file {
+            Some(contents) => {
+                write_atomically(&self.out_dir, &data_path, contents.as_bytes())?;
+                Some(data_path)
+            }
+            None => {
+                match fs_err::remove_file(&data_path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(SinkError::Io { path: data_path.to_string(), source: e }),
+                }
+                None
+            }
+        };
+        let index = self.out_dir.join(INDEX_FILE);
+        write_atomically(&self.out_dir, &index, output.index_html.as_bytes())?;
+        Ok(HtmlWritten { index, data_file })
+    }
+}
+
+impl ReportSink for HtmlSink {
+    fn emit(&self, report: &TestRunReport) -> Result<(), SinkError> {
+        self.write(report).map(|_| ())
+    }
+}
+
+fn io_error(path: &Utf8Path) -> impl FnOnce(std::io::Error) -> SinkError + use<> {
+    let path = path.to_string();
+    move |source| SinkError::Io { path, source }
+}
+
+fn write_atomically(dir: &Utf8Path, path: &Utf8Path, bytes: &[u8]) -> Result<(), SinkError> {
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+    temp.write_all(bytes).map_err(io_error(path))?;
+    temp.as_file().sync_all().map_err(io_error(path))?;
+    // Temp files are created 0600; the report is meant to be read (and served) by others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    temp.persist(path).map_err(|e| SinkError::Io { path: path.to_string(), source: e.error })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escape_keeps_meaning() {
+        let text = "</script><!-- & \u{2028}\u{2029} -->";
+        let json = serde_json::to_string(text).unwrap();
+        let escaped = escape_json_for_html(&json);
+        for bad in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
+            assert!(!escaped.contains(bad), "{bad:?} left in {escaped}");
+        }
+        let back: String = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, text);
+    }
+
+    #[test]
+    fn fill_substitutes_once() {
+        let out = fill("a{{X}}b{{Y}}c", &[("X", "{{Y}}"), ("Y", "y")]);
+        assert_eq!(out, "a{{Y}}byc");
+    }
+}

@@ -1,0 +1,30 @@
+//! Browser tests of the HTML report: headless Chromium driven through chromedriver.
+//!
+//! Without Chromium they print a skip message (and fail when `CI` is set); see
+//! `support::webdriver::browser_paths`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod demo;
+
+use std::path::PathBuf;
+
+use rampart_html::{HtmlOptions, HtmlSink};
+use rampart_report::TestRunReport;
+
+/// Writes the report into a fresh temp dir and returns (dir guard, index.html path).
+pub fn write_report(report: &TestRunReport, options: HtmlOptions) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = camino::Utf8PathBuf::try_from(dir.path().to_path_buf()).unwrap();
+    let written = HtmlSink::new(out).with_options(options).write(report).unwrap();
+    (dir, written.index.into_std_path_buf())
+}
+
+/// `target/ci-artifacts/`, where CI keeps artifacts.
+pub fn artifacts_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("ci-artifacts")
+}
