@@ -24,6 +24,8 @@ pub mod aggregate;
 pub mod exit_codes;
 pub mod join;
 pub mod junit;
+pub mod junit_out;
+pub mod markdown;
 pub mod problem;
 pub mod render;
 pub mod report;
@@ -34,6 +36,8 @@ pub mod sink;
 use camino::Utf8PathBuf;
 
 pub use join::{Assembled, ReportContext, ReportInputs, assemble};
+pub use junit_out::JunitSink;
+pub use markdown::MarkdownSink;
 pub use problem::InputProblem;
 pub use report::{SCHEMA_VERSION, TestRunReport, report_json_schema};
 pub use sink::{JsonFileSink, ReportSink, SinkError};
