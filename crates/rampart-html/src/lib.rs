@@ -24,15 +24,15 @@
 //!   `createTextNode` only, never `innerHTML` or `eval`; a test greps for them) and builds no
 //!   link from data;
 //! - carries a Content-Security-Policy with `default-src 'none'` that allows exactly the
-//!   inline script and style of this page by their SHA-256 hashes (and the data file, when
-//!   there is one, by its hash), so an injected element could neither run script nor load
-//!   anything.
+//!   inline script and style of this page by their SHA-256 hashes, so an injected element
+//!   could neither run script nor load anything. (In split mode, below, `'self'` is added to
+//!   `script-src` for the data file: Chromium does not apply Subresource Integrity to
+//!   `file://`, so a hash cannot allow an external script there.)
 //!
 //! # Size budget
 //!
 //! Above [`HtmlOptions::data_budget_bytes`] of JSON, the data goes to [`DATA_FILE`]
-//! (`report-data.js`) beside `index.html`, loaded by a `<script src>` that the CSP allows by
-//! hash, and the page says so: a giant single file makes browsers and artifact viewers
+//! (`report-data.js`) beside `index.html`, loaded by a `<script src>`, and the page says so: a giant single file makes browsers and artifact viewers
 //! struggle, while two files still open from `file://`.
 //!
 //! # Stable `data-*` attributes
@@ -124,7 +124,7 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
     let escaped = escape_json_for_html(&json);
     let title = options.title.as_deref().unwrap_or("rampart safety report");
 
-    let mut script_hashes = vec![csp_hash(JS)];
+    let mut script_sources = vec![format!("'{}'", csp_hash(JS))];
     let (data_html, data_notice, data_file) = if escaped.len() <= options.data_budget_bytes {
         (
             format!("<script type=\"application/json\" id=\"rampart-data\">{escaped}</script>\n"),
@@ -136,9 +136,12 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         // an object literal of the same size. The HTML escapes are kept (harmless in JS).
         let literal = serde_json::to_string(&escaped).expect("strings serialize");
         let contents = format!("window.RAMPART_DATA_JSON = {literal};\n");
-        let hash = csp_hash(&contents);
-        let tag = format!("<script src=\"{DATA_FILE}\" integrity=\"{hash}\"></script>\n");
-        script_hashes.push(hash);
+        // Chromium refuses Subresource Integrity on file:// responses, so a hash source
+        // (which needs `integrity` on external scripts) cannot allow the data file there;
+        // `'self'` can, in Chromium for file:// and on any web server. It is added only in
+        // this split mode, and the data file is the only external script the page names.
+        let tag = format!("<script src=\"{DATA_FILE}\"></script>\n");
+        script_sources.push("'self'".to_owned());
         let notice = format!(
             "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{DATA_FILE}\">The data of this report \
              ({}) is over the single-file budget of {}, so it is in <code>{DATA_FILE}</code> beside this page: \
@@ -148,10 +151,9 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         );
         (tag, notice, Some(contents))
     };
-    let script_src: Vec<String> = script_hashes.iter().map(|h| format!("'{h}'")).collect();
     let csp = format!(
         "default-src 'none'; script-src {}; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
-        script_src.join(" "),
+        script_sources.join(" "),
         csp_hash(CSS),
     );
     let title = html_escape(title);
@@ -189,7 +191,7 @@ pub fn escape_json_for_html(json: &str) -> String {
     out
 }
 
-/// `sha256-<base64>` of the text, as a CSP hash source (also the SRI `integrity` value).
+/// `sha256-<base64>` of the text, as a CSP hash source.
 fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest))

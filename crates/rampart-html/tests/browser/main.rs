@@ -7,6 +7,9 @@
 mod support;
 
 mod demo;
+mod interact;
+mod split;
+mod xss;
 
 use std::path::PathBuf;
 
