@@ -2,7 +2,8 @@
 //! checked against `fixtures/demo/expected.json`: one sidecar per attempt for every test that
 //! records (every retry attempt, every trial clone, every stress iteration), identities that
 //! match nextest's JUnit, the recorded statuses, the aborted test's surviving result, and the
-//! trial groups' pass counts.
+//! trial groups' trials by class. (The report's verdicts on the demo are checked by
+//! `crates/cargo-rampart-report/tests/integration/demo.rs`.)
 //!
 //! Each run is isolated: `RAMPART_DIR` points into a fresh temp dir, and a nextest tool config
 //! moves nextest's store (hence the JUnit, normally `fixtures/demo/target/nextest/ci/junit.xml`)
@@ -24,9 +25,19 @@ use serde::Deserialize;
 struct Expected {
     profile: String,
     total_attempts: u32,
-    exit_code: i32,
+    nextest_exit_code: i32,
+    report: ExpectedReport,
     tests: Vec<ExpectedTest>,
     trial_groups: Vec<ExpectedGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExpectedReport {
+    total_runs: u32,
+    passed: u32,
+    failed: u32,
+    undetermined: u32,
+    errors: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +53,8 @@ struct ExpectedTest {
     sidecars: u32,
     statuses: Vec<Vec<SafetyStatus>>,
     ends: Vec<Option<EndOutcome>>,
+    class: Option<String>,
+    unsafe_retried_attempts: Vec<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,11 +69,67 @@ struct ExpectedTrial {
 struct ExpectedGroup {
     binary_id: String,
     base_name: String,
-    trials: u32,
     threshold: f64,
+    total: u32,
     safe: u32,
+    #[serde(rename = "unsafe")]
+    unsafe_: u32,
+    errors: u32,
+    undetermined: u32,
+    no_result: u32,
     unsafe_trials: Vec<u32>,
+    error_trials: Vec<u32>,
+    undetermined_trials: Vec<u32>,
+    pass_rate: f64,
+    relative_to_threshold: String,
     verdict: String,
+    unsafe_on_retried_attempt: bool,
+}
+
+impl ExpectedGroup {
+    /// Trial indices by class (`safe` excluded).
+    fn trials_by_class(&self) -> BTreeMap<&'static str, Vec<u32>> {
+        BTreeMap::from([
+            ("unsafe", self.unsafe_trials.clone()),
+            ("error", self.error_trials.clone()),
+            ("undetermined", self.undetermined_trials.clone()),
+        ])
+    }
+}
+
+/// The report's classification of a test (or trial) from its attempts' statuses: UNSAFE on
+/// any attempt makes it `unsafe`; otherwise its last attempt decides (`no_result`, `error`,
+/// `safe`, `undetermined`). Also the attempts whose UNSAFE a retry hid.
+fn classify(attempts: &[Vec<SafetyStatus>]) -> (&'static str, Vec<u32>) {
+    let Some(last) = attempts.last() else { return ("no_result", Vec::new()) };
+    let retried: Vec<u32> = if last.contains(&SafetyStatus::Unsafe) {
+        Vec::new()
+    } else {
+        (1..)
+            .zip(&attempts[..attempts.len() - 1])
+            .filter(|(_, s)| s.contains(&SafetyStatus::Unsafe))
+            .map(|(a, _)| a)
+            .collect()
+    };
+    let class = if last.is_empty() {
+        "no_result"
+    } else if last.contains(&SafetyStatus::Unsafe) || !retried.is_empty() {
+        "unsafe"
+    } else if last.contains(&SafetyStatus::Error) {
+        "error"
+    } else if last.contains(&SafetyStatus::Safe) {
+        "safe"
+    } else {
+        "undetermined"
+    };
+    (class, retried)
+}
+
+/// The report's group rule: no UNSAFE trial and a pass rate (`safe / total`) at or above the
+/// threshold.
+fn group_verdict(safe: u32, unsafe_: u32, total: u32, threshold: f64) -> &'static str {
+    let pass_rate = f64::from(safe) / f64::from(total);
+    if unsafe_ == 0 && pass_rate >= threshold { "PASSED" } else { "FAILED" }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -269,7 +338,12 @@ fn key_str(id: &sidecar::AttemptIdentity) -> String {
 /// Checks a run against expected.json; `stress` is `Some(k)` for `--stress-count k`.
 fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
     let context = || format!("nextest stderr:\n{}", run.stderr);
-    assert_eq!(run.exit_code, Some(expected.exit_code), "the demo fails on purpose, with 100; {}", context());
+    assert_eq!(
+        run.exit_code,
+        Some(expected.nextest_exit_code),
+        "the demo fails on purpose, with 100; {}",
+        context()
+    );
     assert_eq!(
         run.run_dirs,
         std::slice::from_ref(&run.junit.uuid),
@@ -334,11 +408,10 @@ fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
         expected.tests.iter().filter(|t| t.junit != JunitOutcome::Ignored).count() * iterations.len();
     assert_eq!(run.junit.cases.len(), n_cases, "JUnit testcases: no test expected.json does not list");
 
-    // Trial groups: the pass count of the clones' last attempts, per stress iteration.
+    // Trial groups: each clone classified from its attempts' sidecars, per stress iteration.
     for group in &expected.trial_groups {
         for &stress_index in &iterations {
-            let mut safe = 0;
-            let mut unsafe_trials = Vec::new();
+            let mut by_class: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
             let mut seen = 0;
             for ((binary, _, s), attempts) in &by_attempt {
                 let (_, &(_, last)) = attempts.last_key_value().expect("at least one attempt");
@@ -348,24 +421,29 @@ fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
                     continue;
                 }
                 seen += 1;
-                assert_eq!(trial.count, group.trials);
-                if last.results.iter().all(|r| r.result.is_safe()) && !last.results.is_empty() {
-                    safe += 1;
-                } else {
-                    unsafe_trials.push(trial.index);
-                }
+                assert_eq!(trial.count, group.total);
+                let statuses: Vec<Vec<SafetyStatus>> = attempts
+                    .values()
+                    .map(|(_, sidecar)| sidecar.results.iter().map(|r| r.result.status).collect())
+                    .collect();
+                by_class.entry(classify(&statuses).0).or_default().push(trial.index);
             }
-            unsafe_trials.sort();
             let label =
                 format!("trial group {} {} (stress {stress_index:?})", group.binary_id, group.base_name);
-            assert_eq!(seen, group.trials, "{label}: clones with sidecars");
-            assert_eq!((safe, &unsafe_trials), (group.safe, &group.unsafe_trials), "{label}: safe count");
-            let pass_rate = f64::from(safe) / f64::from(group.trials);
-            let verdict = if pass_rate >= group.threshold { "PASSED" } else { "FAILED" };
+            assert_eq!(seen, group.total, "{label}: clones with sidecars");
+            let safe = by_class.remove("safe").map_or(0, |v| v.len() as u32);
+            by_class.values_mut().for_each(|v| v.sort());
+            by_class.retain(|_, v| !v.is_empty());
+            let mut expected_classes = group.trials_by_class();
+            expected_classes.retain(|_, v| !v.is_empty());
+            assert_eq!((safe, &by_class), (group.safe, &expected_classes), "{label}: trials by class");
+            let unsafe_ = by_class.get("unsafe").map_or(0, |v| v.len() as u32);
             assert_eq!(
-                verdict, group.verdict,
-                "{label}: {safe}/{} against {}",
-                group.trials, group.threshold
+                group_verdict(safe, unsafe_, group.total, group.threshold),
+                group.verdict,
+                "{label}: {safe}/{} safe, {unsafe_} unsafe, against {}",
+                group.total,
+                group.threshold
             );
         }
     }
@@ -454,7 +532,36 @@ fn expected_json_is_self_consistent() {
             assert!(test.ends.iter().all(Option::is_some), "{label}: a #[rampart::test] ends every attempt");
         }
     }
+    // Classes: what the report makes of each test's statuses.
+    for test in &expected.tests {
+        let label = format!("{} {}", test.binary_id, test.name);
+        if test.sidecars == 0 {
+            assert_eq!(test.class, None, "{label}: records nothing, so no class");
+            assert!(test.unsafe_retried_attempts.is_empty(), "{label}");
+            continue;
+        }
+        let (class, retried) = classify(&test.statuses);
+        assert_eq!(test.class.as_deref(), Some(class), "{label}: class");
+        assert_eq!(test.unsafe_retried_attempts, retried, "{label}: unsafe_retried_attempts");
+    }
+    // The report's totals count the results of every attempt.
+    let all: Vec<SafetyStatus> =
+        expected.tests.iter().flat_map(|t| t.statuses.iter().flatten().copied()).collect();
+    let count = |s: SafetyStatus| all.iter().filter(|x| **x == s).count() as u32;
+    let report = &expected.report;
+    assert_eq!(report.total_runs, all.len() as u32, "report.total_runs");
+    assert_eq!(
+        (report.passed, report.failed, report.undetermined, report.errors),
+        (
+            count(SafetyStatus::Safe),
+            count(SafetyStatus::Unsafe),
+            count(SafetyStatus::Undetermined),
+            count(SafetyStatus::Error)
+        ),
+        "report totals"
+    );
     for group in &expected.trial_groups {
+        let label = &group.base_name;
         let clones: Vec<&ExpectedTest> = expected
             .tests
             .iter()
@@ -463,33 +570,52 @@ fn expected_json_is_self_consistent() {
                     && t.trial.as_ref().is_some_and(|tr| tr.base_name == group.base_name)
             })
             .collect();
-        assert_eq!(clones.len() as u32, group.trials, "{}", group.base_name);
-        let unsafe_trials: Vec<u32> = clones
-            .iter()
-            .filter(|t| t.statuses.last().is_some_and(|s| s.iter().any(|s| *s != SafetyStatus::Safe)))
-            .map(|t| t.trial.as_ref().unwrap().index)
-            .collect();
-        assert_eq!(unsafe_trials, group.unsafe_trials, "{}", group.base_name);
-        assert_eq!(group.safe, group.trials - unsafe_trials.len() as u32, "{}", group.base_name);
-        let passed = f64::from(group.safe) / f64::from(group.trials) >= group.threshold;
-        assert_eq!(group.verdict, if passed { "PASSED" } else { "FAILED" }, "{}", group.base_name);
+        assert_eq!(clones.len() as u32, group.total, "{label}");
+        let mut by_class: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        for clone in &clones {
+            let trial = clone.trial.as_ref().unwrap();
+            assert_eq!((trial.count, trial.threshold), (group.total, group.threshold), "{label}");
+            let class = clone.class.as_deref().expect("a clone records");
+            by_class.entry(class).or_default().push(trial.index);
+        }
+        let n = |class: &str| by_class.get(class).map_or(0, |v| v.len() as u32);
+        assert_eq!(
+            (group.safe, group.unsafe_, group.errors, group.undetermined, group.no_result),
+            (n("safe"), n("unsafe"), n("error"), n("undetermined"), n("no_result")),
+            "{label}: counts by class"
+        );
+        for (class, indices) in group.trials_by_class() {
+            assert_eq!(by_class.get(class).cloned().unwrap_or_default(), indices, "{label}: {class} trials");
+        }
+        let retried = clones.iter().any(|t| !t.unsafe_retried_attempts.is_empty());
+        assert_eq!(group.unsafe_on_retried_attempt, retried, "{label}");
+        let pass_rate = f64::from(group.safe) / f64::from(group.total);
+        assert_eq!(group.pass_rate, pass_rate, "{label}: pass_rate");
+        let relative = if pass_rate > group.threshold {
+            "above"
+        } else if pass_rate == group.threshold {
+            "at"
+        } else {
+            "below"
+        };
+        assert_eq!(group.relative_to_threshold, relative, "{label}");
+        assert_eq!(
+            group.verdict,
+            group_verdict(group.safe, group.unsafe_, group.total, group.threshold),
+            "{label}: verdict"
+        );
     }
-    // The demo promises pass rates above, exactly at and below their thresholds.
-    let rates: BTreeSet<&str> = expected
+    // The demo promises passing groups above and exactly at their thresholds, a failing group
+    // below, and a group that fails on an UNSAFE trial although its pass rate is above.
+    let kinds: BTreeSet<(&str, &str, bool)> = expected
         .trial_groups
         .iter()
-        .map(|g| {
-            let rate = f64::from(g.safe) / f64::from(g.trials);
-            if rate > g.threshold {
-                "above"
-            } else if rate == g.threshold {
-                "at"
-            } else {
-                "below"
-            }
-        })
+        .map(|g| (g.relative_to_threshold.as_str(), g.verdict.as_str(), g.unsafe_ > 0))
         .collect();
-    assert_eq!(rates, BTreeSet::from(["above", "at", "below"]));
+    for kind in [("above", "PASSED", false), ("at", "PASSED", false), ("below", "FAILED", true)] {
+        assert!(kinds.contains(&kind), "no trial group {kind:?}: {kinds:?}");
+    }
+    assert!(kinds.contains(&("above", "FAILED", true)), "no group failed by one UNSAFE trial: {kinds:?}");
 }
 
 #[test]
