@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+use syn::{Attribute, Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 /// Largest `trials = N` accepted: each trial is a separate test process.
 const MAX_TRIALS: u32 = 10_000;
@@ -22,8 +22,10 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     let function = match syn::parse::<ItemFn>(item) {
         Ok(f) => f,
         Err(_) => {
+            // Point at the item (`struct`, `mod`, ...), or at the attribute when there is none.
+            let span = item2.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span());
             let err = syn::Error::new(
-                Span::call_site(),
+                span,
                 "#[rampart::test] goes on a test function, e.g. `#[rampart::test] fn resists_injection() { ... }`",
             );
             return with_error(item2, err);
@@ -53,7 +55,7 @@ struct Args {
 }
 
 fn parse_args(tokens: TokenStream2) -> syn::Result<Args> {
-    let parser = Punctuated::<MetaNameValue, Token![,]>::parse_terminated;
+    let parser = Punctuated::<Meta, Token![,]>::parse_terminated;
     let metas = parser.parse2(tokens).map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -62,6 +64,25 @@ fn parse_args(tokens: TokenStream2) -> syn::Result<Args> {
     })?;
     let mut args = Args::default();
     for meta in metas {
+        // `trials` or `trials(3)`: point at the argument, not at the whole attribute.
+        let meta = match meta {
+            Meta::NameValue(meta) => meta,
+            Meta::Path(path) => {
+                let key = path.get_ident().map_or_else(|| "argument".to_owned(), |i| format!("`{i}`"));
+                return Err(syn::Error::new(
+                    path.span(),
+                    format!(
+                        "{key} needs a value, e.g. `harm = \"jailbreak\"`, `trials = 10`, `threshold = 0.9`"
+                    ),
+                ));
+            }
+            Meta::List(list) => {
+                return Err(syn::Error::new(
+                    list.span(),
+                    "arguments are written `key = value`, e.g. `trials = 10`",
+                ));
+            }
+        };
         let Some(key) = meta.path.get_ident().map(ToString::to_string) else {
             return Err(syn::Error::new(
                 meta.path.span(),

@@ -1,0 +1,4 @@
+#[rampart::test(harm = "")]
+fn empty_harm() {}
+
+fn main() {}

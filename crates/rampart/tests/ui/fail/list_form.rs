@@ -1,0 +1,4 @@
+#[rampart::test(trials(3))]
+fn trials_in_parentheses() {}
+
+fn main() {}

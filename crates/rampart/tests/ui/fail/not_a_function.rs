@@ -1,0 +1,4 @@
+#[rampart::test]
+struct NotATest;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[rampart::test(trials = "10")]
+fn quoted_trials() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[rampart::test(trials = 0)]
+fn no_trials() {}
+
+fn main() {}

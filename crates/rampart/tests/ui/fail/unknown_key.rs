@@ -1,0 +1,4 @@
+#[rampart::test(harms = "jailbreak")]
+fn misspelled_harm() {}
+
+fn main() {}
