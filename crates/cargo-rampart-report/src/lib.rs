@@ -4,9 +4,10 @@
 //! under `<workspace>/target/nextest/<profile>/`, its run id, and that run's sidecars
 //! (`$RAMPART_DIR/runs/<run id>`, else `<workspace>/target/rampart/runs/<run id>`, else
 //! `<target dir>/rampart/runs/<run id>`). Without a JUnit report it uses the newest run
-//! directory. It writes `target/rampart/report/report.json` (plus a never-overwritten copy
-//! under `runs/`), prints the summary, and exits with one of the codes in
-//! [`rampart_report::exit_codes`].
+//! directory. It writes `report.json` (plus a never-overwritten copy under `runs/`),
+//! `summary.md` and `junit.xml` under `target/rampart/report/`, appends the summary to
+//! `$GITHUB_STEP_SUMMARY` when that is set, prints the terminal summary, says where each file
+//! went, and exits with one of the codes in [`rampart_report::exit_codes`].
 //!
 //! | Flag | Meaning |
 //! |---|---|
@@ -15,7 +16,7 @@
 //! | `--run-id ID` (repeatable) | report these runs (sidecars of other runs are left out) |
 //! | `--out DIR` | output directory (default `<workspace>/target/rampart/report`) |
 //! | `--manifest-path PATH` | the workspace's `Cargo.toml` |
-//! | `--format json,terminal` | outputs to produce (default both); `--no-json` drops json |
+//! | `--format terminal,json,markdown,junit,html` | outputs to produce (default: every one that exists; `html` is accepted and skipped until the HTML report lands); `--no-json` drops json |
 //! | `--color auto\|always\|never` | colour (auto follows `CARGO_TERM_COLOR`, `NO_COLOR`, the terminal) |
 
 use std::ffi::OsString;
@@ -28,7 +29,11 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use rampart::location::{RAMPART_DIR_ENV, RAMPART_SUBDIR, RUNS_SUBDIR, run_dir};
 use rampart_report::exit_codes;
 use rampart_report::render::{TerminalOptions, terminal_summary};
-use rampart_report::{JsonFileSink, ReportContext, SinkError};
+use rampart_report::report::TestRunReport;
+use rampart_report::{JsonFileSink, JunitSink, MarkdownSink, ReportContext, SinkError};
+
+/// The environment variable GitHub Actions sets to the job summary file of the current step.
+pub const GITHUB_STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
 
 /// The cargo entry point: `cargo rampart-report ...`.
 #[derive(Debug, Parser)]
@@ -57,8 +62,8 @@ pub struct ReportArgs {
     /// Path to the workspace's Cargo.toml.
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<Utf8PathBuf>,
-    /// Outputs to produce.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "json,terminal")]
+    /// Outputs to produce, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = DEFAULT_FORMATS)]
     pub format: Vec<OutputFormat>,
     /// Do not write the JSON report.
     #[arg(long)]
@@ -77,13 +82,22 @@ Exit codes:
   11  incomplete run: results may be missing
   12  nothing assessed: rampart tests ran but every result is an ERROR or none was recorded";
 
+/// The formats produced without `--format`: every one that is built.
+pub const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit";
+
 /// An output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// `report.json` and `runs/run_report_<time>.json` under --out.
-    Json,
     /// The summary on stdout.
     Terminal,
+    /// `report.json` and `runs/run_report_<time>.json` under --out.
+    Json,
+    /// `summary.md` under --out, also appended to `$GITHUB_STEP_SUMMARY` when set.
+    Markdown,
+    /// `junit.xml` under --out: one testcase per trial group and standalone rampart test.
+    Junit,
+    /// `index.html` under --out (not built yet: accepted and skipped).
+    Html,
 }
 
 /// Colour choice.
@@ -301,6 +315,59 @@ fn newest_run_dir(rampart_dirs: &[Utf8PathBuf]) -> Option<Utf8PathBuf> {
     None
 }
 
+/// Writes every file output `args.format` asks for, in the order given; returns one line per
+/// output saying where it went (or why it was skipped).
+pub fn write_outputs(
+    report: &TestRunReport,
+    args: &ReportArgs,
+    out_dir: &Utf8Path,
+    step_summary: Option<Utf8PathBuf>,
+) -> Result<Vec<String>, ReportError> {
+    let mut notes = Vec::new();
+    let mut done = Vec::new();
+    for &format in &args.format {
+        if done.contains(&format) {
+            continue;
+        }
+        done.push(format);
+        match format {
+            OutputFormat::Terminal => {}
+            OutputFormat::Json if args.no_json => {}
+            OutputFormat::Json => {
+                let written = JsonFileSink::new(out_dir).write(report).map_err(ReportError::Write)?;
+                notes.push(format!("wrote {}", written.latest));
+            }
+            OutputFormat::Markdown => {
+                let written = MarkdownSink::new(out_dir)
+                    .with_step_summary(step_summary.clone())
+                    .write(report)
+                    .map_err(ReportError::Write)?;
+                let mut note = format!("wrote {}", written.summary);
+                if !written.dropped.is_empty() {
+                    note.push_str(" (shortened to stay under GitHub's 1 MiB job-summary limit)");
+                }
+                notes.push(note);
+                if let Some(path) = written.step_summary {
+                    notes.push(format!("appended the summary to {path} (${GITHUB_STEP_SUMMARY_ENV})"));
+                }
+                if let Some(path) = written.step_summary_full {
+                    notes.push(format!(
+                        "did not append to {path} (${GITHUB_STEP_SUMMARY_ENV}): it is already near GitHub's 1 MiB limit"
+                    ));
+                }
+            }
+            OutputFormat::Junit => {
+                let path = JunitSink::new(out_dir).write(report).map_err(ReportError::Write)?;
+                notes.push(format!("wrote {path}"));
+            }
+            OutputFormat::Html => {
+                notes.push("html: the HTML report is not built yet; skipped".to_owned());
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// Runs the report with parsed arguments; returns the exit code of the verdict.
 pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let explicit_inputs = !args.junit.is_empty() || !args.results.is_empty();
@@ -384,19 +451,24 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         );
     }
 
-    let want = |f: OutputFormat| args.format.contains(&f);
-    if want(OutputFormat::Json) && !args.no_json {
-        let out = match (&args.out, &workspace) {
-            (Some(out), _) => out.clone(),
-            (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
-            (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
-        };
-        let written = JsonFileSink::new(out).write(&report).map_err(ReportError::Write)?;
-        eprintln!("rampart-report: wrote {}", written.latest);
-    }
-    if want(OutputFormat::Terminal) {
+    let out_dir = match (&args.out, &workspace) {
+        (Some(out), _) => out.clone(),
+        (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
+        (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
+    };
+    let step_summary = std::env::var_os(GITHUB_STEP_SUMMARY_ENV)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
+    let notes = write_outputs(&report, args, &out_dir, step_summary)?;
+
+    if args.format.contains(&OutputFormat::Terminal) {
         let color = color_enabled(args.color, std::io::stdout().is_terminal());
         print!("{}", terminal_summary(&report, TerminalOptions::new(color)));
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+    // Last, so they are the final lines a CI log shows.
+    for note in notes {
+        eprintln!("rampart-report: {note}");
     }
     Ok(report.verdict.exit_code())
 }

@@ -29,7 +29,8 @@
 //!   `harm_category`, `safe`, `total`, `unsafe`, `errors`, `undetermined`, `no_result`,
 //!   `pass_rate`, `attack_success_rate` (`unsafe / (total - errors - no_result)`, `n/a` when
 //!   that is 0), and for trial groups `threshold`, `wilson_95_lower`, `wilson_95_upper`,
-//!   `sources`, `unsafe_on_retried_attempt`. A standalone test counts as one trial.
+//!   `sources`, `unsafe_on_retried_attempt`; for standalone tests `unsafe_retried_attempts`
+//!   when a retry hid an UNSAFE attempt. A standalone test counts as one trial.
 //! - `time` is the sum of the nextest attempt times of the test's executions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -333,11 +334,11 @@ fn standalone_case(test: &TestExecution, index: &ResultIndex<'_>, name: String) 
         Property::new("no_result", one(TrialClass::NoResult).to_string()),
         Property::new("pass_rate", ratio(one(TrialClass::Safe), 1)),
         Property::new("attack_success_rate", ratio(one(TrialClass::Unsafe), assessed)),
-        Property::new("unsafe_retried_attempts", {
-            let a: Vec<String> = safety.unsafe_retried_attempts.iter().map(ToString::to_string).collect();
-            a.join(",")
-        }),
     ]);
+    if !safety.unsafe_retried_attempts.is_empty() {
+        let attempts: Vec<String> = safety.unsafe_retried_attempts.iter().map(ToString::to_string).collect();
+        case.add_property(Property::new("unsafe_retried_attempts", attempts.join(",")));
+    }
     case
 }
 

@@ -189,7 +189,7 @@ fn head_section(report: &TestRunReport) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let _ = writeln!(
         out,
-        "{} from {} ({} in {}, {}) and {}: {} safe, {} unsafe, {} undetermined, {} errors.",
+        "{} from {} ({} in {}, {}) and {}: {} safe, {} unsafe, {} undetermined, {}.",
         plural(report.total_runs as usize, "result", "results"),
         plural(rampart_tests, "rampart test execution", "rampart test executions"),
         plural(rampart_tests - standalone, "trial", "trials"),
@@ -199,7 +199,7 @@ fn head_section(report: &TestRunReport) -> String {
         report.passed,
         report.failed,
         report.undetermined,
-        report.errors,
+        plural(report.errors as usize, "error", "errors"),
     );
     out
 }
@@ -260,7 +260,8 @@ fn group_section(report: &TestRunReport, index: &ResultIndex<'_>) -> Section {
     if failing.is_empty() {
         let _ = match n_groups {
             0 => writeln!(out, "No trial groups."),
-            n => writeln!(out, "All {n} trial groups passed."),
+            1 => writeln!(out, "No failing trial group (1 passed)."),
+            n => writeln!(out, "No failing trial group ({n} passed)."),
         };
         return Section { text: out, n_rows: 0 };
     }
@@ -586,7 +587,8 @@ impl MarkdownSink {
             } else {
                 let io = |source| SinkError::Io { path: path.to_string(), source };
                 let mut file = fs_err::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
-                file.write_all(format!("\n{text}").as_bytes()).map_err(io)?;
+                let separator = if existing == 0 { "" } else { "\n" };
+                file.write_all(format!("{separator}{text}").as_bytes()).map_err(io)?;
                 written.step_summary = Some(path.clone());
             }
         }

@@ -13,7 +13,7 @@ fn run_in_repo(args: &[&str]) -> (i32, String, String) {
         .current_dir(report_dir())
         .env("CARGO_TARGET_DIR", env!("CARGO_TARGET_TMPDIR"))
         .args(args)
-        .args(["--no-json", "--color", "never"])
+        .args(["--format", "terminal", "--color", "never"])
         .output()
         .unwrap();
     (

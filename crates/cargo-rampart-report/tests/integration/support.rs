@@ -279,23 +279,42 @@ pub struct ReportRun {
     pub code: i32,
     /// stdout (the terminal summary).
     pub stdout: String,
-    /// stderr (diagnostics).
+    /// stderr (diagnostics, then where each file went).
     pub stderr: String,
     /// The JSON report, when written.
     pub report: Option<Value>,
+    /// `summary.md`, when written.
+    pub summary: Option<String>,
+    /// `junit.xml`, when written.
+    pub junit: Option<String>,
+    /// The --out directory (deleted when this is dropped).
+    pub out: tempfile::TempDir,
 }
 
 /// Runs `cargo-rampart-report` in `cwd` with `args`, writing to a fresh --out dir.
 pub fn run_report(scenario: &Scenario, cwd: &Path, args: &[&str]) -> ReportRun {
+    run_report_with_env(scenario, cwd, args, &[])
+}
+
+/// [`run_report`] with extra environment variables.
+pub fn run_report_with_env(
+    scenario: &Scenario,
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> ReportRun {
     let out = tempfile::tempdir_in(tmpdir()).unwrap();
-    let output: Output = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+    let mut command = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"));
+    command
         .current_dir(cwd)
         .env("CARGO_TARGET_DIR", &scenario.target_dir)
         .args(["rampart-report", "--out"])
         .arg(out.path())
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output: Output = command.output().unwrap();
     let report = std::fs::read_to_string(out.path().join("report.json"))
         .ok()
         .map(|text| serde_json::from_str(&text).unwrap());
@@ -304,6 +323,9 @@ pub fn run_report(scenario: &Scenario, cwd: &Path, args: &[&str]) -> ReportRun {
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
         report,
+        summary: std::fs::read_to_string(out.path().join("summary.md")).ok(),
+        junit: std::fs::read_to_string(out.path().join("junit.xml")).ok(),
+        out,
     }
 }
 
