@@ -1,6 +1,7 @@
 //! End-to-end tests of `cargo-rampart-report`: real `cargo nextest run` on one shared temp
 //! workspace, then the real binary; plus fixture JUnit ingest and diagnostics snapshots.
 
+mod demo;
 mod diagnostics;
 mod fixtures;
 mod outputs;
