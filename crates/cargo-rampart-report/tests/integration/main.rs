@@ -3,6 +3,7 @@
 
 mod demo;
 mod diagnostics;
+mod docs;
 mod fixtures;
 mod outputs;
 mod scenarios;
