@@ -89,7 +89,7 @@ fn over_budget_data_goes_to_a_data_file_named_in_the_page() {
     let report = support::reports::demo_report();
     let out = render(&report, &HtmlOptions::default().with_data_budget_bytes(1024));
     let data = out.data_file.expect("over budget");
-    assert!(data.starts_with("window.RAMPART_DATA_JSON = \""));
+    assert!(data.starts_with("window.RAMPART_DATA_JSON = '"));
     assert!(!out.index_html.contains("id=\"rampart-data\""));
     assert!(out.index_html.contains(&format!("<script src=\"{DATA_FILE}\"></script>")));
     assert!(out.index_html.contains("keep both files together"));
