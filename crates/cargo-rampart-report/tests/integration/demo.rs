@@ -266,6 +266,9 @@ fn check_terminal(expected: &Value, report: &Report) {
     assert!(lines.iter().any(|l| l.starts_with(&population)), "no line `{population}...`:\n{out}");
 }
 
+/// One group of assertions on the report.
+type Check = fn(&Value, &Report);
+
 #[test]
 fn demo_report_verdicts_match_expected_json() {
     let expected = expected();
@@ -280,7 +283,7 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, fn(&Value, &Report)); 4] = [
+    let checks: [(&str, Check); 4] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
