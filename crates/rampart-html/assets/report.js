@@ -103,7 +103,13 @@
   // ---- Data ---------------------------------------------------------------------------
 
   function loadData() {
-    if (typeof window.RAMPART_DATA_JSON === 'string') return JSON.parse(window.RAMPART_DATA_JSON);
+    var notice = doc.getElementById('rr-data-notice');
+    if (notice) {
+      var parts = window.RAMPART_DATA_PARTS || [];
+      var expected = Number(notice.getAttribute('data-split-data'));
+      if (parts.length !== expected) return null;
+      return JSON.parse(parts.join(''));
+    }
     var node = doc.getElementById('rampart-data');
     if (node) return JSON.parse(node.textContent);
     return null;
@@ -117,7 +123,7 @@
     return;
   }
   if (!R) {
-    fail('The report data is missing. When index.html says its data is in report-data.js, keep both files in the same directory.');
+    fail('The report data is missing or incomplete. When this page says its data is in report-data-*.js files, keep them in the same directory as index.html.');
     return;
   }
   mark('rampart-data-parsed');

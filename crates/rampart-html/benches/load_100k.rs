@@ -36,7 +36,8 @@ fn main() {
     let written = HtmlSink::new(out).with_options(options).write(&report).unwrap();
     let render_time = render_started.elapsed();
     let index_size = std::fs::metadata(&written.index).unwrap().len();
-    let data_size = written.data_file.as_ref().map(|p| std::fs::metadata(p).unwrap().len());
+    let n_data_files = written.data_files.len();
+    let data_size: u64 = written.data_files.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
 
     let Some(browser) = Browser::start("load_100k", &[]) else { return };
     let url = format!("file://{}", written.index);
@@ -72,8 +73,11 @@ fn main() {
     println!("load_100k: {} results, {N_GROUPS} trial groups x {TRIALS} trials", report.results.len());
     println!("  render + write:             {:.0} ms", render_time.as_secs_f64() * 1000.0);
     println!("  index.html:                 {:.1} MiB", index_size as f64 / 1048576.0);
-    if let Some(size) = data_size {
-        println!("  report-data.js:             {:.1} MiB", size as f64 / 1048576.0);
+    if n_data_files > 0 {
+        println!(
+            "  report-data-*.js:           {:.1} MiB in {n_data_files} files",
+            data_size as f64 / 1048576.0
+        );
     }
     println!("  navigation start -> ready:  median {median:.0} ms over {RUNS} loads {ready_ms:.0?}");
     println!("  SAFE filter toggle:         median {:.0} ms", filter_ms[RUNS / 2]);

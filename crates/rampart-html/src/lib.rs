@@ -31,8 +31,8 @@
 //!
 //! # Size budget
 //!
-//! Above [`HtmlOptions::data_budget_bytes`] of JSON, the data goes to [`DATA_FILE`]
-//! (`report-data.js`) beside `index.html`, loaded by a `<script src>`, and the page says so: a giant single file makes browsers and artifact viewers
+//! Above [`HtmlOptions::data_budget_bytes`] of JSON, the data goes to 4 MiB chunks
+//! `report-data-000.js`, ... beside `index.html`, loaded by `<script src>`, and the page says so: a giant single file makes browsers and artifact viewers
 //! struggle, while two files still open from `file://`.
 //!
 //! # Stable `data-*` attributes
@@ -61,8 +61,26 @@ use sha2::{Digest as _, Sha256};
 
 /// File name of the page.
 pub const INDEX_FILE: &str = "index.html";
-/// File name of the data file written beside the page when the data is over budget.
-pub const DATA_FILE: &str = "report-data.js";
+/// Prefix of the data files written beside the page when the data is over budget
+/// (`report-data-000.js`, `report-data-001.js`, ...).
+pub const DATA_FILE_PREFIX: &str = "report-data-";
+/// Largest data file, in bytes of JSON.
+pub const DATA_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// The name of the `index`th data file.
+pub fn data_file_name(index: usize) -> String {
+    format!("{DATA_FILE_PREFIX}{index:03}.js")
+}
+
+/// One data file of a split report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DataFile {
+    /// File name, relative to the page.
+    pub file_name: String,
+    /// Contents.
+    pub contents: String,
+}
 /// Default [`HtmlOptions::data_budget_bytes`]: 16 MiB of JSON.
 pub const DEFAULT_DATA_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
@@ -74,7 +92,7 @@ const JS: &str = include_str!("../assets/report.js");
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HtmlOptions {
-    /// Above this many bytes of (escaped) report JSON, the data goes to [`DATA_FILE`] beside
+    /// Above this many bytes of (escaped) report JSON, the data goes to data files beside
     /// the page instead of inside it.
     pub data_budget_bytes: usize,
     /// The page title; `rampart safety report` when not set.
@@ -112,9 +130,9 @@ impl HtmlOptions {
 pub struct HtmlOutput {
     /// The page, to be written as [`INDEX_FILE`].
     pub index_html: String,
-    /// The contents of [`DATA_FILE`], to be written beside the page, when the data was over
-    /// budget.
-    pub data_file: Option<String>,
+    /// The data files to write beside the page, in order, when the data was over budget;
+    /// empty otherwise.
+    pub data_files: Vec<DataFile>,
 }
 
 /// Renders the report as a page (and a data file when over budget). Pure: reads no file,
@@ -125,32 +143,51 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
     let title = options.title.as_deref().unwrap_or("rampart safety report");
 
     let mut script_sources = vec![format!("'{}'", csp_hash(JS))];
-    let (data_html, data_notice, data_file) = if escaped.len() <= options.data_budget_bytes {
+    let (data_html, data_notice, data_files) = if escaped.len() <= options.data_budget_bytes {
         (
             format!("<script type=\"application/json\" id=\"rampart-data\">{escaped}</script>\n"),
             String::new(),
-            None,
+            Vec::new(),
         )
     } else {
-        // JSON.parse of a string literal is much faster than evaluating an object literal of
-        // the same size, and a single-quoted literal needs far fewer escapes than a
-        // double-quoted one (no `\"` around every key), which keeps V8's scanner on its fast
-        // path. The HTML escapes are kept (harmless in JS).
-        let contents = format!("window.RAMPART_DATA_JSON = {};\n", js_single_quoted(&escaped));
+        // Chunks of at most DATA_CHUNK_BYTES, each a JS file pushing a single-quoted string
+        // literal: V8 compiles one huge external script very slowly (a 160 MiB one took 12 s
+        // against 2.5 s inline), and JSON.parse of the joined string is fast. Single quotes
+        // need far fewer escapes than double quotes (no `\"` around every key).
+        let mut files = Vec::new();
+        let mut rest = escaped.as_str();
+        while !rest.is_empty() {
+            let mut end = rest.len().min(DATA_CHUNK_BYTES);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let (chunk, tail) = rest.split_at(end);
+            rest = tail;
+            files.push(DataFile {
+                file_name: data_file_name(files.len()),
+                contents: format!(
+                    "(window.RAMPART_DATA_PARTS = window.RAMPART_DATA_PARTS || []).push({});\n",
+                    js_single_quoted(chunk)
+                ),
+            });
+        }
+        let total: usize = files.iter().map(|f| f.contents.len()).sum();
         // Chromium refuses Subresource Integrity on file:// responses, so a hash source
-        // (which needs `integrity` on external scripts) cannot allow the data file there;
+        // (which needs `integrity` on external scripts) cannot allow the data files there;
         // `'self'` can, in Chromium for file:// and on any web server. It is added only in
-        // this split mode, and the data file is the only external script the page names.
-        let tag = format!("<script src=\"{DATA_FILE}\"></script>\n");
+        // this split mode, and the data files are the only external scripts the page names.
         script_sources.push("'self'".to_owned());
+        let tags: String =
+            files.iter().map(|f| format!("<script src=\"{}\"></script>\n", f.file_name)).collect();
         let notice = format!(
-            "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{DATA_FILE}\">The data of this report \
-             ({}) is over the single-file budget of {}, so it is in <code>{DATA_FILE}</code> beside this page: \
-             keep both files together.</p>\n",
-            human_bytes(contents.len()),
+            "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{n}\">The data of this report \
+             ({}) is over the single-file budget of {}, so it is in {n} files <code>{DATA_FILE_PREFIX}*.js</code> \
+             beside this page: keep them together.</p>\n",
+            human_bytes(total),
             human_bytes(options.data_budget_bytes),
+            n = files.len(),
         );
-        (tag, notice, Some(contents))
+        (tags, notice, files)
     };
     let csp = format!(
         "default-src 'none'; script-src {}; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
@@ -171,7 +208,7 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
             ("JS", JS),
         ],
     );
-    HtmlOutput { index_html, data_file }
+    HtmlOutput { index_html, data_files }
 }
 
 /// Escapes JSON so it can sit inside a `<script>` element and be read back with
@@ -265,7 +302,7 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Writes `<out>/index.html` (and `<out>/report-data.js` when the data is over budget), each
+/// Writes `<out>/index.html` (and `<out>/report-data-NNN.js` when the data is over budget), each
 /// through a temp file renamed into place. A stale data file is removed when the new report
 /// fits in the page.
 #[derive(Clone, Debug)]
@@ -280,8 +317,8 @@ pub struct HtmlSink {
 pub struct HtmlWritten {
     /// `<out>/index.html`.
     pub index: Utf8PathBuf,
-    /// `<out>/report-data.js`, when the data was over budget.
-    pub data_file: Option<Utf8PathBuf>,
+    /// `<out>/report-data-NNN.js`, when the data was over budget.
+    pub data_files: Vec<Utf8PathBuf>,
 }
 
 impl HtmlSink {
@@ -300,25 +337,26 @@ impl HtmlSink {
     pub fn write(&self, report: &TestRunReport) -> Result<HtmlWritten, SinkError> {
         let output = render(report, &self.options);
         fs_err::create_dir_all(&self.out_dir).map_err(io_error(&self.out_dir))?;
-        let data_path = self.out_dir.join(DATA_FILE);
-        // The data file first, so the page never points at a missing or older data file.
-        let data_file = match &output.data_file {
-            Some(contents) => {
-                write_atomically(&self.out_dir, &data_path, contents.as_bytes())?;
-                Some(data_path)
+        // The data files first, so the page never points at a missing or older data file;
+        // then stale data files of an earlier, bigger report go.
+        let mut data_files = Vec::new();
+        for file in &output.data_files {
+            let path = self.out_dir.join(&file.file_name);
+            write_atomically(&self.out_dir, &path, file.contents.as_bytes())?;
+            data_files.push(path);
+        }
+        for entry in fs_err::read_dir(&self.out_dir).map_err(io_error(&self.out_dir))? {
+            let entry = entry.map_err(io_error(&self.out_dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = output.data_files.iter().any(|f| f.file_name == name);
+            if name.starts_with(DATA_FILE_PREFIX) && name.ends_with(".js") && !ours {
+                let path = self.out_dir.join(&name);
+                fs_err::remove_file(&path).map_err(io_error(&path))?;
             }
-            None => {
-                match fs_err::remove_file(&data_path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(SinkError::Io { path: data_path.to_string(), source: e }),
-                }
-                None
-            }
-        };
+        }
         let index = self.out_dir.join(INDEX_FILE);
         write_atomically(&self.out_dir, &index, output.index_html.as_bytes())?;
-        Ok(HtmlWritten { index, data_file })
+        Ok(HtmlWritten { index, data_files })
     }
 }
 

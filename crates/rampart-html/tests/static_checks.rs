@@ -1,6 +1,6 @@
 //! Checks on the shipped assets and the rendered page that need no browser.
 
-use rampart_html::{DATA_FILE, HtmlOptions, render};
+use rampart_html::{HtmlOptions, data_file_name, render};
 
 const JS: &str = include_str!("../assets/report.js");
 const CSS: &str = include_str!("../assets/report.css");
@@ -64,7 +64,7 @@ fn page_has_strict_csp_and_escaped_data() {
     let mut report = support::reports::demo_report();
     report.results[0].result.summary = "</script><script>alert(1)</script>&\u{2028}\u{2029}".to_owned();
     let out = render(&report, &HtmlOptions::default());
-    assert!(out.data_file.is_none());
+    assert!(out.data_files.is_empty());
     let html = &out.index_html;
     let csp_start = html.find("Content-Security-Policy\" content=\"").expect("CSP meta") + 34;
     let csp = &html[csp_start..csp_start + html[csp_start..].find('"').unwrap()];
@@ -88,11 +88,15 @@ fn page_has_strict_csp_and_escaped_data() {
 fn over_budget_data_goes_to_a_data_file_named_in_the_page() {
     let report = support::reports::demo_report();
     let out = render(&report, &HtmlOptions::default().with_data_budget_bytes(1024));
-    let data = out.data_file.expect("over budget");
-    assert!(data.starts_with("window.RAMPART_DATA_JSON = '"));
+    assert!(out.data_files.len() == 1, "a small report fits one chunk");
+    let data = &out.data_files[0];
+    assert_eq!(data.file_name, data_file_name(0));
+    assert!(
+        data.contents.starts_with("(window.RAMPART_DATA_PARTS = window.RAMPART_DATA_PARTS || []).push('")
+    );
     assert!(!out.index_html.contains("id=\"rampart-data\""));
-    assert!(out.index_html.contains(&format!("<script src=\"{DATA_FILE}\"></script>")));
-    assert!(out.index_html.contains("keep both files together"));
+    assert!(out.index_html.contains("<script src=\"report-data-000.js\"></script>"));
+    assert!(out.index_html.contains("keep them together"));
     let csp_line = out.index_html.lines().find(|l| l.contains("Content-Security-Policy")).unwrap();
     assert!(
         csp_line.contains("script-src 'sha256-") && csp_line.contains("' 'self'; style-src 'sha256-"),
@@ -109,9 +113,9 @@ fn sink_writes_atomically_and_removes_a_stale_data_file() {
         .with_options(HtmlOptions::default().with_data_budget_bytes(1))
         .write(&report)
         .unwrap();
-    assert!(split.data_file.as_ref().unwrap().is_file());
+    assert!(split.data_files[0].is_file());
     let whole = rampart_html::HtmlSink::new(out.clone()).write(&report).unwrap();
-    assert_eq!(whole.data_file, None);
+    assert!(whole.data_files.is_empty());
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
