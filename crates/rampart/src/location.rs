@@ -171,9 +171,9 @@ pub fn sanitize_component(text: &str, max_bytes: usize) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
         .collect();
-    while out.starts_with('.') {
-        out.replace_range(0..1, "_");
-    }
+    // Every leading dot, not just the first: `...` must not become `_..`, then `_`.
+    let n_leading_dots = out.bytes().take_while(|&b| b == b'.').count();
+    out.replace_range(..n_leading_dots, &"_".repeat(n_leading_dots));
     out.truncate(max_bytes);
     while out.ends_with('.') {
         out.pop();

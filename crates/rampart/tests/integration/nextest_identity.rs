@@ -243,7 +243,11 @@ fn cargo_test_records_one_run_dir_per_process() {
     let before = run_dirs_with(&runs, &all);
 
     let mut command = ws.cargo();
-    command.args(["test", "--lib", "--test", "agent", "--", "unit::"]).args(&agent_names);
+    // One test thread: libtest still names the thread after the test (the parallel case is
+    // in `durability`).
+    command
+        .args(["test", "--lib", "--test", "agent", "--", "--test-threads", "1", "unit::"])
+        .args(&agent_names);
     support::assert_success(&support::run(&mut command));
 
     // Plain `cargo test` records under the cargo target dir (the test binary's), one
