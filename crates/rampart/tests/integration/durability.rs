@@ -200,7 +200,11 @@ fn hostile_test_names_get_distinct_safe_files() {
         let file_name = path.file_name().unwrap().to_str().unwrap();
         assert!(support::is_portable_file_name(file_name), "{file_name}");
         let test_name = &sidecar.header.identity.test_name;
-        assert_eq!(support::summaries(sidecar), std::slice::from_ref(test_name), "attributed to its own test");
+        assert_eq!(
+            support::summaries(sidecar),
+            std::slice::from_ref(test_name),
+            "attributed to its own test"
+        );
         assert!(names.insert(test_name.clone()));
     }
     assert!(
