@@ -136,7 +136,7 @@ fn xss_corpus_executes_nothing_and_loads_nothing() {
     }
     assert!(opened > 0);
     let n_details = browser.count(".rr-result-detail");
-    assert_eq!(n_details as u64, report.total_runs, "every conversation rendered");
+    assert_eq!(n_details, report.total_runs, "every conversation rendered");
     // Filter by a hostile category and search a hostile string, which exercises the hash.
     browser.js("document.querySelector('select[data-filter=harm]').selectedIndex = 3; document.querySelector('select[data-filter=harm]').dispatchEvent(new Event('change'))", json!([]));
     browser.send_keys("input[data-filter=q]", "<script>");
