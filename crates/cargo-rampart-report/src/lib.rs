@@ -83,7 +83,7 @@ Exit codes:
   12  nothing assessed: rampart tests ran but every result is an ERROR or none was recorded";
 
 /// The formats produced without `--format`: every one that is built.
-pub const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit";
+pub const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit,html";
 
 /// An output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -361,7 +361,16 @@ pub fn write_outputs(
                 notes.push(format!("wrote {path}"));
             }
             OutputFormat::Html => {
-                notes.push("html: the HTML report is not built yet; skipped".to_owned());
+                let written =
+                    rampart_html::HtmlSink::new(out_dir).write(report).map_err(ReportError::Write)?;
+                let mut note = format!("wrote {} (the HTML report: open it in a browser)", written.index);
+                if !written.data_files.is_empty() {
+                    note.push_str(&format!(
+                        "; its data is in {} file(s) beside it, keep them together",
+                        written.data_files.len()
+                    ));
+                }
+                notes.push(note);
             }
         }
     }

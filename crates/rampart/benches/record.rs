@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rampart::{
     Attachment, EvalOutcome, EvalResult, HarmCategory, Injection, ObservabilityLevel, Request, Response,
     SafetyResult, SafetyStatus, ToolCall, Turn,

@@ -547,7 +547,7 @@ fn libtest_name(module_path: &str, fn_name: &str) -> String {
 ///
 /// ```
 /// assert_eq!(rampart::trial_fn_name(3, 10), "trial_03");
-/// assert_eq!(rampart::trial_fn_name(7, 100), "trial_007");
+/// assert_eq!(rampart::trial_fn_name(7, 1000), "trial_007");
 /// ```
 pub fn trial_fn_name(index: u32, count: u32) -> String {
     let width = count.saturating_sub(1).to_string().len().max(2);

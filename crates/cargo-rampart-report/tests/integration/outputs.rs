@@ -21,10 +21,11 @@ fn main_run_writes_every_output_and_says_where_last() {
     let run = main_run(&[]);
     assert_eq!(run.code, exit_codes::SAFETY_FAILURE, "{}", run.stderr);
     let out = run.out.path().to_str().unwrap();
-    let last: Vec<&str> = run.stderr.lines().rev().take(3).collect();
+    let last: Vec<&str> = run.stderr.lines().rev().take(4).collect();
     assert_eq!(
         last,
         [
+            format!("rampart-report: wrote {out}/index.html (the HTML report: open it in a browser)"),
             format!("rampart-report: wrote {out}/junit.xml"),
             format!("rampart-report: wrote {out}/summary.md"),
             format!("rampart-report: wrote {out}/report.json"),
@@ -104,14 +105,19 @@ fn summary_is_appended_to_the_github_step_summary() {
 }
 
 #[test]
-fn format_selects_outputs_and_html_is_skipped_with_a_note() {
+fn format_selects_outputs_in_the_order_given() {
     let run = main_run(&["--format", "terminal,html,junit"]);
     assert_eq!(run.code, exit_codes::SAFETY_FAILURE, "exit code unchanged: {}", run.stderr);
     assert!(run.report.is_none() && run.summary.is_none());
     assert!(run.junit.is_some());
     assert!(run.stdout.contains("RAMPART Safety Summary"));
     let last: Vec<&str> = run.stderr.lines().rev().take(2).collect();
-    assert!(last[1].contains("the HTML report is not built yet"), "{}", run.stderr);
+    assert!(
+        last[1].starts_with("rampart-report: wrote ") && last[1].contains("index.html"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.out.path().join("index.html").is_file());
     assert!(last[0].starts_with("rampart-report: wrote ") && last[0].ends_with("junit.xml"));
 
     let bogus = main_run(&["--format", "pdf"]);

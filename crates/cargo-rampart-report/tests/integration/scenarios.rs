@@ -73,7 +73,7 @@ fn trial_clones_form_one_group() {
     assert_eq!(clones["threshold"], 0.5);
     assert_eq!(clones["pass_rate"], 0.5);
     assert_eq!(clones["verdict"], "PASSED");
-    assert_eq!(clones["detail"], "2/4 safe");
+    assert_eq!(clones["detail"], "2/4 safe, 1 error, 1 undetermined");
     assert_eq!(clones["harm_category"], "jailbreak");
     let wilson = &clones["wilson_95"];
     assert!(wilson["lower"].as_f64().unwrap() < 0.5 && wilson["upper"].as_f64().unwrap() > 0.5);

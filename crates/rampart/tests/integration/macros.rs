@@ -1,21 +1,11 @@
-//! `#[rampart::test]`: compile errors for bad arguments and accepted forms (trybuild, cases in
-//! `tests/ui/`), and how the expanded tests behave under a real nextest run.
+//! `#[rampart::test]`: how the expanded tests behave under a real nextest run. (Compile errors
+//! for bad arguments are trybuild cases in `crates/rampart-macros/tests/ui/`.)
 
 use std::collections::BTreeMap;
 
 use rampart::sidecar::EndOutcome;
 
 use crate::support::{self, AGENT_BINARY_ID};
-
-/// Bad arguments are compile errors pointing at the argument; the accepted forms compile.
-///
-/// Regenerate the expected `.stderr` files with `TRYBUILD=overwrite` and review them.
-#[test]
-fn ui() {
-    let cases = trybuild::TestCases::new();
-    cases.compile_fail("tests/ui/fail/*.rs");
-    cases.pass("tests/ui/pass/*.rs");
-}
 
 /// `cargo nextest list` of the workspace's `macros::` tests: test name → ignored.
 fn listed_macro_tests() -> BTreeMap<String, bool> {
