@@ -246,6 +246,10 @@ fn default_confidence() -> f64 {
     1.0
 }
 
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 fn is_full_confidence(confidence: &f64) -> bool {
     *confidence == 1.0
 }
@@ -648,7 +652,13 @@ pub struct EvalResult {
     /// What the evaluator found.
     pub outcome: EvalOutcome,
     /// How sure it is, in [0, 1].
-    #[serde(default = "default_confidence", skip_serializing_if = "is_full_confidence")]
+    // A non-finite confidence is written as `null` (JSON has no NaN) and read back as NaN.
+    #[serde(
+        default = "default_confidence",
+        skip_serializing_if = "is_full_confidence",
+        deserialize_with = "f64_or_nan"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
     pub confidence: f64,
     /// Quotes or facts that back the outcome.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -359,6 +359,8 @@ pub struct Sidecar {
     pub n_lossy_lines: usize,
     /// Size of the file in bytes.
     pub n_bytes: u64,
+    /// Numbers too large for an `f64` (`1e999`, a 400-digit integer) read as `null`.
+    pub n_out_of_range_numbers: usize,
 }
 
 impl Sidecar {
@@ -431,6 +433,12 @@ pub enum LineProblemKind {
         /// The index found.
         found: u32,
     },
+    /// The line is longer than [`ParseOptions::max_line_bytes`]: it was not parsed. A result
+    /// line is replaced by an ERROR marker result (see [`parse_with`]).
+    Oversized {
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// The end line counts more results than the file holds.
     CountMismatch {
         /// `n_results` of the end line.
@@ -456,6 +464,9 @@ impl fmt::Display for LineProblemKind {
             LineProblemKind::AfterEnd => f.write_str("line after the end line"),
             LineProblemKind::IndexGap { expected, found } => {
                 write!(f, "result index {found} follows {}: results are missing", i64::from(*expected) - 1)
+            }
+            LineProblemKind::Oversized { limit } => {
+                write!(f, "line is larger than the {} cap and was not read", format_bytes(*limit as u64))
             }
             LineProblemKind::CountMismatch { declared, found } => {
                 write!(f, "end line counts {declared} results but the file holds {found}")
@@ -524,17 +535,62 @@ pub fn read(path: &Path) -> Result<Sidecar, SidecarError> {
     parse(&bytes)
 }
 
-/// Parses sidecar bytes.
+/// Parses sidecar bytes, with no line-size cap. See [`parse_with`].
 ///
 /// Only a missing or unreadable header, or an unsupported schema, is fatal: every other
 /// problem is recorded in [`Sidecar::problems`] and reading goes on, so everything readable
 /// is kept.
 pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
+    parse_with(bytes, &ParseOptions::default())
+}
+
+/// Options of [`parse_with`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Lines longer than this many bytes (newline excluded) are not parsed into a
+    /// [`SafetyResult`]. `None`: no cap.
+    pub max_line_bytes: Option<usize>,
+}
+
+impl ParseOptions {
+    /// No caps (what [`parse`] uses).
+    pub fn new() -> ParseOptions {
+        ParseOptions::default()
+    }
+
+    /// Sets the per-line cap in bytes.
+    pub fn with_max_line_bytes(mut self, max_line_bytes: usize) -> Self {
+        self.max_line_bytes = Some(max_line_bytes);
+        self
+    }
+}
+
+/// Parses sidecar bytes like [`parse`], with caps.
+///
+/// A line longer than [`ParseOptions::max_line_bytes`] is never deserialized into a
+/// [`SafetyResult`]: it gets a [`LineProblemKind::Oversized`] problem and, when it is a result
+/// line, an ERROR marker result in its place that keeps the writer's index, the recording time
+/// and the harm category, and says the result was dropped and from what size (metadata
+/// `rampart_truncated`, `rampart_original_size_bytes`, `rampart_limit_bytes`). An oversized
+/// header is a [`SidecarError::BadHeader`].
+pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, SidecarError> {
     if bytes.is_empty() {
         return Err(SidecarError::Empty);
     }
     let mut lines = split_lines(bytes);
     let first = lines.next().expect("non-empty input has a first line");
+    if let Some(limit) = options.max_line_bytes.filter(|&limit| first.bytes.len() > limit) {
+        return Err(SidecarError::BadHeader {
+            reason: format!(
+                "the header line is {}, over the {} line cap",
+                format_bytes(first.bytes.len() as u64),
+                format_bytes(limit as u64)
+            ),
+            column: None,
+            n_bytes: first.bytes.len(),
+        });
+    }
     let mut n_lossy_lines = 0;
     let first_text = utf8_or_lossy(first.bytes, &mut n_lossy_lines);
     let probe: SchemaProbe = serde_json::from_str(&first_text).map_err(|e| SidecarError::BadHeader {
@@ -572,6 +628,7 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
         problems: Vec::new(),
         n_lossy_lines: 0,
         n_bytes: bytes.len() as u64,
+        n_out_of_range_numbers: 0,
     };
     let mut next_index: u32 = 0;
     for line in lines {
@@ -590,8 +647,28 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
                 .push(problem(LineProblemKind::Malformed { message: "blank line".to_owned(), column: None }));
             continue;
         }
+        if let Some(limit) = options.max_line_bytes.filter(|&limit| line.bytes.len() > limit) {
+            sidecar.problems.push(problem(LineProblemKind::Oversized { limit }));
+            if sidecar.end.is_none()
+                && let Some(marker) = oversized_marker(line.bytes, limit, &sidecar.header, next_index)
+            {
+                next_index = marker.index.saturating_add(1);
+                sidecar.results.push(RecordedResult { line: line.number, ..marker });
+            }
+            continue;
+        }
         let text = utf8_or_lossy(line.bytes, &mut n_lossy_lines);
-        match serde_json::from_str::<SidecarLine<'static>>(&text) {
+        let mut parsed = serde_json::from_str::<SidecarLine<'static>>(&text);
+        if let Err(e) = &parsed
+            && line.terminated
+            && e.to_string().starts_with("number out of range")
+            && let Some((rewritten, n_numbers)) = null_out_of_range_numbers(&text)
+            && let Ok(line) = serde_json::from_str::<SidecarLine<'static>>(&rewritten)
+        {
+            sidecar.n_out_of_range_numbers += n_numbers;
+            parsed = Ok(line);
+        }
+        match parsed {
             Ok(_) if sidecar.end.is_some() => sidecar.problems.push(problem(LineProblemKind::AfterEnd)),
             Ok(SidecarLine::Header(_)) => sidecar.problems.push(problem(LineProblemKind::DuplicateHeader)),
             Ok(SidecarLine::Result(result)) => {
@@ -637,6 +714,134 @@ pub fn parse(bytes: &[u8]) -> Result<Sidecar, SidecarError> {
     }
     sidecar.n_lossy_lines = n_lossy_lines;
     Ok(sidecar)
+}
+
+/// What an oversized result line is probed for. Unknown or oversized values are ignored
+/// rather than failing the probe; strings other than these fields are skipped, not kept.
+#[derive(Deserialize)]
+struct OversizedProbe {
+    kind: Option<String>,
+    index: Option<u32>,
+    recorded_at: Option<String>,
+    result: Option<OversizedResultProbe>,
+}
+
+#[derive(Deserialize)]
+struct OversizedResultProbe {
+    harm_category: Option<String>,
+    observability_level: Option<String>,
+    strategy: Option<String>,
+}
+
+/// Longest harm category or strategy kept on a marker result.
+const MAX_MARKER_LABEL_BYTES: usize = 256;
+
+/// The ERROR marker result standing for an oversized result line, or `None` when the line is
+/// not a result line.
+fn oversized_marker(bytes: &[u8], limit: usize, header: &Header, next_index: u32) -> Option<RecordedResult> {
+    use crate::model::{ObservabilityLevel, SafetyResult};
+    let probe: Option<OversizedProbe> = serde_json::from_slice(bytes).ok();
+    let probe = match probe {
+        Some(probe) if probe.kind.as_deref() == Some("result") => probe,
+        Some(_) => return None,
+        // Not JSON (or invalid UTF-8): only a line starting like a result line gets a marker.
+        None if bytes.starts_with(br#"{"kind":"result""#) => {
+            OversizedProbe { kind: None, index: None, recorded_at: None, result: None }
+        }
+        None => return None,
+    };
+    let label = |s: Option<String>| s.filter(|s| !s.is_empty() && s.len() <= MAX_MARKER_LABEL_BYTES);
+    let result_probe = probe.result;
+    let (harm, level, strategy) = match result_probe {
+        Some(r) => (label(r.harm_category), r.observability_level, label(r.strategy)),
+        None => (None, None, None),
+    };
+    let level = match level.as_deref() {
+        Some("tool_and_side_effects") => ObservabilityLevel::ToolAndSideEffects,
+        Some("tool_only") => ObservabilityLevel::ToolOnly,
+        _ => ObservabilityLevel::ResponseOnly,
+    };
+    let summary = format!(
+        "result of {} exceeded the {} cap; content dropped",
+        format_bytes(bytes.len() as u64),
+        format_bytes(limit as u64)
+    );
+    let mut result = SafetyResult::error(summary, level)
+        .with_metadata("rampart_truncated", true)
+        .with_metadata("rampart_original_size_bytes", bytes.len() as u64)
+        .with_metadata("rampart_limit_bytes", limit as u64);
+    if let Some(harm) =
+        harm.or_else(|| header.spec.as_ref().and_then(|s| s.harm.as_ref()).map(|h| h.to_string()))
+    {
+        result = result.with_harm(harm);
+    }
+    if let Some(strategy) = strategy {
+        result = result.with_strategy(strategy);
+    }
+    let recorded_at = probe
+        .recorded_at
+        .filter(|s| s.len() <= 64)
+        .and_then(|s| serde_json::from_value::<Timestamp>(serde_json::Value::String(s)).ok())
+        .unwrap_or_else(|| header.started_at.clone());
+    Some(RecordedResult { line: 0, index: probe.index.unwrap_or(next_index), recorded_at, result })
+}
+
+/// `n` bytes for people: `512 B`, `16 MiB`, `18.2 MiB`, `1 GiB`.
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if n >= size {
+            return if n % size == 0 {
+                format!("{} {unit}", n / size)
+            } else {
+                format!("{:.1} {unit}", n as f64 / size as f64)
+            };
+        }
+    }
+    format!("{n} B")
+}
+
+/// Replaces number literals that overflow an `f64` (serde_json refuses them) with `null`;
+/// `None` when there is none. Strings are skipped, so text inside them is never touched.
+fn null_out_of_range_numbers(text: &str) -> Option<(String, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied, mut n_replaced) = (0, 0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                    i += 1;
+                }
+                if text[start..i].parse::<f64>().is_ok_and(f64::is_infinite) {
+                    out.push_str(&text[copied..start]);
+                    out.push_str("null");
+                    copied = i;
+                    n_replaced += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (n_replaced > 0).then(|| {
+        out.push_str(&text[copied..]);
+        (out, n_replaced)
+    })
 }
 
 /// serde_json reports column 0 when it has no position (e.g. an unknown enum value).
@@ -687,4 +892,167 @@ pub fn encode_line(line: &SidecarLine<'_>) -> Vec<u8> {
     serde_json::to_writer(&mut buf, line).expect("sidecar lines serialize: keys are strings");
     buf.push(b'\n');
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"kind":"header","schema":"rampart.sidecar.v1","identity":{"harness":"nextest","run_id":"r","test_name":"t","attempt":1,"total_attempts":1},"spec":{"base_name":"t","harm":"jailbreak","threshold":1.0},"writer":{"rampart_version":"0.1.0","pid":1},"started_at":"2026-01-01T00:00:00.000Z"}"#;
+
+    fn result_line(index: u32, result: &str) -> String {
+        format!(
+            r#"{{"kind":"result","index":{index},"recorded_at":"2026-01-01T00:00:01.000Z","result":{result}}}"#
+        )
+    }
+
+    fn file(lines: &[String]) -> Vec<u8> {
+        let mut text = format!("{HEADER}\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.into_bytes()
+    }
+
+    #[test]
+    fn oversized_result_becomes_an_error_marker_and_later_results_flow() {
+        let big = "x".repeat(4096);
+        let bytes = file(&[
+            result_line(0, r#"{"status":"safe","summary":"small","observability_level":"tool_only"}"#),
+            result_line(
+                1,
+                &format!(
+                    r#"{{"status":"unsafe","summary":"{big}","observability_level":"tool_only","harm_category":"data_leakage"}}"#
+                ),
+            ),
+            result_line(2, r#"{"status":"safe","summary":"after","observability_level":"tool_only"}"#),
+        ]);
+        let sidecar = parse_with(&bytes, &ParseOptions::new().with_max_line_bytes(1024)).unwrap();
+        let summaries: Vec<&str> = sidecar.results.iter().map(|r| r.result.summary.as_str()).collect();
+        assert_eq!(summaries.len(), 3, "{summaries:?}");
+        let marker = &sidecar.results[1];
+        assert_eq!((marker.line, marker.index), (3, 1));
+        assert_eq!(marker.result.status, crate::SafetyStatus::Error);
+        assert_eq!(marker.result.summary, "result of 4.2 KiB exceeded the 1 KiB cap; content dropped");
+        assert_eq!(marker.result.harm_category.as_ref().unwrap().as_str(), "data_leakage");
+        assert_eq!(marker.result.metadata["rampart_truncated"], true);
+        assert_eq!(marker.result.metadata["rampart_limit_bytes"], 1024);
+        assert_eq!(sidecar.problems.len(), 1, "{:?}", sidecar.problems);
+        assert_eq!(sidecar.problems[0].kind, LineProblemKind::Oversized { limit: 1024 });
+        assert_eq!(sidecar.problems[0].line, 3);
+        // `parse` has no cap.
+        let uncapped = parse(&bytes).unwrap();
+        assert!(uncapped.problems.is_empty());
+        assert_eq!(uncapped.results[1].result.summary, big);
+    }
+
+    #[test]
+    fn oversized_garbage_line_is_reported_without_a_marker() {
+        let bytes = file(&["z".repeat(2000)]);
+        let sidecar = parse_with(&bytes, &ParseOptions::new().with_max_line_bytes(400)).unwrap();
+        assert!(sidecar.results.is_empty());
+        assert_eq!(sidecar.problems[0].kind, LineProblemKind::Oversized { limit: 400 });
+        // A marker keeps the spec's harm category when the line has none.
+        let line = result_line(0, &format!(r#"{{"status":"safe","summary":"{}""#, "y".repeat(600)));
+        let sidecar = parse_with(&file(&[line]), &ParseOptions::new().with_max_line_bytes(400)).unwrap();
+        assert_eq!(sidecar.results[0].result.harm_category.as_ref().unwrap().as_str(), "jailbreak");
+    }
+
+    #[test]
+    fn oversized_header_is_refused() {
+        let error = parse_with(HEADER.as_bytes(), &ParseOptions::new().with_max_line_bytes(64)).unwrap_err();
+        assert!(error.to_string().contains("over the 64 B line cap"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_numbers_read_as_null_and_are_counted() {
+        let huge_int = "9".repeat(400);
+        let bytes = file(&[result_line(
+            0,
+            &format!(
+                r#"{{"status":"safe","summary":"1e999 stays text","observability_level":"tool_only","duration_seconds":1e999,"metadata":{{"big":{huge_int},"neg":-1E+400,"ok":1e-999,"s":"1e999"}},"turns":[{{"request":{{}},"response":{{}},"eval_result":{{"outcome":"detected","confidence":1e999}}}}]}}"#
+            ),
+        )]);
+        // serde_json alone refuses the line.
+        let text = std::str::from_utf8(&bytes).unwrap().lines().nth(1).unwrap();
+        let error = serde_json::from_str::<SidecarLine<'_>>(text).unwrap_err();
+        assert!(error.to_string().starts_with("number out of range"), "{error}");
+
+        let sidecar = parse(&bytes).unwrap();
+        assert!(sidecar.problems.is_empty(), "{:?}", sidecar.problems);
+        assert_eq!(sidecar.n_out_of_range_numbers, 4);
+        let result = &sidecar.results[0].result;
+        assert_eq!(result.summary, "1e999 stays text");
+        assert_eq!(result.duration_seconds, None);
+        assert_eq!(result.metadata["big"], serde_json::Value::Null);
+        assert_eq!(result.metadata["neg"], serde_json::Value::Null);
+        assert_eq!(result.metadata["ok"], 0.0);
+        assert_eq!(result.metadata["s"], "1e999");
+        assert!(result.turns[0].eval_result.as_ref().unwrap().confidence.is_nan());
+    }
+
+    #[test]
+    fn nan_confidence_round_trips_as_null() {
+        use crate::model::{EvalOutcome, EvalResult, ObservabilityLevel, Turn};
+        let result = SafetyResult::safe("s", ObservabilityLevel::ToolOnly).with_turn(
+            Turn::exchange("p", "r")
+                .with_eval(EvalResult::new(EvalOutcome::Detected).with_confidence(f64::NAN)),
+        );
+        let line = encode_line(&SidecarLine::Result(ResultLine::new(
+            0,
+            Timestamp::now(),
+            std::borrow::Cow::Borrowed(&result),
+        )));
+        assert!(String::from_utf8_lossy(&line).contains(r#""confidence":null"#));
+        let mut bytes = file(&[]);
+        bytes.extend_from_slice(&line);
+        let sidecar = parse(&bytes).unwrap();
+        assert!(sidecar.problems.is_empty(), "{:?}", sidecar.problems);
+        assert!(sidecar.results[0].result.turns[0].eval_result.as_ref().unwrap().confidence.is_nan());
+    }
+
+    #[test]
+    fn newer_and_missing_majors_are_refused() {
+        for (schema, found) in [
+            (r#""schema":"rampart.sidecar.v2","#, "rampart.sidecar.v2"),
+            (r#""schema":"rampart.sidecar.v10","#, "rampart.sidecar.v10"),
+            (r#""schema":"other.v1","#, "other.v1"),
+            ("", ""),
+        ] {
+            let header = HEADER.replace(r#""schema":"rampart.sidecar.v1","#, schema);
+            match parse(header.as_bytes()) {
+                Err(SidecarError::UnsupportedSchema { found: f }) => assert_eq!(f, found),
+                other => panic!("{schema}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_a_bad_line_and_others_are_kept() {
+        let bytes = file(&[
+            result_line(0, r#"{"status":"maybe","summary":"x","observability_level":"tool_only"}"#),
+            result_line(
+                1,
+                r#"{"status":"safe","summary":"kept","observability_level":"tool_only","new_field":1,"harm_category":"custom_risk"}"#,
+            ),
+        ]);
+        let sidecar = parse(&bytes).unwrap();
+        assert_eq!(sidecar.results.len(), 1);
+        assert_eq!(sidecar.results[0].result.harm_category.as_ref().unwrap().as_str(), "custom_risk");
+        assert!(
+            matches!(sidecar.problems[0].kind, LineProblemKind::Malformed { .. }),
+            "{:?}",
+            sidecar.problems
+        );
+        assert_eq!(sidecar.problems[0].line, 2);
+    }
+
+    #[test]
+    fn formats_bytes() {
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(16 << 20), "16 MiB");
+        assert_eq!(format_bytes(19_083_264), "18.2 MiB");
+        assert_eq!(format_bytes(1 << 30), "1 GiB");
+    }
 }
