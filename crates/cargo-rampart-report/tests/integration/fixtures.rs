@@ -8,7 +8,7 @@ use rampart_report::report::{AttemptOutcome, RunVerdict};
 use rampart_report::{ReportContext, assemble, load_inputs};
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/nextest-0.9.143/junit")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nextest-0.9.143/junit")
 }
 
 #[test]
