@@ -32,6 +32,7 @@ pub mod report;
 pub mod sanitize;
 pub mod sidecars;
 pub mod sink;
+pub mod validate;
 
 use camino::Utf8PathBuf;
 

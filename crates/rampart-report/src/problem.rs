@@ -176,7 +176,7 @@ pub enum InputProblem {
     #[diagnostic(
         code(rampart::sidecar::unknown_schema),
         help(
-            "the tests were built with another major version of rampart: use a cargo-rampart-report of the same version as the rampart crate the tests link"
+            "the file's results are not read: a newer major (e.g. rampart.sidecar.v2) was written by a newer rampart, so upgrade cargo-rampart-report to the version of the rampart crate the tests link; a missing or foreign schema means the file is not a rampart sidecar"
         )
     )]
     SidecarUnknownSchema {
@@ -241,6 +241,75 @@ pub enum InputProblem {
         path: String,
         /// Lines read lossily.
         n_lines: usize,
+    },
+
+    /// A result line is larger than the per-result cap: an ERROR marker stands in for it.
+    #[error(
+        "sidecar {path} line {line}: result of {size} exceeded the {limit} cap; it is reported as an ERROR marker"
+    )]
+    #[diagnostic(
+        code(rampart::sidecar::result_oversized),
+        help(
+            "record less per result (large documents belong in attachments you trim), or raise the cap with --max-result-bytes"
+        )
+    )]
+    SidecarResultOversized {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// The line's size, for people.
+        size: String,
+        /// The cap, for people.
+        limit: String,
+    },
+
+    /// A sidecar file is larger than the per-sidecar cap: only its first part was read.
+    #[error("sidecar {path} is {size}, over the {limit} cap: only its first {limit} were read")]
+    #[diagnostic(
+        code(rampart::sidecar::file_oversized),
+        help("results after the cap are missing; raise it with --max-sidecar-bytes if the file is genuine")
+    )]
+    SidecarOversized {
+        /// The file.
+        path: String,
+        /// The file's size, for people.
+        size: String,
+        /// The cap, for people.
+        limit: String,
+    },
+
+    /// Numbers too large for a 64-bit float were read as null.
+    #[error("sidecar {path}: {n_numbers} number(s) too large for a 64-bit float were read as null")]
+    #[diagnostic(
+        code(rampart::sidecar::number_out_of_range),
+        severity(Warning),
+        help(
+            "the results are kept; JSON numbers like 1e999 have no finite value, so they are shown as null"
+        )
+    )]
+    SidecarNumbersOutOfRange {
+        /// The file.
+        path: String,
+        /// How many.
+        n_numbers: usize,
+    },
+
+    /// A symlink in a results directory points outside it and was not followed.
+    #[error("{path} is a symlink to {target}, outside the results directory {dir}: not followed")]
+    #[diagnostic(
+        code(rampart::results::symlink_outside),
+        help(
+            "the report reads only files inside the results directories; copy the sidecars in, or pass their directory with --results"
+        )
+    )]
+    SymlinkOutsideResults {
+        /// The symlink.
+        path: String,
+        /// Where it points.
+        target: String,
+        /// The results directory.
+        dir: String,
     },
 
     /// A declared test's sidecar has no end line.
@@ -336,6 +405,14 @@ impl InputProblem {
                 (IncompleteKind::SidecarLineUnreadable, Some(path), Some(*line), None)
             }
             P::SidecarNotUtf8 { path, .. } => (IncompleteKind::SidecarNotUtf8, Some(path), None, None),
+            P::SidecarResultOversized { path, line, .. } => {
+                (IncompleteKind::ResultOversized, Some(path), Some(*line), None)
+            }
+            P::SidecarOversized { path, .. } => (IncompleteKind::SidecarOversized, Some(path), None, None),
+            P::SidecarNumbersOutOfRange { .. } => return None,
+            P::SymlinkOutsideResults { path, .. } => {
+                (IncompleteKind::SymlinkOutsideResults, Some(path), None, None)
+            }
             P::TestKilled { path, test, .. } => {
                 (IncompleteKind::TestKilledBeforeEnd, Some(path), None, Some(test))
             }

@@ -151,6 +151,12 @@ pub enum IncompleteKind {
     SidecarOfAnotherRun,
     /// A declared trial clone left no sidecar.
     TrialMissing,
+    /// A result was larger than the per-result cap and is reported as an ERROR marker.
+    ResultOversized,
+    /// A sidecar was larger than the per-sidecar cap and was read only in part.
+    SidecarOversized,
+    /// A symlink in a results directory points outside it and was skipped.
+    SymlinkOutsideResults,
 }
 
 /// Population statistics (RAMPART's `PopulationSummary`), with null rates when nothing was
