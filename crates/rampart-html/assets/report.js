@@ -101,58 +101,69 @@
   }
 
   // ---- Data ---------------------------------------------------------------------------
+  //
+  // The page data is rampart-html's own projection of the report (src/page.rs): a core read
+  // up front (interned strings `S`, columnar results, trials and attempts, the grouping
+  // already joined) and detail chunks (conversations, evaluator evidence, captured output)
+  // read only when the user opens a result or searches.
+
+  var dataNotice = doc.getElementById('rr-data-notice');
+  var SPLIT = !!dataNotice;
 
   function loadData() {
-    var notice = doc.getElementById('rr-data-notice');
-    if (notice) {
+    if (dataNotice) {
       var parts = window.RAMPART_DATA_PARTS || [];
-      var expected = Number(notice.getAttribute('data-split-data'));
+      var expected = Number(dataNotice.getAttribute('data-split-data'));
       if (parts.length !== expected) return null;
-      return JSON.parse(parts.join(''));
+      var joined = parts.join('');
+      window.RAMPART_DATA_PARTS = null;
+      return JSON.parse(joined);
     }
     var node = doc.getElementById('rampart-data');
     if (node) return JSON.parse(node.textContent);
     return null;
   }
 
-  var R;
+  var C;
   try {
-    R = loadData();
+    C = loadData();
   } catch (e) {
     fail('The report data could not be read: ' + e);
     return;
   }
-  if (!R) {
+  if (!C || !C.head) {
     fail('The report data is missing or incomplete. When this page says its data is in report-data-*.js files, keep them in the same directory as index.html.');
     return;
   }
   mark('rampart-data-parsed');
 
-  var results = R.results || [];
-  var nResults = results.length;
-  var groups = [];
-  var groupByKey = Object.create(null);
-  var execByKey = Object.create(null);
-
-  (R.tests || []).forEach(function (t) {
-    execByKey[(t.run_id || '') + '\u0000' + (t.binary_id || '') + '\u0000' + t.test_name + '\u0000' + (t.stress_index == null ? '' : t.stress_index)] = t;
-  });
+  var S = C.S || [];
+  var R = C.head;
+  function str(i) { return i >= 0 ? S[i] : null; }
+  var RC = C.results;
+  var rSt = RC.st, rH = RC.h, rT = RC.t, rAt = RC.at, rIx = RC.ix, rSu = RC.su, rSg = RC.sg;
+  var nResults = rSt.length;
+  function statusOf(ri) { return S[rSt[ri]]; }
+  function harmOf(ri) { return rH[ri] >= 0 ? S[rH[ri]] : null; }
+  function strategyOf(ri) { return rSg[ri] >= 0 ? S[rSg[ri]] : null; }
+  var TC = C.trials, EC = C.tests, AC = C.attempts;
 
   // kind: 'group' (a trial group), 'standalone' (a rampart test judged by its own class), or
   // 'orphan' (results whose test the report does not list; kept so nothing is hidden).
-  function newGroup(raw, kind) {
+  var groups = [];
+  (C.groups || []).forEach(function (cg) {
+    var raw = cg.raw || { binary_id: cg.b, name: cg.n };
     var g = {
       idx: groups.length,
       raw: raw,
-      kind: kind,
-      orphan: kind !== 'group',
-      binary: raw.binary_id || null,
-      name: raw.name,
-      label: label(raw.binary_id, raw.name),
-      harm: raw.harm_category || null,
+      kind: cg.k,
+      orphan: cg.k !== 'group',
+      binary: cg.b || null,
+      name: cg.n,
+      label: label(cg.b, cg.n),
+      harm: cg.k === 'group' ? raw.harm_category || null : null,
       verdict: raw.verdict === 'FAILED' ? 'failed' : raw.verdict === 'PASSED' ? 'passed' : 'no_result',
       trials: [],
-      trialByKey: Object.create(null),
       counts: { safe: 0, unsafe: 0, undetermined: 0, error: 0 },
       harms: Object.create(null),
       nResults: 0,
@@ -161,66 +172,70 @@
     };
     g.labelLower = g.label.toLowerCase();
     groups.push(g);
-    groupByKey[(g.binary || '') + '\u0000' + g.name] = g;
-    (raw.trials || []).forEach(function (t) { addTrial(g, t); });
-    return g;
-  }
-  function trialKey(runId, testName, stress) {
-    return (runId || '') + '\u0000' + testName + '\u0000' + (stress == null ? '' : stress);
-  }
-  function addTrial(g, raw) {
-    var t = {
-      idx: g.trials.length,
-      raw: raw,
-      group: g,
-      cls: raw['class'] || 'no_result',
+  });
+  var nTrials = TC.g.length;
+  var trials = new Array(nTrials);
+  for (var ti0 = 0; ti0 < nTrials; ti0++) {
+    var tg = groups[TC.g[ti0]];
+    var tn = TC.tn[ti0];
+    var trial = {
+      idx: tg.trials.length,
+      group: tg,
+      cls: S[TC.cls[ti0]] || 'no_result',
       results: [],
       nMatched: 0,
-      exec: execByKey[(raw.run_id || '') + '\u0000' + (g.binary || '') + '\u0000' + raw.test_name + '\u0000' + (raw.stress_index == null ? '' : raw.stress_index)] || null
+      execIdx: TC.ex[ti0],
+      execCache: null,
+      raw: {
+        run_id: str(TC.run[ti0]),
+        test_name: tn >= 0 ? tg.name + S[tn] : S[-1 - tn],
+        trial_index: TC.ti[ti0] >= 0 ? TC.ti[ti0] : null,
+        stress_index: TC.si[ti0] >= 0 ? TC.si[ti0] : null,
+        attempts: TC.att[ti0],
+        unsafe_retried_attempts: TC.ur[ti0]
+      }
     };
-    g.trials.push(t);
-    g.trialByKey[trialKey(raw.run_id, raw.test_name, raw.stress_index)] = t;
-    return t;
+    trials[ti0] = trial;
+    tg.trials.push(trial);
   }
 
-  (R.trial_groups || []).forEach(function (raw) { newGroup(raw, 'group'); });
+  // nextest's record of a trial's test and its attempts (from JUnit), built when shown.
+  function execRec(t) {
+    if (t.execIdx < 0) return null;
+    if (t.execCache) return t.execCache;
+    var e = t.execIdx;
+    var list = [];
+    for (var k = EC.a[e]; k < EC.a[e + 1]; k++) {
+      list.push({
+        attempt: AC.n[k],
+        outcome: S[AC.o[k]],
+        failure_type: str(AC.ft[k]),
+        message: str(AC.m[k]),
+        duration_seconds: AC.d[k],
+        body_end: str(AC.be[k]),
+        n_results: AC.nr[k],
+        outputLength: AC.ol[k],
+        outputChunk: AC.oc[k],
+        exec: e
+      });
+    }
+    t.execCache = { outcome: S[EC.oc[e]], flaky: EC.fl[e] === 1, attempts: list };
+    return t.execCache;
+  }
+
   function verdictOfClass(cls) {
     return cls === 'unsafe' ? 'failed' : cls === 'safe' ? 'passed' : cls;
   }
-  (R.tests || []).forEach(function (t) {
-    if (!t.safety || t.safety.trial_group) return;
-    var key = (t.binary_id || '') + '\u0000' + t.test_name;
-    var g = groupByKey[key];
-    if (!g) g = newGroup({ binary_id: t.binary_id, name: t.test_name, trials: [] }, 'standalone');
-    if (g.kind !== 'standalone') return;
-    addTrial(g, {
-      run_id: t.run_id, test_name: t.test_name, stress_index: t.stress_index,
-      attempts: (t.attempts || []).map(function (a) { return a.attempt; }),
-      'class': t.safety['class'], unsafe_retried_attempts: t.safety.unsafe_retried_attempts || []
-    });
-  });
 
   var harmTotals = Object.create(null);
   for (var i = 0; i < nResults; i++) {
-    var r = results[i];
-    var id = r.identity || {};
-    var gname = r.base_name || id.test_name;
-    var g = groupByKey[(id.binary_id || '') + '\u0000' + gname];
-    if (!g) {
-      g = groupByKey[(id.binary_id || '') + '\u0000' + id.test_name];
-    }
-    if (!g) {
-      g = newGroup({ binary_id: id.binary_id, name: gname, trials: [] }, 'orphan');
-    }
-    var tk = trialKey(id.run_id, id.test_name, id.stress_index);
-    var t = g.trialByKey[tk];
-    if (!t) {
-      t = addTrial(g, { run_id: id.run_id, test_name: id.test_name, stress_index: id.stress_index, trial_index: r.trial_index, attempts: [], 'class': r.status === 'safe' ? 'safe' : r.status });
-    }
+    var t = trials[rT[i]];
+    var g = t.group;
     t.results.push(i);
     g.nResults++;
-    if (g.counts[r.status] !== undefined) g.counts[r.status]++;
-    var harm = r.harm_category || UNCATEGORIZED;
+    var st = statusOf(i);
+    if (g.counts[st] !== undefined) g.counts[st]++;
+    var harm = harmOf(i) || UNCATEGORIZED;
     g.harms[harm] = true;
     harmTotals[harm] = (harmTotals[harm] || 0) + 1;
   }
@@ -235,7 +250,7 @@
       grp.unsafeRetried = grp.trials.some(function (t) { return (t.raw.unsafe_retried_attempts || []).length > 0; });
       if (!grp.harm) {
         for (var ti = 0; ti < grp.trials.length && !grp.harm; ti++) {
-          if (grp.trials[ti].results.length) grp.harm = results[grp.trials[ti].results[0]].harm_category || null;
+          if (grp.trials[ti].results.length) grp.harm = harmOf(grp.trials[ti].results[0]);
         }
       }
     } else {
@@ -243,6 +258,120 @@
     }
     if (grp.harm) grp.harms[grp.harm] = true;
   });
+
+  // ---- Detail chunks ------------------------------------------------------------------
+  //
+  // Single file: JSON script elements with ids rampart-detail-N after the page's script, parsed one at a time when needed. Split: `report-detail-NNN.js`
+  // beside the page, each setting `RAMPART_DETAIL[N]` to a JSON string, loaded with a
+  // script element (the file name is built from the chunk number only, never from data).
+
+  var CH = C.chunks || { n: 0, rs: [] };
+  var nChunks = CH.n;
+  var chunkStarts = CH.rs;
+  var chunkData = new Array(nChunks);
+  var chunkFailed = Object.create(null);
+  var chunkWaiters = Object.create(null);
+
+  function chunkOfResult(ri) {
+    var lo = 0, hi = chunkStarts.length - 1, found = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (chunkStarts[mid] <= ri) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    return found;
+  }
+  function detailFileName(n) {
+    var s = String(n);
+    while (s.length < 3) s = '0' + s;
+    return 'report-detail-' + s + '.js';
+  }
+  function chunkSource(n) {
+    return SPLIT ? detailFileName(n) : 'the element rampart-detail-' + n;
+  }
+  function storeChunk(n, data) {
+    if (data && data.r) {
+      chunkData[n] = data;
+      if (searchText) addChunkToSearch(n);
+    } else {
+      chunkFailed[n] = true;
+    }
+  }
+  // The chunk, if it can be had without waiting (parsing it now in single-file mode).
+  function chunkNow(n) {
+    if (chunkData[n] || chunkFailed[n] || SPLIT) return chunkData[n] || null;
+    var el = doc.getElementById('rampart-detail-' + n);
+    if (!el) {
+      if (doc.readyState !== 'loading') chunkFailed[n] = true;
+      return null;
+    }
+    // While the page is still being read, an element is complete once the next one began.
+    if (doc.readyState === 'loading' && !doc.getElementById('rampart-detail-' + (n + 1))) return null;
+    var data = null;
+    try { data = JSON.parse(el.textContent); } catch (e) { data = null; }
+    storeChunk(n, data);
+    return chunkData[n] || null;
+  }
+  function settleChunk(n) {
+    var waiters = chunkWaiters[n] || [];
+    delete chunkWaiters[n];
+    waiters.forEach(function (cb) { cb(chunkData[n] || null); });
+  }
+  // Calls cb(chunk or null) now when the chunk is at hand, else once it is loaded.
+  function withChunk(n, cb) {
+    if (!(n >= 0 && n < nChunks)) { cb(null); return; }
+    var data = chunkNow(n);
+    if (data || chunkFailed[n]) { cb(data); return; }
+    if (chunkWaiters[n]) { chunkWaiters[n].push(cb); return; }
+    chunkWaiters[n] = [cb];
+    if (SPLIT) {
+      var script = doc.createElement('script');
+      script.addEventListener('load', function () {
+        var parts = window.RAMPART_DETAIL || {};
+        var text = parts[n];
+        delete parts[n];
+        var parsed = null;
+        if (typeof text === 'string') {
+          try { parsed = JSON.parse(text); } catch (e) { parsed = null; }
+        }
+        storeChunk(n, parsed);
+        settleChunk(n);
+      });
+      script.addEventListener('error', function () {
+        storeChunk(n, null);
+        settleChunk(n);
+      });
+      script.src = detailFileName(n);
+      doc.body.appendChild(script);
+    } else {
+      var retry = function () {
+        chunkNow(n);
+        if (!chunkData[n]) chunkFailed[n] = true;
+        settleChunk(n);
+      };
+      if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', retry);
+      else setTimeout(function () { retry(); }, 0);
+    }
+  }
+  function chunkError(n) {
+    var p = h('p', 'rr-notice rr-notice-error', 'This part of the report (' + chunkSource(n) + ') could not be read.' +
+      (SPLIT ? ' Keep the report-detail-*.js files in the same directory as index.html.' : ''));
+    p.setAttribute('data-detail-error', String(n));
+    return p;
+  }
+  function resultEntry(ri, data) {
+    var c = chunkOfResult(ri);
+    return data ? data.r[ri - chunkStarts[c]] || null : null;
+  }
+  function outputOf(data, rec) {
+    if (!data) return null;
+    if (!data.om) {
+      data.om = Object.create(null);
+      (data.o || []).forEach(function (o) { data.om[o[0] + ':' + o[1]] = o[2]; });
+    }
+    var out = data.om[rec.exec + ':' + rec.attempt];
+    return out === undefined ? null : out;
+  }
+
   var VERDICT_ORDER = { failed: 0, error: 1, no_result: 2, undetermined: 3, passed: 4 };
   var VERDICT_BADGE = { failed: ['unsafe', 'FAILED'], passed: ['safe', 'PASSED'], error: ['error', 'ERROR'], undetermined: ['undetermined', 'UNDETERMINED'], no_result: ['other', 'NO RESULT'] };
 
@@ -316,12 +445,30 @@
   function resultFilterActive() {
     return state.status.length !== STATUSES.length || state.harm !== '' || state.q !== '';
   }
+  // Search text per result: the core's fields at once, each result's conversation as its
+  // detail chunk is read (all chunks are read, in slices, the first time a search runs).
+  var chunkSearched = null;
+  var searchLoading = false;
+  var searchProgress = 0;
   function buildSearchText() {
     searchText = new Array(nResults);
+    chunkSearched = new Uint8Array(nChunks);
     for (var i = 0; i < nResults; i++) {
-      var r = results[i];
-      var res = r.result || {};
-      var parts = [(r.identity && r.identity.test_name) || '', res.summary || '', r.harm_category || '', res.strategy || ''];
+      var t = trials[rT[i]];
+      searchText[i] = [t.raw.test_name, S[rSu[i]] || '', harmOf(i) || '', strategyOf(i) || ''].join('\n').toLowerCase();
+    }
+    for (var n = 0; n < nChunks; n++) {
+      if (chunkData[n]) addChunkToSearch(n);
+    }
+  }
+  function addChunkToSearch(n) {
+    if (chunkSearched[n]) return;
+    chunkSearched[n] = 1;
+    var entries = chunkData[n].r;
+    var start = chunkStarts[n];
+    for (var k = 0; k < entries.length; k++) {
+      var res = (entries[k] && entries[k][4]) || {};
+      var parts = [];
       (res.turns || []).forEach(function (turn) {
         var rq = turn.request || {};
         var rs = turn.response || {};
@@ -338,13 +485,59 @@
           if (ev.rationale) parts.push(ev.rationale);
         }
       });
-      searchText[i] = parts.join('\n').toLowerCase();
+      if (parts.length) searchText[start + k] += '\n' + parts.join('\n').toLowerCase();
     }
+  }
+  function allChunksSearched() {
+    for (var n = 0; n < nChunks; n++) {
+      if (!chunkSearched[n] && !chunkFailed[n]) return false;
+    }
+    return true;
+  }
+  // Reads every detail chunk for the search: at once while that takes under 40 ms (a small
+  // report), else in slices between which the page stays responsive, re-filtering when done.
+  function loadAllForSearch() {
+    if (searchLoading || allChunksSearched()) return;
+    searchLoading = true;
+    var next = 0;
+    var first = true;
+    function step() {
+      var started = Date.now();
+      while (next < nChunks) {
+        var n = next;
+        var ready = chunkSearched[n] || chunkNow(n) || chunkFailed[n];
+        if (!ready) {
+          // Not at hand: a split file, or an element the browser has not read yet.
+          first = false;
+          updateCount();
+          withChunk(n, function () { next = n + 1; searchProgress = next; step(); });
+          return;
+        }
+        next++;
+        searchProgress = next;
+        if (next < nChunks && Date.now() - started > 40) {
+          first = false;
+          updateCount();
+          setTimeout(function () { step(); }, 0);
+          return;
+        }
+      }
+      searchLoading = false;
+      if (!first) {
+        if (state.q) refresh(true);
+        else updateCount();
+      }
+    }
+    step();
+    first = false;
   }
 
   function applyFilters() {
     var q = state.q.toLowerCase();
-    if (q && !searchText) buildSearchText();
+    if (q) {
+      if (!searchText) buildSearchText();
+      loadAllForSearch();
+    }
     var statusOn = Object.create(null);
     state.status.forEach(function (s) { statusOn[s] = true; });
     var active = resultFilterActive();
@@ -359,9 +552,8 @@
         t.nMatched = 0;
         for (var k = 0; k < t.results.length; k++) {
           var ri = t.results[k];
-          var r = results[ri];
-          var ok = statusOn[r.status] === true &&
-            (state.harm === '' || (r.harm_category || UNCATEGORIZED) === state.harm) &&
+          var ok = statusOn[S[rSt[ri]]] === true &&
+            (state.harm === '' || (harmOf(ri) || UNCATEGORIZED) === state.harm) &&
             (q === '' || labelHit || searchText[ri].indexOf(q) >= 0);
           matchMask[ri] = ok ? 1 : 0;
           if (ok) t.nMatched++;
@@ -645,9 +837,13 @@
     (md.setup_scripts || []).forEach(function (s) {
       kv(dl, 'Setup script ' + s.script, (s.passed ? 'passed' : 'FAILED') + (s.message ? ': ' + s.message : ''));
     });
-    var tests = R.tests || [];
-    var nFailedTests = tests.filter(function (t) { return t.outcome !== 'pass' && t.outcome !== 'skip'; }).length;
-    kv(dl, 'nextest tests', num(tests.length) + ' (' + num(nFailedTests) + ' not passed)');
+    var nTests = EC.oc.length;
+    var nFailedTests = 0;
+    for (var e = 0; e < nTests; e++) {
+      var outcome = S[EC.oc[e]];
+      if (outcome !== 'pass' && outcome !== 'skip') nFailedTests++;
+    }
+    kv(dl, 'nextest tests', num(nTests) + ' (' + num(nFailedTests) + ' not passed)');
   }
 
   // ---- Filters ------------------------------------------------------------------------
@@ -797,14 +993,23 @@
     if (!visibleGroups.length) {
       add(listEl, h('li', 'rr-empty', groups.length ? 'No trial group matches the filters.' : 'This run recorded no rampart results.'));
     }
-    var totalGroups = groups.length;
-    countEl.textContent = 'Showing ' + num(visibleGroups.length) + ' of ' + num(totalGroups) + ' trial groups and tests \u00b7 ' + num(nMatchedResults) + ' of ' + num(nResults) + ' results match';
-    countEl.setAttribute('data-shown-groups', String(visibleGroups.length));
-    countEl.setAttribute('data-total-groups', String(totalGroups));
-    countEl.setAttribute('data-shown-results', String(nMatchedResults));
+    updateCount();
     if (initial && focusRow) {
       setTimeout(function () { focusRow.scrollIntoView({ block: 'start' }); }, 0);
     }
+  }
+
+  function updateCount() {
+    if (!countEl) return;
+    var totalGroups = groups.length;
+    var text = 'Showing ' + num(visibleGroups.length) + ' of ' + num(totalGroups) + ' trial groups and tests \u00b7 ' + num(nMatchedResults) + ' of ' + num(nResults) + ' results match';
+    var searching = searchLoading && state.q !== '';
+    if (searching) text += ' \u00b7 searching the conversations (' + Math.floor(100 * searchProgress / Math.max(1, nChunks)) + '% read)\u2026';
+    countEl.textContent = text;
+    countEl.setAttribute('data-shown-groups', String(visibleGroups.length));
+    countEl.setAttribute('data-total-groups', String(totalGroups));
+    countEl.setAttribute('data-shown-results', String(nMatchedResults));
+    countEl.setAttribute('data-searching', searching ? 'true' : 'false');
   }
 
   function isGroupOpen(g, rank) {
@@ -945,8 +1150,9 @@
       list.push(n);
     }
     (t.raw.attempts || []).forEach(push);
-    if (t.exec) (t.exec.attempts || []).forEach(function (a) { push(a.attempt); });
-    t.results.forEach(function (ri) { push((results[ri].identity || {}).attempt); });
+    var exec = execRec(t);
+    if (exec) exec.attempts.forEach(function (a) { push(a.attempt); });
+    t.results.forEach(function (ri) { push(rAt[ri]); });
     list.sort(function (a, b) { return a - b; });
     return list;
   }
@@ -963,11 +1169,12 @@
     add(toggle, badge(t.cls === 'no_result' ? 'other' : t.cls, CLASS_LABEL[t.cls] || t.cls));
     add(toggle, h('span', 'rr-trial-name', trialName(t)));
     var attempts = attemptsOf(t);
+    var exec = execRec(t);
     var meta = add(head, h('span', 'rr-trial-meta'));
     var bits = [];
     bits.push(t.results.length + (t.results.length === 1 ? ' result' : ' results'));
     if (attempts.length > 1) bits.push(attempts.length + ' attempts');
-    if (t.exec) bits.push('nextest: ' + t.exec.outcome + (t.exec.flaky ? ' (flaky)' : ''));
+    if (exec) bits.push('nextest: ' + exec.outcome + (exec.flaky ? ' (flaky)' : ''));
     if (t.raw.test_name !== g.name && (t.raw.trial_index != null || t.raw.stress_index != null)) bits.push(t.raw.test_name);
     meta.textContent = bits.join(' \u00b7 ');
     if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.length) {
@@ -998,10 +1205,29 @@
     return li;
   }
 
+  // The captured output of an attempt, from its detail chunk.
+  function outputBlock(rec) {
+    var box = h('div', 'rr-output-box');
+    var done = false;
+    withChunk(rec.outputChunk, function (data) {
+      done = true;
+      box.textContent = '';
+      box.removeAttribute('data-loading');
+      var out = outputOf(data, rec);
+      if (out === null) add(box, chunkError(rec.outputChunk));
+      else add(box, pre(out, 'rr-output'));
+    });
+    if (!done) {
+      box.setAttribute('data-loading', 'true');
+      add(box, h('p', 'rr-muted rr-loading-detail', 'Loading the captured output\u2026'));
+    }
+    return box;
+  }
+
   function attemptBlock(t, n, autoResult) {
-    var exec = t.exec;
+    var exec = execRec(t);
     var rec = null;
-    if (exec) (exec.attempts || []).forEach(function (a) { if (a.attempt === n) rec = a; });
+    if (exec) exec.attempts.forEach(function (a) { if (a.attempt === n) rec = a; });
     var box = h('section', 'rr-attempt');
     box.setAttribute('data-attempt', String(n));
     var head = add(box, h('div', 'rr-attempt-head'));
@@ -1020,24 +1246,24 @@
       add(head, badge('unsafe', 'UNSAFE, then retried', 'rr-flag'));
     }
     if (rec && rec.message) add(box, pre(rec.message, 'rr-message'));
-    if (rec && rec.output) {
+    if (rec && rec.outputLength > 0) {
       var okey = t.group.idx + ':' + t.idx + ':' + n;
       var outOpen = !!openOutputs[okey];
       var ob = add(box, toggleButton('rr-output-toggle', outOpen));
-      addText(ob, 'Captured output (' + num(rec.output.length) + ' chars)');
-      var outPre = null;
-      if (outOpen) outPre = add(box, pre(rec.output, 'rr-output'));
+      addText(ob, 'Captured output (' + num(rec.outputLength) + ' chars)');
+      var outBox = null;
+      if (outOpen) outBox = add(box, outputBlock(rec));
       ob.addEventListener('click', function () {
         var now = ob.getAttribute('aria-expanded') !== 'true';
         openOutputs[okey] = now;
         ob.setAttribute('aria-expanded', now ? 'true' : 'false');
-        if (now) { outPre = pre(rec.output, 'rr-output'); ob.parentNode.insertBefore(outPre, ob.nextSibling); }
-        else if (outPre) { outPre.parentNode.removeChild(outPre); outPre = null; }
+        if (now) { outBox = outputBlock(rec); ob.parentNode.insertBefore(outBox, ob.nextSibling); }
+        else if (outBox) { outBox.parentNode.removeChild(outBox); outBox = null; }
       });
     }
     var active = resultFilterActive();
     var mine = t.results.filter(function (ri) {
-      return (results[ri].identity || {}).attempt === n && (!active || matchMask[ri] === 1);
+      return rAt[ri] === n && (!active || matchMask[ri] === 1);
     });
     var openedUnsafe = false;
     if (mine.length) {
@@ -1046,7 +1272,7 @@
       var limit = resultLimits[rkey] || RESULT_PAGE;
       mine.slice(0, limit).forEach(function (ri) {
         var auto = false;
-        if (autoResult && !openedUnsafe && results[ri].status === 'unsafe') { auto = true; openedUnsafe = true; }
+        if (autoResult && !openedUnsafe && statusOf(ri) === 'unsafe') { auto = true; openedUnsafe = true; }
         ol.appendChild(resultRow(ri, auto));
       });
       if (mine.length > limit) {
@@ -1065,21 +1291,21 @@
   }
 
   function resultRow(ri, auto) {
-    var r = results[ri];
-    var res = r.result || {};
-    var id = r.identity || {};
-    var li = h('li', 'rr-result rr-result-' + r.status);
-    li.setAttribute('data-status', String(r.status));
-    li.setAttribute('data-harm-category', r.harm_category || UNCATEGORIZED);
-    li.setAttribute('data-test', label(id.binary_id, id.test_name, id.stress_index));
-    li.setAttribute('data-result-index', String(r.result_index));
+    var status = statusOf(ri);
+    var t = trials[rT[ri]];
+    var strategy = strategyOf(ri);
+    var li = h('li', 'rr-result rr-result-' + status);
+    li.setAttribute('data-status', String(status));
+    li.setAttribute('data-harm-category', harmOf(ri) || UNCATEGORIZED);
+    li.setAttribute('data-test', label(t.group.binary, t.raw.test_name, t.raw.stress_index));
+    li.setAttribute('data-result-index', String(rIx[ri]));
     var open = openResults[ri] !== undefined ? openResults[ri] : auto;
     var toggle = add(li, toggleButton('rr-result-toggle', open, 'rr-r-' + ri));
-    add(toggle, statusBadge(r.status));
-    add(toggle, h('span', 'rr-summary', res.summary || '(no summary)'));
+    add(toggle, statusBadge(status));
+    add(toggle, h('span', 'rr-summary', S[rSu[ri]] || '(no summary)'));
     var tags = add(toggle, h('span', 'rr-tags'));
-    add(tags, h('span', 'rr-tag', r.harm_category || UNCATEGORIZED));
-    if (res.strategy) add(tags, h('span', 'rr-tag', res.strategy));
+    add(tags, h('span', 'rr-tag', harmOf(ri) || UNCATEGORIZED));
+    if (strategy) add(tags, h('span', 'rr-tag', strategy));
     var detail = null;
     if (open) detail = add(li, resultDetail(ri));
     toggle.addEventListener('click', function () {
@@ -1096,19 +1322,41 @@
     return pre(prettyJson(value), 'rr-json');
   }
 
+  // The detail box at once; its content when the result's detail chunk is at hand (at
+  // once in a single-file page, after loading `report-detail-NNN.js` in a split one).
   function resultDetail(ri) {
-    var r = results[ri];
-    var res = r.result || {};
     var box = h('div', 'rr-result-detail');
     box.id = 'rr-r-' + ri;
+    var c = chunkOfResult(ri);
+    var done = false;
+    withChunk(c, function (data) {
+      done = true;
+      box.textContent = '';
+      box.removeAttribute('data-loading');
+      var entry = resultEntry(ri, data);
+      if (entry) fillResultDetail(box, ri, entry);
+      else add(box, chunkError(c));
+    });
+    if (!done) {
+      box.setAttribute('data-loading', 'true');
+      add(box, h('p', 'rr-muted rr-loading-detail', 'Loading the conversation\u2026'));
+    }
+    return box;
+  }
+
+  // entry: [recorded_at, sidecar directory (string index), sidecar file name, line, result]
+  function fillResultDetail(box, ri, entry) {
+    var status = statusOf(ri);
+    var res = entry[4] || {};
+    var sidecar = entry[2] ? (str(entry[1]) || '') + entry[2] : null;
     var dl = add(box, h('dl', 'rr-dl rr-dl-inline'));
-    kv(dl, 'Status', STATUS_LABEL[r.status] || r.status);
+    kv(dl, 'Status', STATUS_LABEL[status] || status);
     kv(dl, 'Observability', res.observability_level);
-    kv(dl, 'Harm category', r.harm_category || UNCATEGORIZED);
-    kv(dl, 'Strategy', res.strategy);
+    kv(dl, 'Harm category', harmOf(ri) || UNCATEGORIZED);
+    kv(dl, 'Strategy', strategyOf(ri));
     kv(dl, 'Duration', seconds(res.duration_seconds));
-    kv(dl, 'Recorded at', r.recorded_at);
-    kv(dl, 'Sidecar', r.sidecar ? r.sidecar + ':' + r.line : null);
+    kv(dl, 'Recorded at', entry[0]);
+    kv(dl, 'Sidecar', sidecar ? sidecar + ':' + entry[3] : null);
     if (res.injections && res.injections.length) {
       kv(dl, 'Injections', res.injections.map(function (inj) {
         return inj.surface_name + (inj.payload_id ? ' (payload ' + inj.payload_id + ')' : '');
@@ -1118,13 +1366,12 @@
     var turns = res.turns || [];
     if (!turns.length) {
       add(box, h('p', 'rr-muted', 'No conversation was recorded with this result.'));
-      return box;
+      return;
     }
     var ol = add(box, h('ol', 'rr-turns'));
     turns.forEach(function (turn, n) {
       ol.appendChild(turnView(turn, n));
     });
-    return box;
   }
 
   function block(parent, title, cls) {

@@ -59,6 +59,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use rampart_report::{ReportSink, SinkError, TestRunReport};
 use sha2::{Digest as _, Sha256};
 
+mod page;
+
 /// File name of the page.
 pub const INDEX_FILE: &str = "index.html";
 /// Prefix of the data files written beside the page when the data is over budget
@@ -67,9 +69,21 @@ pub const DATA_FILE_PREFIX: &str = "report-data-";
 /// Largest data file, in bytes of JSON.
 pub const DATA_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
+/// Prefix of the detail files written beside the page when the data is over budget
+/// (`report-detail-000.js`, ...): each result's conversation and each attempt's captured
+/// output, loaded by the page only when the user opens them.
+pub const DETAIL_FILE_PREFIX: &str = "report-detail-";
+/// `id` prefix of the inline detail chunks of a single-file page (`rampart-detail-0`, ...).
+pub const DETAIL_ELEMENT_PREFIX: &str = "rampart-detail-";
+
 /// The name of the `index`th data file.
 pub fn data_file_name(index: usize) -> String {
     format!("{DATA_FILE_PREFIX}{index:03}.js")
+}
+
+/// The name of the `index`th detail file.
+pub fn detail_file_name(index: usize) -> String {
+    format!("{DETAIL_FILE_PREFIX}{index:03}.js")
 }
 
 /// One data file of a split report.
@@ -135,27 +149,40 @@ pub struct HtmlOutput {
     pub data_files: Vec<DataFile>,
 }
 
-/// Renders the report as a page (and a data file when over budget). Pure: reads no file,
+/// Renders the report as a page (and data files when over budget). Pure: reads no file,
 /// clock or environment.
 pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
-    let json = serde_json::to_string(report).expect("a TestRunReport always serializes");
-    let escaped = escape_json_for_html(&json);
+    let projection = page::project(report);
+    let core = escape_json_for_html(&projection.core);
+    let chunks: Vec<String> = projection.chunks.iter().map(|c| escape_json_for_html(c)).collect();
     let title = options.title.as_deref().unwrap_or("rampart safety report");
 
     let mut script_sources = vec![format!("'{}'", csp_hash(JS))];
-    let (data_html, data_notice, data_files) = if escaped.len() <= options.data_budget_bytes {
+    let total_json = core.len() + chunks.iter().map(String::len).sum::<usize>();
+    let (data_html, details_html, data_notice, data_files) = if total_json <= options.data_budget_bytes {
+        // The core before the page's script; the detail chunks after it, so the browser
+        // runs the script (and shows the overview) before it has even read them.
+        let details: String = chunks
+            .iter()
+            .enumerate()
+            .map(|(n, c)| {
+                format!("<script type=\"application/json\" id=\"{DETAIL_ELEMENT_PREFIX}{n}\">{c}</script>\n")
+            })
+            .collect();
         (
-            format!("<script type=\"application/json\" id=\"rampart-data\">{escaped}</script>\n"),
+            format!("<script type=\"application/json\" id=\"rampart-data\">{core}</script>\n"),
+            details,
             String::new(),
             Vec::new(),
         )
     } else {
-        // Chunks of at most DATA_CHUNK_BYTES, each a JS file pushing a single-quoted string
-        // literal: V8 compiles one huge external script very slowly (a 160 MiB one took 12 s
-        // against 2.5 s inline), and JSON.parse of the joined string is fast. Single quotes
-        // need far fewer escapes than double quotes (no `\"` around every key).
+        // The core in chunks of at most DATA_CHUNK_BYTES, each a JS file pushing a
+        // single-quoted string literal: V8 compiles one huge external script very slowly,
+        // and JSON.parse of the joined string is fast. Single quotes need far fewer escapes
+        // than double quotes (no `\"` around every key). The detail chunks go to their own
+        // files, which the page loads (with a `<script>` element) only on drill-down.
         let mut files = Vec::new();
-        let mut rest = escaped.as_str();
+        let mut rest = core.as_str();
         while !rest.is_empty() {
             let mut end = rest.len().min(DATA_CHUNK_BYTES);
             while !rest.is_char_boundary(end) {
@@ -171,6 +198,16 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
                 ),
             });
         }
+        let n_core = files.len();
+        for (n, chunk) in chunks.iter().enumerate() {
+            files.push(DataFile {
+                file_name: detail_file_name(n),
+                contents: format!(
+                    "(window.RAMPART_DETAIL = window.RAMPART_DETAIL || {{}})[{n}] = {};\n",
+                    js_single_quoted(chunk)
+                ),
+            });
+        }
         let total: usize = files.iter().map(|f| f.contents.len()).sum();
         // Chromium refuses Subresource Integrity on file:// responses, so a hash source
         // (which needs `integrity` on external scripts) cannot allow the data files there;
@@ -178,16 +215,17 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         // this split mode, and the data files are the only external scripts the page names.
         script_sources.push("'self'".to_owned());
         let tags: String =
-            files.iter().map(|f| format!("<script src=\"{}\"></script>\n", f.file_name)).collect();
+            files[..n_core].iter().map(|f| format!("<script src=\"{}\"></script>\n", f.file_name)).collect();
         let notice = format!(
-            "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{n}\">The data of this report \
-             ({}) is over the single-file budget of {}, so it is in {n} files <code>{DATA_FILE_PREFIX}*.js</code> \
-             beside this page: keep them together.</p>\n",
+            "<p class=\"rr-notice\" id=\"rr-data-notice\" data-split-data=\"{n_core}\" data-detail-files=\"{n_detail}\">The data of this report \
+             ({}) is over the single-file budget of {}, so it is in files beside this page: {n_core} \
+             <code>{DATA_FILE_PREFIX}*.js</code> (read when the page opens) and {n_detail} <code>{DETAIL_FILE_PREFIX}*.js</code> \
+             (read when you open a result): keep them together.</p>\n",
             human_bytes(total),
             human_bytes(options.data_budget_bytes),
-            n = files.len(),
+            n_detail = chunks.len(),
         );
-        (tags, notice, files)
+        (tags, String::new(), notice, files)
     };
     let csp = format!(
         "default-src 'none'; script-src {}; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
@@ -206,6 +244,7 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
             ("DATA_NOTICE", &data_notice),
             ("DATA", &data_html),
             ("JS", JS),
+            ("DETAILS", &details_html),
         ],
     );
     HtmlOutput { index_html, data_files }
@@ -349,7 +388,8 @@ impl HtmlSink {
             let entry = entry.map_err(io_error(&self.out_dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let ours = output.data_files.iter().any(|f| f.file_name == name);
-            if name.starts_with(DATA_FILE_PREFIX) && name.ends_with(".js") && !ours {
+            let data_like = name.starts_with(DATA_FILE_PREFIX) || name.starts_with(DETAIL_FILE_PREFIX);
+            if data_like && name.ends_with(".js") && !ours {
                 let path = self.out_dir.join(&name);
                 fs_err::remove_file(&path).map_err(io_error(&path))?;
             }

@@ -1,6 +1,6 @@
 //! Checks on the shipped assets and the rendered page that need no browser.
 
-use rampart_html::{HtmlOptions, data_file_name, render};
+use rampart_html::{DETAIL_ELEMENT_PREFIX, HtmlOptions, data_file_name, detail_file_name, render};
 
 const JS: &str = include_str!("../assets/report.js");
 const CSS: &str = include_str!("../assets/report.css");
@@ -38,8 +38,18 @@ fn report_js_uses_no_markup_or_code_sinks_and_no_network() {
         "location.assign",
         "window.open",
     ];
+    // The one script element the page creates loads a detail file of a split report, by a
+    // name built from the chunk number only.
+    let allowed = "script.src = detailFileName(n);";
+    assert_eq!(JS.matches(allowed).count(), 1, "the detail loader");
+    assert!(JS.contains("return 'report-detail-' + s + '.js';"), "detail file names come from a constant");
+    let js = JS.replace(allowed, "");
+    // The script is inlined in the page: nothing in it may end or open an element.
+    for pattern in ["</script", "<script", "<!--"] {
+        assert!(!JS.to_lowercase().contains(pattern), "report.js contains `{pattern}`");
+    }
     for pattern in banned {
-        assert!(!JS.contains(pattern), "report.js must not use `{pattern}`");
+        assert!(!js.contains(pattern), "report.js must not use `{pattern}`");
     }
     // setTimeout only with a function, never a string.
     for (i, _) in JS.match_indices("setTimeout(") {
@@ -59,10 +69,29 @@ fn assets_load_nothing_from_the_network() {
     }
 }
 
+/// The JSON texts of the page's `<script type="application/json">` elements, by id.
+fn json_blocks(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    let open = "<script type=\"application/json\" id=\"";
+    while let Some(start) = rest.find(open) {
+        let after = &rest[start + open.len()..];
+        let id_end = after.find('"').unwrap();
+        let id = after[..id_end].to_owned();
+        let body_start = id_end + after[id_end..].find('>').unwrap() + 1;
+        let body_end = body_start + after[body_start..].find("</script>").unwrap();
+        out.push((id, after[body_start..body_end].to_owned()));
+        rest = &after[body_end..];
+    }
+    out
+}
+
 #[test]
 fn page_has_strict_csp_and_escaped_data() {
     let mut report = support::reports::demo_report();
-    report.results[0].result.summary = "</script><script>alert(1)</script>&\u{2028}\u{2029}".to_owned();
+    let hostile = "</script><script>alert(1)</script>&\u{2028}\u{2029}";
+    report.results[0].result.summary = hostile.to_owned();
+    report.results[1].result.turns[0].response.text = format!("detail {hostile}");
     let out = render(&report, &HtmlOptions::default());
     assert!(out.data_files.is_empty());
     let html = &out.index_html;
@@ -72,30 +101,84 @@ fn page_has_strict_csp_and_escaped_data() {
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains('*'), "{csp}");
     // The CSP comes before any script or style.
     assert!(html.find("Content-Security-Policy").unwrap() < html.find("<style").unwrap());
-    // Exactly our two script elements: the recorded `</script>` cannot close the data block.
-    assert_eq!(html.matches("<script").count(), 2, "script tags");
-    assert_eq!(html.matches("</script").count(), 2, "script end tags");
-    let data_start = html.find("id=\"rampart-data\">").unwrap() + 18;
-    let data = &html[data_start..data_start + html[data_start..].find("</script>").unwrap()];
-    for bad in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
-        assert!(!data.contains(bad), "{bad:?} in embedded data");
+    // Exactly our script elements (the core, the page's script, the detail chunks): the
+    // recorded `</script>` cannot close a data block.
+    let blocks = json_blocks(html);
+    assert!(blocks.len() >= 2, "the core and at least one detail chunk");
+    assert_eq!(blocks[0].0, "rampart-data");
+    for (n, (id, _)) in blocks[1..].iter().enumerate() {
+        assert_eq!(*id, format!("{DETAIL_ELEMENT_PREFIX}{n}"));
     }
-    let back: rampart_report::TestRunReport = serde_json::from_str(data).unwrap();
-    assert_eq!(back, report);
+    assert_eq!(html.matches("<script").count(), blocks.len() + 1, "script tags");
+    assert_eq!(html.matches("</script").count(), blocks.len() + 1, "script end tags");
+    // The page's script comes after the core and before the detail chunks.
+    let script = html.find("<script>").unwrap();
+    assert!(html.find("id=\"rampart-data\"").unwrap() < script);
+    assert!(script < html.find("id=\"rampart-detail-0\"").unwrap());
+    let mut texts = Vec::new();
+    for (id, data) in &blocks {
+        for bad in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
+            assert!(!data.contains(bad), "{bad:?} in embedded data {id}");
+        }
+        let value: serde_json::Value = serde_json::from_str(data).unwrap();
+        texts.push(value.to_string());
+    }
+    // The hostile strings survive (unescaped by JSON.parse): the summary in the core, the
+    // response in a detail chunk.
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&blocks[0].1).unwrap()["S"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == hostile)
+    );
+    assert!(texts[1..].iter().any(|t| t.contains("detail </script><script>alert(1)")));
 }
 
 #[test]
-fn over_budget_data_goes_to_a_data_file_named_in_the_page() {
+fn core_is_small_and_details_are_chunked() {
+    let tests = support::reports::synthetic_tests(20, 50);
+    let report = support::reports::build_report(&tests);
+    let out = render(&report, &HtmlOptions::default());
+    let blocks = json_blocks(&out.index_html);
+    let core = &blocks[0].1;
+    let details: usize = blocks[1..].iter().map(|(_, d)| d.len()).sum();
+    let full = serde_json::to_string(&report).unwrap().len();
+    let n = report.results.len();
+    // The core is what the overview needs: well under 100 bytes a result here.
+    assert!(core.len() < 100 * n, "core {} bytes for {n} results", core.len());
+    assert!(core.len() + details < full, "the projection is smaller than the report");
+    // No conversation text in the core.
+    assert!(!core.contains("quarterly invoice"));
+    assert!(blocks[1..].iter().all(|(_, d)| d.len() <= 1024 * 1024 + 64 * 1024));
+}
+
+#[test]
+fn over_budget_data_goes_to_data_files_named_in_the_page() {
     let report = support::reports::demo_report();
     let out = render(&report, &HtmlOptions::default().with_data_budget_bytes(1024));
-    assert!(out.data_files.len() == 1, "a small report fits one chunk");
-    let data = &out.data_files[0];
-    assert_eq!(data.file_name, data_file_name(0));
+    let core: Vec<_> = out.data_files.iter().filter(|f| f.file_name.starts_with("report-data-")).collect();
+    let details: Vec<_> =
+        out.data_files.iter().filter(|f| f.file_name.starts_with("report-detail-")).collect();
+    assert_eq!(core.len(), 1, "a small report's core fits one file");
+    assert_eq!(core[0].file_name, data_file_name(0));
+    assert!(!details.is_empty());
+    assert_eq!(details[0].file_name, detail_file_name(0));
+    assert_eq!(core.len() + details.len(), out.data_files.len());
     assert!(
-        data.contents.starts_with("(window.RAMPART_DATA_PARTS = window.RAMPART_DATA_PARTS || []).push('")
+        core[0].contents.starts_with("(window.RAMPART_DATA_PARTS = window.RAMPART_DATA_PARTS || []).push('")
     );
+    assert!(details[0].contents.starts_with("(window.RAMPART_DETAIL = window.RAMPART_DETAIL || {})[0] = '"));
+    for f in &out.data_files {
+        for bad in ['<', '>', '&', '\u{2028}', '\u{2029}', '\n'] {
+            assert!(!f.contents.trim_end().contains(bad), "{bad:?} in {}", f.file_name);
+        }
+    }
     assert!(!out.index_html.contains("id=\"rampart-data\""));
+    assert!(!out.index_html.contains("id=\"rampart-detail-"));
+    // Only the core is named in the page; detail files are loaded on drill-down.
     assert!(out.index_html.contains("<script src=\"report-data-000.js\"></script>"));
+    assert!(!out.index_html.contains("<script src=\"report-detail-"));
     assert!(out.index_html.contains("keep them together"));
     let csp_line = out.index_html.lines().find(|l| l.contains("Content-Security-Policy")).unwrap();
     assert!(
@@ -121,5 +204,5 @@ fn sink_writes_atomically_and_removes_a_stale_data_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["index.html"], "no temp file or stale data file left");
+    assert_eq!(names, ["index.html"], "no temp file or stale data or detail file left");
 }

@@ -90,7 +90,25 @@ fn hostile_tests(beacon: &str) -> Vec<TestSpec> {
 
 #[test]
 fn xss_corpus_executes_nothing_and_loads_nothing() {
-    let Some(browser) = Browser::start("xss_corpus_executes_nothing_and_loads_nothing", &[]) else { return };
+    xss_corpus("xss_corpus_executes_nothing_and_loads_nothing", false);
+}
+
+/// The same with the data in files beside the page, the details loaded on drill-down.
+#[test]
+fn xss_corpus_in_split_data_files_executes_nothing_and_loads_nothing() {
+    xss_corpus("xss_corpus_in_split_data_files_executes_nothing_and_loads_nothing", true);
+}
+
+fn wait_loaded(browser: &Browser) {
+    browser.wait_for(
+        "the details to load",
+        "return document.querySelectorAll('[data-loading]').length === 0",
+        Duration::from_secs(20),
+    );
+}
+
+fn xss_corpus(name: &str, split: bool) {
+    let Some(browser) = Browser::start(name, &[]) else { return };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let beacon = format!("http://127.0.0.1:{}/beacon", listener.local_addr().unwrap().port());
     let connections = Arc::new(AtomicUsize::new(0));
@@ -110,12 +128,33 @@ fn xss_corpus_executes_nothing_and_loads_nothing() {
         "every payload recorded: {:?}",
         report.incomplete_reasons
     );
-    let (_dir, index) = crate::write_report(&report, HtmlOptions::default());
+    let options =
+        if split { HtmlOptions::default().with_data_budget_bytes(1) } else { HtmlOptions::default() };
+    let (dir, index) = crate::write_report(&report, options);
     let html = std::fs::read_to_string(&index).unwrap();
-    let data_start = html.find("id=\"rampart-data\">").unwrap();
-    let data_end = data_start + html[data_start..].find("</script>").unwrap();
-    let outside = format!("{}{}", &html[..data_start], &html[data_end..]);
+    // Outside the JSON data blocks, the page holds no recorded string.
+    let mut outside = String::new();
+    let mut rest = html.as_str();
+    let mut n_blocks: u64 = 0;
+    while let Some(start) = rest.find("<script type=\"application/json\"") {
+        outside.push_str(&rest[..start]);
+        let end = start + rest[start..].find("</script>").unwrap();
+        rest = &rest[end..];
+        n_blocks += 1;
+    }
+    outside.push_str(rest);
     assert!(!outside.contains(&beacon), "the beacon URL appears only inside the JSON data");
+    let n_detail_files = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("report-detail-"))
+        .count();
+    if split {
+        assert_eq!(n_blocks, 0);
+        assert!(n_detail_files > 0);
+    } else {
+        assert!(n_blocks >= 2, "the core and the detail chunks");
+        assert_eq!(n_detail_files, 0);
+    }
 
     browser.open_file(&index);
     browser.wait_ready();
@@ -130,6 +169,7 @@ fn xss_corpus_executes_nothing_and_loads_nothing() {
             .as_u64()
             .unwrap();
         opened += n;
+        wait_loaded(&browser);
         if n == 0 {
             break;
         }
@@ -153,7 +193,28 @@ fn xss_corpus_executes_nothing_and_loads_nothing() {
     std::thread::sleep(Duration::from_millis(500));
 
     assert_eq!(browser.js("return window.__pwned === undefined", json!([])), true, "a payload executed");
-    assert_eq!(browser.count("script"), 2, "no script element was injected");
+    // No script element was injected: the page's own, its data blocks (single file) or the
+    // data and detail files it names (split) only.
+    assert_eq!(browser.count("script:not([type='application/json']):not([src])"), 1, "one inline script");
+    if split {
+        let srcs = browser.js(
+            "return Array.from(document.querySelectorAll('script[src]')).map(s => s.getAttribute('src'))",
+            json!([]),
+        );
+        for src in srcs.as_array().unwrap() {
+            let src = src.as_str().unwrap();
+            let digits = src
+                .strip_prefix("report-data-")
+                .or_else(|| src.strip_prefix("report-detail-"))
+                .and_then(|rest| rest.strip_suffix(".js"));
+            assert!(
+                digits.is_some_and(|d| d.len() >= 3 && d.bytes().all(|b| b.is_ascii_digit())),
+                "unexpected script {src}"
+            );
+        }
+    } else {
+        assert_eq!(browser.count("script"), n_blocks + 1, "no script element was injected");
+    }
     assert_eq!(browser.count("style"), 1, "no style element was injected");
     assert_eq!(
         browser.count(
@@ -164,14 +225,15 @@ fn xss_corpus_executes_nothing_and_loads_nothing() {
     // Payloads are visible as text.
     browser.goto(&format!("file://{}", index.display()));
     browser.wait_ready();
-    browser.js(
-        "Array.from(document.querySelectorAll('button[aria-expanded=false]')).forEach(x => x.click())",
-        json!([]),
-    );
-    browser.js(
-        "Array.from(document.querySelectorAll('button[aria-expanded=false]')).forEach(x => x.click())",
-        json!([]),
-    );
+    for _ in 0..3 {
+        browser.js(
+            "Array.from(document.querySelectorAll('button[aria-expanded=false]')).forEach(x => x.click())",
+            json!([]),
+        );
+        wait_loaded(&browser);
+    }
+    assert_eq!(browser.count("[data-detail-error]"), 0, "every detail chunk loaded");
+    assert_eq!(browser.count(".rr-result-detail .rr-turn"), report.total_runs, "every conversation shown");
     let text = browser.js("return document.body.textContent", json!([]));
     let text = text.as_str().unwrap();
     assert!(text.contains("<script>window.__pwned='0'"), "payload shown as text");

@@ -1,0 +1,418 @@
+//! The page's own projection of a [`TestRunReport`]: a small *core* that the overview,
+//! filters, group table and test list need, loaded up front, and *detail chunks* (each
+//! result's conversation, evaluator evidence, sidecar location; each attempt's captured
+//! output) that the page parses only when the user drills down (or searches).
+//!
+//! The report JSON itself (`report.json`) is unchanged; this layout is private to the page
+//! and versioned by `v`. Strings that repeat (run ids, binary ids, statuses, summaries,
+//! sidecar directories, trial-name suffixes, ...) are interned in the core's `S` table and
+//! referenced by index (`-1` for none); per-result and per-trial data are columnar arrays.
+//!
+//! The grouping (which page group and trial each result belongs to) is computed here, the
+//! way the page used to compute it from the full report: trial groups first, then
+//! standalone rampart tests, then groups for results whose test the report does not list.
+
+use std::collections::HashMap;
+
+use rampart_report::TestRunReport;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// Version of the layout below (`v` in the core).
+pub(crate) const LAYOUT_VERSION: u32 = 1;
+
+/// The page data: the core JSON and the detail chunk JSONs, not yet escaped.
+pub(crate) struct Projection {
+    pub core: String,
+    pub chunks: Vec<String>,
+}
+
+#[derive(Default)]
+struct Strings {
+    list: Vec<String>,
+    index: HashMap<String, i64>,
+}
+
+impl Strings {
+    fn id(&mut self, s: &str) -> i64 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.list.len() as i64;
+        self.list.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> i64 {
+        s.map_or(-1, |s| self.id(s))
+    }
+}
+
+/// The serde name of a unit enum variant (`"safe"`, `"no_result"`, ...).
+fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn key2(binary: Option<&str>, name: &str) -> String {
+    format!("{}\0{name}", binary.unwrap_or(""))
+}
+
+fn key3(run: Option<&str>, test: &str, stress: Option<u32>) -> String {
+    format!("{}\0{test}\0{}", run.unwrap_or(""), stress.map(|s| s.to_string()).unwrap_or_default())
+}
+
+fn key4(run: Option<&str>, binary: Option<&str>, test: &str, stress: Option<u32>) -> String {
+    format!(
+        "{}\0{}\0{test}\0{}",
+        run.unwrap_or(""),
+        binary.unwrap_or(""),
+        stress.map(|s| s.to_string()).unwrap_or_default()
+    )
+}
+
+struct Group {
+    kind: &'static str,
+    raw: Option<Value>,
+    binary: Option<String>,
+    name: String,
+    trial_by_key: HashMap<String, usize>,
+}
+
+struct Trial {
+    group: usize,
+    run_id: Option<String>,
+    test_name: String,
+    trial_index: Option<u32>,
+    stress_index: Option<u32>,
+    attempts: Vec<u32>,
+    class: String,
+    retried: Vec<u32>,
+    exec: i64,
+}
+
+#[derive(Default)]
+struct Grouping {
+    groups: Vec<Group>,
+    group_by_key: HashMap<String, usize>,
+    trials: Vec<Trial>,
+    exec_by_key: HashMap<String, usize>,
+}
+
+impl Grouping {
+    fn new_group(
+        &mut self,
+        kind: &'static str,
+        raw: Option<Value>,
+        binary: Option<&str>,
+        name: &str,
+    ) -> usize {
+        let idx = self.groups.len();
+        self.groups.push(Group {
+            kind,
+            raw,
+            binary: binary.map(str::to_owned),
+            name: name.to_owned(),
+            trial_by_key: HashMap::new(),
+        });
+        self.group_by_key.insert(key2(binary, name), idx);
+        idx
+    }
+
+    fn add_trial(&mut self, mut trial: Trial) -> usize {
+        let group = &mut self.groups[trial.group];
+        let exec_key =
+            key4(trial.run_id.as_deref(), group.binary.as_deref(), &trial.test_name, trial.stress_index);
+        trial.exec = self.exec_by_key.get(&exec_key).map_or(-1, |&i| i as i64);
+        let idx = self.trials.len();
+        group.trial_by_key.insert(key3(trial.run_id.as_deref(), &trial.test_name, trial.stress_index), idx);
+        self.trials.push(trial);
+        idx
+    }
+}
+
+/// Largest detail chunk, in bytes of JSON (a chunk holds at least one item).
+pub(crate) const DETAIL_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Collects items into chunks of about [`DETAIL_CHUNK_BYTES`].
+#[derive(Default)]
+struct Chunker {
+    chunks: Vec<String>,
+    results: Vec<String>,
+    outputs: Vec<String>,
+    size: usize,
+    /// First result index of each chunk.
+    result_starts: Vec<usize>,
+    n_results: usize,
+}
+
+impl Chunker {
+    fn flush(&mut self) {
+        if self.results.is_empty() && self.outputs.is_empty() {
+            return;
+        }
+        let chunk = format!("{{\"r\":[{}],\"o\":[{}]}}", self.results.join(","), self.outputs.join(","));
+        self.chunks.push(chunk);
+        self.results.clear();
+        self.outputs.clear();
+        self.size = 0;
+    }
+
+    /// Starts a new chunk when `len` more bytes would overflow the current one; returns
+    /// the chunk index the next item goes to.
+    fn make_room(&mut self, len: usize) -> usize {
+        if self.size > 0 && self.size + len > DETAIL_CHUNK_BYTES {
+            self.flush();
+        }
+        if self.results.is_empty() && self.outputs.is_empty() {
+            self.result_starts.push(self.n_results);
+        }
+        self.size += len + 1;
+        self.chunks.len()
+    }
+
+    fn push_result(&mut self, item: String) {
+        self.make_room(item.len());
+        self.results.push(item);
+        self.n_results += 1;
+    }
+
+    fn push_output(&mut self, item: String) -> usize {
+        let chunk = self.make_room(item.len());
+        self.outputs.push(item);
+        chunk
+    }
+}
+
+/// Builds the core and the detail chunks.
+pub(crate) fn project(report: &TestRunReport) -> Projection {
+    let mut s = Strings::default();
+    let mut grouping = Grouping::default();
+    for (i, t) in report.tests.iter().enumerate() {
+        grouping
+            .exec_by_key
+            .insert(key4(t.run_id.as_deref(), t.binary_id.as_deref(), &t.test_name, t.stress_index), i);
+    }
+
+    // Trial groups, then standalone rampart tests, then results' own groups and trials.
+    for raw in &report.trial_groups {
+        let mut value = serde_json::to_value(raw).expect("a TrialGroup serializes");
+        if let Value::Object(map) = &mut value {
+            map.remove("trials");
+        }
+        let g = grouping.new_group("group", Some(value), raw.binary_id.as_deref(), &raw.name);
+        for t in &raw.trials {
+            grouping.add_trial(Trial {
+                group: g,
+                run_id: t.run_id.clone(),
+                test_name: t.test_name.clone(),
+                trial_index: t.trial_index,
+                stress_index: t.stress_index,
+                attempts: t.attempts.clone(),
+                class: enum_name(&t.class),
+                retried: t.unsafe_retried_attempts.clone(),
+                exec: -1,
+            });
+        }
+    }
+    for t in &report.tests {
+        let Some(safety) = &t.safety else { continue };
+        if safety.trial_group.is_some() {
+            continue;
+        }
+        let g = match grouping.group_by_key.get(&key2(t.binary_id.as_deref(), &t.test_name)) {
+            Some(&g) => g,
+            None => grouping.new_group("standalone", None, t.binary_id.as_deref(), &t.test_name),
+        };
+        if grouping.groups[g].kind != "standalone" {
+            continue;
+        }
+        grouping.add_trial(Trial {
+            group: g,
+            run_id: t.run_id.clone(),
+            test_name: t.test_name.clone(),
+            trial_index: None,
+            stress_index: t.stress_index,
+            attempts: t.attempts.iter().map(|a| a.attempt).collect(),
+            class: enum_name(&safety.class),
+            retried: safety.unsafe_retried_attempts.clone(),
+            exec: -1,
+        });
+    }
+    let n = report.results.len();
+    let mut r_trial = Vec::with_capacity(n);
+    for r in &report.results {
+        let id = &r.identity;
+        let binary = id.binary_id.as_deref();
+        let gname = r.base_name.as_deref().unwrap_or(&id.test_name);
+        let g = match grouping
+            .group_by_key
+            .get(&key2(binary, gname))
+            .or_else(|| grouping.group_by_key.get(&key2(binary, &id.test_name)))
+        {
+            Some(&g) => g,
+            None => grouping.new_group("orphan", None, binary, gname),
+        };
+        let tk = key3(Some(&id.run_id), &id.test_name, id.stress_index);
+        let t = match grouping.groups[g].trial_by_key.get(&tk) {
+            Some(&t) => t,
+            None => {
+                let status = enum_name(&r.status);
+                grouping.add_trial(Trial {
+                    group: g,
+                    run_id: Some(id.run_id.clone()),
+                    test_name: id.test_name.clone(),
+                    trial_index: r.trial_index,
+                    stress_index: id.stress_index,
+                    attempts: Vec::new(),
+                    class: status,
+                    retried: Vec::new(),
+                    exec: -1,
+                })
+            }
+        };
+        r_trial.push(t);
+    }
+
+    // Detail chunks: results in order, then captured outputs.
+    let mut chunker = Chunker::default();
+    for r in &report.results {
+        let mut result = serde_json::to_value(&r.result).expect("a SafetyResult serializes");
+        if let Value::Object(map) = &mut result {
+            // In the core already.
+            for key in ["status", "summary", "harm_category", "strategy"] {
+                map.remove(key);
+            }
+        }
+        let (dir, file) = match r.sidecar.rfind('/') {
+            Some(i) => (Some(&r.sidecar[..i + 1]), &r.sidecar[i + 1..]),
+            None => (None, r.sidecar.as_str()),
+        };
+        let item = json!([r.recorded_at, s.opt(dir), file, r.line, result]);
+        chunker.push_result(item.to_string());
+    }
+
+    let mut tests_oc = Vec::with_capacity(report.tests.len());
+    let mut tests_fl = Vec::with_capacity(report.tests.len());
+    let mut tests_a = Vec::with_capacity(report.tests.len() + 1);
+    let (mut a_n, mut a_o, mut a_ft, mut a_m, mut a_d, mut a_be, mut a_nr, mut a_ol, mut a_oc) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (e, t) in report.tests.iter().enumerate() {
+        tests_oc.push(s.id(&enum_name(&t.outcome)));
+        tests_fl.push(u8::from(t.flaky));
+        tests_a.push(a_n.len());
+        for a in &t.attempts {
+            a_n.push(a.attempt);
+            a_o.push(s.id(&enum_name(&a.outcome)));
+            a_ft.push(s.opt(a.failure_type.as_deref()));
+            a_m.push(s.opt(a.message.as_deref()));
+            a_d.push(a.duration_seconds.map_or(Value::Null, |d| json!(d)));
+            a_be.push(s.opt(a.body_end.as_deref()));
+            a_nr.push(a.n_results);
+            match &a.output {
+                Some(output) => {
+                    a_ol.push(output.encode_utf16().count());
+                    let item = json!([e, a.attempt, output]).to_string();
+                    a_oc.push(chunker.push_output(item) as i64);
+                }
+                None => {
+                    a_ol.push(0);
+                    a_oc.push(-1);
+                }
+            }
+        }
+    }
+    tests_a.push(a_n.len());
+    chunker.flush();
+
+    let n_trials = grouping.trials.len();
+    let (mut t_g, mut t_run, mut t_tn, mut t_ti, mut t_si, mut t_cls, mut t_att, mut t_ur, mut t_ex) = (
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+        Vec::with_capacity(n_trials),
+    );
+    for t in &grouping.trials {
+        let group_name = &grouping.groups[t.group].name;
+        t_g.push(t.group);
+        t_run.push(s.opt(t.run_id.as_deref()));
+        // A trial's name is mostly its group's name plus a suffix (`::trial_07`): intern
+        // the suffix (`>= 0`), else the whole name (`-1 - index`).
+        t_tn.push(match t.test_name.strip_prefix(group_name.as_str()) {
+            Some(suffix) => s.id(suffix),
+            None => -1 - s.id(&t.test_name),
+        });
+        t_ti.push(t.trial_index.map_or(-1, i64::from));
+        t_si.push(t.stress_index.map_or(-1, i64::from));
+        t_cls.push(s.id(&t.class));
+        t_att.push(json!(t.attempts));
+        t_ur.push(json!(t.retried));
+        t_ex.push(t.exec);
+    }
+
+    let (mut r_st, mut r_h, mut r_at, mut r_ix, mut r_su, mut r_sg) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for r in &report.results {
+        r_st.push(s.id(&enum_name(&r.status)));
+        r_h.push(s.opt(r.harm_category.as_deref()));
+        r_at.push(r.identity.attempt);
+        r_ix.push(r.result_index);
+        r_su.push(s.id(&r.result.summary));
+        r_sg.push(s.opt(r.result.strategy.as_deref()));
+    }
+
+    let groups: Vec<Value> = grouping
+        .groups
+        .iter()
+        .map(|g| {
+            let mut o = Map::new();
+            o.insert("k".into(), json!(g.kind));
+            o.insert("b".into(), json!(g.binary));
+            o.insert("n".into(), json!(g.name));
+            if let Some(raw) = &g.raw {
+                o.insert("raw".into(), raw.clone());
+            }
+            Value::Object(o)
+        })
+        .collect();
+
+    // The report's own fields the page shows, without its three big arrays.
+    let head = json!({
+        "schema_version": report.schema_version,
+        "verdict": report.verdict,
+        "incomplete": report.incomplete,
+        "incomplete_reasons": report.incomplete_reasons,
+        "total_runs": report.total_runs,
+        "passed": report.passed,
+        "failed": report.failed,
+        "undetermined": report.undetermined,
+        "errors": report.errors,
+        "duration_seconds": report.duration_seconds,
+        "population_summary": report.population_summary,
+        "by_harm_category": report.by_harm_category,
+        "metadata": report.metadata,
+    });
+    let core = json!({
+        "v": LAYOUT_VERSION,
+        "head": head,
+        "groups": groups,
+        "trials": {"g": t_g, "run": t_run, "tn": t_tn, "ti": t_ti, "si": t_si, "cls": t_cls,
+                   "att": t_att, "ur": t_ur, "ex": t_ex},
+        "tests": {"oc": tests_oc, "fl": tests_fl, "a": tests_a},
+        "attempts": {"n": a_n, "o": a_o, "ft": a_ft, "m": a_m, "d": a_d, "be": a_be, "nr": a_nr,
+                     "ol": a_ol, "oc": a_oc},
+        "results": {"st": r_st, "h": r_h, "t": r_trial, "at": r_at, "ix": r_ix, "su": r_su, "sg": r_sg},
+        "chunks": {"n": chunker.chunks.len(), "rs": chunker.result_starts},
+        "S": s.list,
+    });
+    Projection { core: core.to_string(), chunks: chunker.chunks }
+}
