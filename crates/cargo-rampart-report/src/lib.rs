@@ -18,6 +18,12 @@
 //! | `--manifest-path PATH` | the workspace's `Cargo.toml` |
 //! | `--format terminal,json,markdown,junit,html` | outputs to produce (default: every one that exists; `html` is accepted and skipped until the HTML report lands); `--no-json` drops json |
 //! | `--color auto\|always\|never` | colour (auto follows `CARGO_TERM_COLOR`, `NO_COLOR`, the terminal) |
+//! | `--max-result-bytes N` | per-result cap (default 16 MiB): a larger result becomes an ERROR marker |
+//! | `--max-sidecar-bytes N` | per-sidecar cap (default 1 GiB): only the first part of a larger file is read |
+//!
+//! The output directory must be new, empty, or a rampart report directory (it holds the
+//! [`REPORT_DIR_MARKER`] file, written into every report directory); `/` and the home
+//! directory are refused.
 
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
@@ -71,6 +77,12 @@ pub struct ReportArgs {
     /// When to colour the terminal summary.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Largest result read, in bytes; a larger one is reported as an ERROR marker [default: 16 MiB].
+    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::validate::DEFAULT_MAX_RESULT_BYTES)]
+    pub max_result_bytes: usize,
+    /// Largest sidecar file read, in bytes; past it only the first part is read [default: 1 GiB].
+    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::validate::DEFAULT_MAX_SIDECAR_BYTES)]
+    pub max_sidecar_bytes: u64,
 }
 
 const EXIT_CODES_HELP: &str = "\
@@ -148,6 +160,20 @@ pub enum ReportError {
         /// Where we looked.
         looked: String,
     },
+    /// The output directory is not safe to write reports into.
+    #[error("refusing to write the report into {path}: {reason}")]
+    #[diagnostic(
+        code(rampart::cli::unsafe_out_dir),
+        help(
+            "pass an empty or new directory with --out (a directory holding a `.rampart-report` marker is a report directory and is reused)"
+        )
+    )]
+    UnsafeOutDir {
+        /// The directory.
+        path: Utf8PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A sink failed.
     #[error("failed to write the report")]
     #[diagnostic(code(rampart::cli::write_failed), help("check that the --out directory is writable"))]
@@ -160,6 +186,7 @@ impl ReportError {
         match self {
             ReportError::Write(_) => exit_codes::OUTPUT_FAILED,
             ReportError::Workspace { .. }
+            | ReportError::UnsafeOutDir { .. }
             | ReportError::MissingInput { .. }
             | ReportError::NothingFound { .. } => exit_codes::UNUSABLE_INPUT,
         }
@@ -315,6 +342,135 @@ fn newest_run_dir(rampart_dirs: &[Utf8PathBuf]) -> Option<Utf8PathBuf> {
     None
 }
 
+/// The marker file in every report directory; its first line is [`REPORT_DIR_MARKER_LINE`].
+pub const REPORT_DIR_MARKER: &str = ".rampart-report";
+/// The first line of [`REPORT_DIR_MARKER`].
+pub const REPORT_DIR_MARKER_LINE: &str = "rampart report directory: cargo rampart-report replaces files here";
+
+/// Files rampart wrote into report directories before the marker existed: a directory holding
+/// only these is taken as a report directory.
+const KNOWN_REPORT_FILES: &[&str] = &["report.json", "summary.md", "junit.xml", "index.html", "runs"];
+
+/// Checks that `out_dir` may receive reports: not `/`, not the home directory, not a file, and
+/// either missing, empty, or a report directory (holding [`REPORT_DIR_MARKER`], or only files
+/// rampart writes).
+pub fn check_out_dir(out_dir: &Utf8Path) -> Result<(), ReportError> {
+    let refuse =
+        |reason: &str| ReportError::UnsafeOutDir { path: out_dir.to_owned(), reason: reason.to_owned() };
+    let resolved = resolve_existing_prefix(out_dir);
+    if resolved.parent().is_none() {
+        return Err(refuse("it is the root directory"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .and_then(|h| std::path::PathBuf::from(h).canonicalize().ok());
+    if home.is_some_and(|home| home == resolved.as_std_path()) {
+        return Err(refuse("it is your home directory"));
+    }
+    let meta = match out_dir.symlink_metadata() {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(refuse(&format!("it cannot be inspected ({e})"))),
+    };
+    if !resolved.is_dir() {
+        return Err(refuse(if meta.file_type().is_symlink() {
+            "it is a symlink to a non-directory"
+        } else {
+            "it is not a directory"
+        }));
+    }
+    if let Ok(marker) = fs_err::read_to_string(out_dir.join(REPORT_DIR_MARKER)) {
+        if marker.lines().next() == Some(REPORT_DIR_MARKER_LINE) {
+            return Ok(());
+        }
+        return Err(refuse("its `.rampart-report` marker is not one rampart wrote"));
+    }
+    let entries = out_dir.read_dir_utf8().map_err(|e| refuse(&format!("it cannot be listed ({e})")))?;
+    let mut unknown = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let temp_file = name.starts_with(".tmp");
+        let data_chunk = name.starts_with("report-") && name.ends_with(".js");
+        if !(KNOWN_REPORT_FILES.contains(&name) || temp_file || data_chunk) {
+            unknown.push(name.to_owned());
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    let shown: Vec<&str> = unknown.iter().take(3).map(String::as_str).collect();
+    Err(refuse(&format!(
+        "it is not empty and not a rampart report directory (no `.rampart-report` marker; it holds {}{})",
+        shown.join(", "),
+        if unknown.len() > 3 { ", ..." } else { "" }
+    )))
+}
+
+/// `path` made absolute with symlinks resolved as far as it exists.
+fn resolve_existing_prefix(path: &Utf8Path) -> Utf8PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        let cwd =
+            std::env::current_dir().ok().and_then(|d| Utf8PathBuf::try_from(d).ok()).unwrap_or_default();
+        cwd.join(path)
+    };
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(resolved) = existing.canonicalize_utf8() {
+            let mut resolved = resolved;
+            for part in rest.iter().rev() {
+                resolved.push(part);
+            }
+            return normalize(&resolved);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return normalize(&absolute),
+        }
+    }
+}
+
+/// Removes `.` and resolves `..` lexically.
+fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    let mut out = Utf8PathBuf::new();
+    for component in path.components() {
+        match component {
+            camino::Utf8Component::CurDir => {}
+            camino::Utf8Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Creates `out_dir` if needed and writes [`REPORT_DIR_MARKER`] into it.
+pub fn mark_out_dir(out_dir: &Utf8Path) -> Result<(), ReportError> {
+    let write_error = |source| {
+        ReportError::Write(rampart_report::SinkError::Io {
+            path: out_dir.join(REPORT_DIR_MARKER).to_string(),
+            source,
+        })
+    };
+    fs_err::create_dir_all(out_dir).map_err(write_error)?;
+    let marker = out_dir.join(REPORT_DIR_MARKER);
+    if !marker.exists() {
+        let text = format!(
+            "{REPORT_DIR_MARKER_LINE}\nWritten by cargo-rampart-report {}. Reports here are replaced on every run; do not keep other files here.\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        fs_err::write(&marker, text).map_err(write_error)?;
+    }
+    Ok(())
+}
+
 /// Writes every file output `args.format` asks for, in the order given; returns one line per
 /// output saying where it went (or why it was skipped).
 pub fn write_outputs(
@@ -396,6 +552,15 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
     }
 
+    let out_dir = match (&args.out, &workspace) {
+        (Some(out), _) => out.clone(),
+        (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
+        (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
+    };
+    if args.format.iter().any(|f| *f != OutputFormat::Terminal) {
+        check_out_dir(&out_dir)?;
+    }
+
     let mut looked = Vec::new();
     let junit_files = if !explicit_inputs {
         let ws = workspace.as_ref().expect("required without explicit inputs");
@@ -437,8 +602,11 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     if n_files >= 1000 {
         eprintln!("rampart-report: reading {n_files} sidecars...");
     }
+    let limits = rampart_report::validate::Limits::new()
+        .with_max_result_bytes(args.max_result_bytes)
+        .with_max_sidecar_bytes(args.max_sidecar_bytes);
     for dir in &results_dirs {
-        let (sidecars, problems) = rampart_report::sidecars::load_results_dir(dir);
+        let (sidecars, problems) = rampart_report::sidecars::load_results_dir_with(dir, &limits);
         inputs.sidecars.extend(sidecars);
         inputs.problems.extend(problems);
     }
@@ -460,14 +628,17 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         );
     }
 
-    let out_dir = match (&args.out, &workspace) {
-        (Some(out), _) => out.clone(),
-        (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
-        (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
-    };
     let step_summary = std::env::var_os(GITHUB_STEP_SUMMARY_ENV)
         .filter(|v| !v.is_empty())
         .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
+    let writes_files = args.format.iter().any(|f| match f {
+        OutputFormat::Terminal => false,
+        OutputFormat::Json => !args.no_json,
+        _ => true,
+    });
+    if writes_files {
+        mark_out_dir(&out_dir)?;
+    }
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
 
     if args.format.contains(&OutputFormat::Terminal) {

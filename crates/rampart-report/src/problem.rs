@@ -187,7 +187,9 @@ pub enum InputProblem {
     },
 
     /// A sidecar's last line is cut short.
-    #[error("sidecar {path} line {line} is cut short (the process was killed while writing it)")]
+    #[error(
+        "sidecar {path} line {line} is cut short: the sidecar is truncated (the process was killed, or the disk filled up, while writing it)"
+    )]
     #[diagnostic(
         code(rampart::sidecar::torn_line),
         help("the results before this line are kept; see the test's JUnit outcome for what killed it")

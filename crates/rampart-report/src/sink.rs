@@ -92,13 +92,15 @@ impl JsonFileSink {
                 format!("run_report_{stamp}_{n}.json")
             };
             let path = runs_dir.join(name);
-            match fs_err::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    file.write_all(&json).map_err(io(&path))?;
-                    break path;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
-                Err(e) => return Err(SinkError::Io { path: path.to_string(), source: e }),
+            // Written to a temp file and linked in without replacing: a kill mid-write never
+            // leaves half an archive, and an existing archive is never overwritten.
+            let mut temp = tempfile::NamedTempFile::new_in(&runs_dir).map_err(io(&runs_dir))?;
+            temp.write_all(&json).map_err(io(&path))?;
+            temp.as_file().sync_all().map_err(io(&path))?;
+            match temp.persist_noclobber(&path) {
+                Ok(_) => break path,
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+                Err(e) => return Err(SinkError::Io { path: path.to_string(), source: e.error }),
             }
         };
         Ok(JsonWritten { latest, archived })

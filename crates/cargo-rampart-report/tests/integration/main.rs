@@ -8,3 +8,4 @@ mod fixtures;
 mod outputs;
 mod scenarios;
 mod support;
+mod trust;
