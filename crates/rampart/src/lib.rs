@@ -27,6 +27,7 @@
 pub mod location;
 mod model;
 mod recorder;
+pub mod redact;
 pub mod sidecar;
 mod time;
 

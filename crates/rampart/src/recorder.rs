@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use crate::location::{self, DirInputs, RampartDirSource};
 use crate::model::{HarmCategory, SafetyResult};
+use crate::redact::RedactionCounts;
 use crate::sidecar::{
     AttemptIdentity, EndLine, EndOutcome, Harness, Header, ResultLine, SCHEMA, SidecarLine, TestSpec,
     TrialSpec, WriterInfo,
@@ -354,6 +355,8 @@ struct AttemptWriter {
     harm: Option<HarmCategory>,
     n_results: u32,
     warned: bool,
+    /// What redaction removed from this attempt's results, for the end line.
+    redactions: RedactionCounts,
 }
 
 impl AttemptWriter {
@@ -365,6 +368,7 @@ impl AttemptWriter {
             harm: spec.as_ref().and_then(|s| s.harm.clone()),
             n_results: 0,
             warned: false,
+            redactions: RedactionCounts::new(),
         };
         match open_exclusive(dir, &file_name) {
             Ok((path, file)) => {
@@ -393,24 +397,34 @@ impl AttemptWriter {
     fn write_result(&mut self, result: &SafetyResult) {
         let index = self.n_results;
         self.n_results = self.n_results.saturating_add(1);
-        let result = match (&result.harm_category, &self.harm) {
-            (None, Some(harm)) => {
-                let mut with_harm = result.clone();
-                with_harm.harm_category = Some(harm.clone());
-                std::borrow::Cow::Owned(with_harm)
+        // Redaction happens here, before anything reaches disk; the result is cloned only when
+        // it needs a change.
+        let redactor = crate::redact::process_redactor();
+        let add_harm = result.harm_category.is_none() && self.harm.is_some();
+        let result = if add_harm || redactor.needs_redaction(result) {
+            let mut owned = result.clone();
+            if add_harm {
+                owned.harm_category = self.harm.clone();
             }
-            _ => std::borrow::Cow::Borrowed(result),
+            redactor.redact_result_into(&mut owned, &mut self.redactions);
+            std::borrow::Cow::Owned(owned)
+        } else {
+            std::borrow::Cow::Borrowed(result)
         };
         self.write_line(&SidecarLine::Result(ResultLine { index, recorded_at: Timestamp::now(), result }));
     }
 
     fn write_end(&mut self, outcome: EndOutcome, duration_seconds: f64, panic_message: Option<String>) {
+        // `assert_safe!` panics with the result's summary: the message is redacted like it.
+        let panic_message = panic_message
+            .map(|m| crate::redact::process_redactor().redact_text(&m, &mut self.redactions).into_owned());
         let end = SidecarLine::End(EndLine {
             outcome,
             n_results: self.n_results,
             ended_at: Timestamp::now(),
             duration_seconds,
             panic_message,
+            redactions: self.redactions.clone(),
         });
         self.write_line(&end);
     }

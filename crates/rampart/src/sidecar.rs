@@ -21,8 +21,10 @@
 //!    `index` (0-based, consecutive), `recorded_at`, and `result` ([`SafetyResult`]).
 //! 3. **`end`**, written by `#[rampart::test]` when the test body returns or panics:
 //!    `outcome` (`returned` | `panicked`), `n_results`, `ended_at`, `duration_seconds`, and
-//!    `panic_message` when it panicked. A file whose header has a `spec` but no end line
-//!    belongs to a process that was killed (abort, signal, timeout) or ran out of disk.
+//!    `panic_message` when it panicked, and `redactions` (rule name → count, see
+//!    [`crate::redact`]) when the recorder redacted anything. A file whose header has a
+//!    `spec` but no end line belongs to a process that was killed (abort, signal, timeout) or
+//!    ran out of disk.
 //!
 //! Each line is written with a single `write_all` on a file opened in append mode, so a
 //! process killed mid-test leaves every earlier line intact and at most one torn last line,
@@ -42,6 +44,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{HarmCategory, SafetyResult};
+use crate::redact::RedactionCounts;
 use crate::time::Timestamp;
 
 /// The schema string this crate writes.
@@ -328,12 +331,29 @@ pub struct EndLine {
     /// The panic message, when it panicked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub panic_message: Option<String>,
+    /// Redactions the recorder made in this attempt's results, per rule (see
+    /// [`crate::redact`]); absent when none (and from writers that predate it).
+    #[serde(default, skip_serializing_if = "RedactionCounts::is_empty")]
+    pub redactions: RedactionCounts,
 }
 
 impl EndLine {
     /// An end line without a panic message.
     pub fn new(outcome: EndOutcome, n_results: u32, ended_at: Timestamp, duration_seconds: f64) -> EndLine {
-        EndLine { outcome, n_results, ended_at, duration_seconds, panic_message: None }
+        EndLine {
+            outcome,
+            n_results,
+            ended_at,
+            duration_seconds,
+            panic_message: None,
+            redactions: RedactionCounts::new(),
+        }
+    }
+
+    /// Sets the redaction counts.
+    pub fn with_redactions(mut self, redactions: RedactionCounts) -> Self {
+        self.redactions = redactions;
+        self
     }
 
     /// Sets the panic message.
