@@ -3,11 +3,13 @@
 //! - `demo`: run the demo red-team suite under nextest, then `cargo rampart-report` on it.
 //! - `test`: everything CI checks: generated files, doctests, then the whole suite under nextest.
 //! - `codegen [--check]`: regenerate the committed JSON Schemas (or fail when they are stale).
+//! - `fuzz --smoke [--seconds N]`: run each fuzz target for a fixed time (not part of `test`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codegen;
+mod fuzz;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -17,6 +19,8 @@ tasks:
                      then `cargo rampart-report` on it; ARGS go to nextest (e.g. --stress-count 2)
   test               check generated files, run doctests, then run every test under nextest
   codegen [--check]  regenerate the JSON Schemas of the wire formats; --check fails if they are stale
+  fuzz --smoke [--seconds N]
+                     run each fuzz target in fuzz/ for N seconds (default 60), print iteration counts
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("codegen") => match args.get(1).map(String::as_str) {
             None => codegen::run(&workspace_root(), codegen::Mode::Write),
             Some("--check") => codegen::run(&workspace_root(), codegen::Mode::Check),
