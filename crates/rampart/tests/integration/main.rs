@@ -5,5 +5,6 @@ mod demo;
 mod durability;
 mod macros;
 mod nextest_identity;
+mod redaction;
 mod roundtrip;
 mod support;
