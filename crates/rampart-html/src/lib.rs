@@ -17,9 +17,10 @@
 //! Agent output is hostile (a model emitting XSS is itself a harm category). The page
 //! therefore:
 //!
-//! - embeds the report as JSON in `<script type="application/json" id="rampart-data">`, with
-//!   `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c`..., so no recorded string can
-//!   close the element or be parsed as markup;
+//! - embeds its data as JSON in `<script type="application/json">` elements, with `<`, `>`,
+//!   `&`, U+2028 and U+2029 escaped as `\u003c`..., so no recorded string can close the
+//!   element or be parsed as markup (split mode, below, puts the same escaped JSON in
+//!   single-quoted JS string literals);
 //! - renders every recorded string as text (the script uses `textContent` and
 //!   `createTextNode` only, never `innerHTML` or `eval`; a test greps for them) and builds no
 //!   link from data;
@@ -29,11 +30,28 @@
 //!   `script-src` for the data file: Chromium does not apply Subresource Integrity to
 //!   `file://`, so a hash cannot allow an external script there.)
 //!
-//! # Size budget
+//! # Data layout and size budget
 //!
-//! Above [`HtmlOptions::data_budget_bytes`] of JSON, the data goes to 4 MiB chunks
-//! `report-data-000.js`, ... beside `index.html`, loaded by `<script src>`, and the page says so: a giant single file makes browsers and artifact viewers
-//! struggle, while two files still open from `file://`.
+//! The page does not embed `report.json` (which stays as it is): it embeds its own
+//! projection of it, in two parts (the `page` module):
+//!
+//! - a small **core**, read when the page opens: the run's verdict, totals and per-category
+//!   stats, the trial groups (without their trials' conversations), the page's grouping of
+//!   trials and results already joined, and per result only its status, harm category,
+//!   trial, attempt, summary and strategy, as columnar arrays over a table of interned
+//!   strings (about 90 bytes a result);
+//! - **detail chunks** of about 1 MiB: each result's conversation (turns, tool calls, side
+//!   effects, evaluator outcome and evidence), recorded time and sidecar location, and each
+//!   attempt's captured output. The page parses a chunk only when the user opens a result
+//!   or an output in it, or searches (a search reads every chunk, in slices).
+//!
+//! Within [`HtmlOptions::data_budget_bytes`] of JSON, everything is in `index.html`: the
+//! core in `#rampart-data` before the page's script, the chunks in `#rampart-detail-<n>`
+//! after it, so the browser shows the overview before it has read the details. Above the
+//! budget, the core goes to 4 MiB files `report-data-000.js`, ... loaded by `<script src>`,
+//! and the chunks to `report-detail-000.js`, ... loaded by a script element when a result
+//! is opened; the page says so. A giant single file makes browsers and artifact viewers
+//! struggle, while a directory of files still opens from `file://`.
 //!
 //! # Stable `data-*` attributes
 //!
@@ -45,7 +63,9 @@
 //! `data-status` (`safe`/`unsafe`/`undetermined`/`error`), `data-harm-category`,
 //! `data-test` (the attempt's test, `<binary id>$<test name>[@stress-<i>]`) and
 //! `data-result-index`. The count line `#rr-count` carries `data-shown-groups`,
-//! `data-total-groups` and `data-shown-results`. Lists rendered in pages carry
+//! `data-total-groups`, `data-shown-results` and `data-searching` (`true` while a search
+//! is still reading conversations). A result detail or captured output still loading
+//! carries `data-loading`; one whose chunk could not be read shows `[data-detail-error]`. Lists rendered in pages carry
 //! `data-virtualised`, `data-virtualised-shown` and `data-virtualised-total`.
 //!
 //! The URL hash holds the view: `status=unsafe,error`, `harm=<category>`,
@@ -106,8 +126,8 @@ const JS: &str = include_str!("../assets/report.js");
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HtmlOptions {
-    /// Above this many bytes of (escaped) report JSON, the data goes to data files beside
-    /// the page instead of inside it.
+    /// Above this many bytes of (escaped) page JSON (core and detail chunks), the data goes
+    /// to data files beside the page instead of inside it.
     pub data_budget_bytes: usize,
     /// The page title; `rampart safety report` when not set.
     pub title: Option<String>,
@@ -341,7 +361,8 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Writes `<out>/index.html` (and `<out>/report-data-NNN.js` when the data is over budget), each
+/// Writes `<out>/index.html` (and `<out>/report-data-NNN.js` and `<out>/report-detail-NNN.js`
+/// when the data is over budget), each
 /// through a temp file renamed into place. A stale data file is removed when the new report
 /// fits in the page.
 #[derive(Clone, Debug)]
@@ -356,7 +377,8 @@ pub struct HtmlSink {
 pub struct HtmlWritten {
     /// `<out>/index.html`.
     pub index: Utf8PathBuf,
-    /// `<out>/report-data-NNN.js`, when the data was over budget.
+    /// `<out>/report-data-NNN.js` then `<out>/report-detail-NNN.js`, when the data was over
+    /// budget.
     pub data_files: Vec<Utf8PathBuf>,
 }
 
