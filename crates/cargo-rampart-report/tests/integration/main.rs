@@ -4,6 +4,7 @@
 mod demo;
 mod diagnostics;
 mod docs;
+mod durability;
 mod fixtures;
 mod outputs;
 mod scenarios;

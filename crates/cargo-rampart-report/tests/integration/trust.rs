@@ -379,3 +379,75 @@ fn escape_sequences_in_every_field_are_stripped_from_terminal_and_markdown() {
     let _ = stderr;
     std::thread::sleep(Duration::from_millis(1));
 }
+
+#[test]
+fn sidecar_absent_from_junit_is_kept_and_reported() {
+    let scratch = tempdir();
+    let junit =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/nextest-0.9.143/junit/cli-retries-1.xml");
+    let text = std::fs::read_to_string(junit).unwrap();
+    let start = text.find("uuid=\"").unwrap() + 6;
+    let run_id = &text[start..start + 36];
+    let results = scratch.path().join("results");
+    let identity = AttemptIdentity::new(Harness::Nextest, run_id, "not::in_the_junit").with_binary_id("nxfx");
+    write_results(
+        &results,
+        &[(
+            "x.jsonl",
+            sidecar_bytes(identity, None, &[SafetyResult::safe("kept", ObservabilityLevel::ToolOnly)]),
+        )],
+    );
+    let out = scratch.path().join("out");
+    let (code, _, stderr) = text_of(&report(
+        scratch.path(),
+        &["--junit", junit, "--results", results.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    ));
+    assert_ne!(code, rampart_report::exit_codes::PASSED, "{stderr}");
+    assert!(stderr.contains("rampart::join::not_in_junit"), "{stderr}");
+    let report = json_report(&out);
+    assert!(report["results"].as_array().unwrap().iter().any(|r| r["result"]["summary"] == "kept"));
+    assert!(
+        report["incomplete_reasons"].as_array().unwrap().iter().any(|r| r["kind"] == "sidecar_without_junit")
+    );
+}
+
+fn text_of(output: &Output) -> (i32, String, String) {
+    text(output)
+}
+
+/// Every row of docs/trust-boundary.md names at least one test, and every test it names exists
+/// (a `fn <name>` in the sources of a crate's tests or `src`).
+#[test]
+fn trust_boundary_table_names_existing_tests() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(repo.join("docs/trust-boundary.md")).unwrap();
+    let mut sources = String::new();
+    let mut pending = vec![repo.join("crates")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("target") {
+                    pending.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let rows: Vec<&str> =
+        doc.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Bad input")).collect();
+    assert!(rows.len() >= 21, "one row per case: {}", rows.len());
+    for row in rows {
+        let tests_cell = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        let names: Vec<&str> = tests_cell.split('`').skip(1).step_by(2).collect();
+        assert!(!names.is_empty(), "row names no test: {row}");
+        for name in names {
+            let function = name.rsplit("::").next().unwrap();
+            assert!(
+                sources.contains(&format!("fn {function}(")),
+                "{name} (in `{row}`) is not a test function"
+            );
+        }
+    }
+}
