@@ -259,6 +259,8 @@
     if (grp.harm) grp.harms[grp.harm] = true;
   });
 
+  mark('rampart-model-built');
+
   // ---- Detail chunks ------------------------------------------------------------------
   //
   // Single file: JSON script elements with ids rampart-detail-N after the page's script, parsed one at a time when needed. Split: `report-detail-NNN.js`
@@ -631,6 +633,7 @@
   state = parseHash();
   syncFilterControls();
   applyFilters();
+  mark('rampart-filtered');
   renderGroups(true);
   renderMetadata();
 
