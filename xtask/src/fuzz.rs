@@ -9,7 +9,7 @@
 //! between runs. Crashes land in `fuzz/artifacts/<target>/`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 
 use crate::{cargo, run_ok, workspace_root};
 

@@ -310,7 +310,7 @@ fn disk_full_while_recording_warns_and_the_report_says_the_sidecar_is_truncated(
     let run_dir = rampart_dir.path().join("runs").join(&run_id);
     let sidecar = std::fs::read_dir(&run_dir).unwrap().next().unwrap().unwrap().path();
     let bytes = std::fs::read(&sidecar).unwrap();
-    assert!(bytes.len() as u64 <= LIMIT as u64);
+    assert!(bytes.len() as u64 <= LIMIT);
     let (whole, _) = whole_results(&bytes);
     let out = tempfile::tempdir_in(tmp()).unwrap();
     let (code, stderr, report) = run_report(&run_dir, out.path(), &[]);
