@@ -632,6 +632,8 @@ fn builtin_patterns() -> Vec<PatternRule> {
 #[derive(Clone)]
 struct EnvValues {
     matcher: AhoCorasick,
+    /// The same forms lower-cased, searched in lower-cased text (a quick test).
+    lowercase: AhoCorasick,
     /// Rule name (`env:<NAME>`) per matcher pattern.
     rules: Vec<String>,
 }
@@ -748,6 +750,8 @@ fn percent_encode(value: &str, upper: bool, form: bool) -> String {
 pub struct Redactor {
     /// Normalized key → `key:<name>`.
     keys: BTreeMap<String, String>,
+    /// Length of the longest normalized key.
+    max_key_len: usize,
     patterns: Vec<PatternRule>,
     prefilter: Option<AhoCorasick>,
     extra_patterns: Vec<PatternRule>,
@@ -817,8 +821,10 @@ impl Redactor {
         let (patterns, prefilter) = if config.disable_builtin {
             (Vec::new(), None)
         } else {
+            // Case-sensitive (so SIMD-accelerated) over lower-cased text: see `triggered`.
+            // (Leftmost-first: the standard match kind gets no SIMD prefilter either.)
             let prefilter = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostFirst)
                 .build(TRIGGERS)
                 .expect("the trigger words compile");
             (builtin_patterns(), Some(prefilter))
@@ -861,10 +867,16 @@ impl Redactor {
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&values)
                 .expect("literal patterns always compile");
-            Some(EnvValues { matcher, rules })
+            let lowercase = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(values.iter().map(|v| v.to_ascii_lowercase()))
+                .expect("literal patterns always compile");
+            Some(EnvValues { matcher, lowercase, rules })
         };
+        let max_key_len = keys.keys().map(String::len).max().unwrap_or(0);
         Ok(Redactor {
             keys,
+            max_key_len,
             patterns,
             prefilter,
             extra_patterns,
@@ -921,18 +933,43 @@ impl Redactor {
 
     /// The rule name (`key:<name>`) when a JSON key's value is always redacted.
     pub fn key_rule(&self, key: &str) -> Option<&str> {
-        if self.keys.is_empty() {
+        // Normalizing only removes characters: a key much longer than every rule is none.
+        if self.keys.is_empty() || key.len() > 4 * self.max_key_len + 8 {
             return None;
         }
         self.keys.get(&normalize_key(key)).map(String::as_str)
+    }
+
+    /// Whether `text` holds a trigger word of the built-in patterns, ignoring ASCII case.
+    ///
+    /// Aho-Corasick's case-insensitive mode has no SIMD prefilter; searching lower-cased
+    /// text (a copy in a reused buffer) for lower-case triggers is the same test, and several
+    /// times faster.
+    fn triggered(&self, text: &str) -> bool {
+        thread_local! {
+            static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let Some(prefilter) = &self.prefilter else { return false };
+        LOWER.with(|buffer| {
+            let Ok(mut buffer) = buffer.try_borrow_mut() else {
+                return prefilter.is_match(text.to_ascii_lowercase().as_bytes());
+            };
+            buffer.clear();
+            buffer.extend_from_slice(text.as_bytes());
+            buffer.make_ascii_lowercase();
+            let hit = prefilter.is_match(buffer.as_slice());
+            if buffer.capacity() > 1 << 20 {
+                *buffer = Vec::new();
+            }
+            hit
+        })
     }
 
     /// Whether the patterns or environment values might change `text` (a cheap test: a
     /// `true` may still redact nothing).
     pub fn may_redact_text(&self, text: &str) -> bool {
         self.env.as_ref().is_some_and(|e| e.matcher.is_match(text))
-            || (self.prefilter.as_ref().is_some_and(|p| p.is_match(text))
-                && self.patterns.iter().any(|p| p.regex.is_match(text)))
+            || (self.triggered(text) && self.patterns.iter().any(|p| p.regex.is_match(text)))
             || self.extra_patterns.iter().any(|p| p.regex.is_match(text))
     }
 
@@ -957,8 +994,7 @@ impl Redactor {
         {
             current = Some(next);
         }
-        let triggered =
-            self.prefilter.as_ref().is_some_and(|p| p.is_match(current.as_deref().unwrap_or(text)));
+        let triggered = self.triggered(current.as_deref().unwrap_or(text));
         let builtin = if triggered { self.patterns.as_slice() } else { &[] };
         for rule in builtin.iter().chain(&self.extra_patterns) {
             if let Some(next) = rule.apply(current.as_deref().unwrap_or(text), counts) {
@@ -1011,55 +1047,56 @@ impl Redactor {
         }
     }
 
-    fn may_redact_json(&self, value: &Value) -> bool {
-        match value {
-            Value::String(text) => self.may_redact_text(text),
-            Value::Array(items) => items.iter().any(|item| self.may_redact_json(item)),
-            Value::Object(map) => self.may_redact_map(map),
-            Value::Null | Value::Bool(_) | Value::Number(_) => false,
-        }
-    }
-
-    fn may_redact_map(&self, map: &JsonMap) -> bool {
-        map.iter().any(|(key, value)| {
-            (self.key_rule(key).is_some() && value.as_str() != Some(REDACTED))
-                || self.may_redact_text(key)
-                || self.may_redact_json(value)
-        })
-    }
-
     /// Whether [`Redactor::redact_result`] might change `result` (a cheap test, so the
     /// recorder clones a result only when it has something to redact).
+    ///
+    /// Every string of the result is copied, lower-cased, into one reused buffer and searched
+    /// once for the trigger words and the environment values; only when that finds something
+    /// are the strings tested one by one.
     pub fn needs_redaction(&self, result: &SafetyResult) -> bool {
-        let text = |s: &str| self.may_redact_text(s);
-        let opt = |s: &Option<String>| s.as_deref().is_some_and(text);
-        text(&result.summary)
-            || result.harm_category.as_ref().is_some_and(|h| text(h.as_str()))
-            || opt(&result.strategy)
-            || result.injections.iter().any(|i| opt(&i.payload_id) || text(&i.surface_name))
-            || self.may_redact_map(&result.metadata)
-            || result.turns.iter().any(|turn| {
-                let request = &turn.request;
-                let response = &turn.response;
-                opt(&request.prompt)
-                    || request.attachments.iter().any(|a| {
-                        text(&a.id) || text(&a.content) || text(&a.format) || self.may_redact_map(&a.metadata)
-                    })
-                    || text(&response.text)
-                    || response
-                        .tool_calls
-                        .iter()
-                        .any(|c| text(&c.name) || self.may_redact_map(&c.arguments) || opt(&c.result))
-                    || response.side_effects.iter().any(|e| text(&e.kind) || self.may_redact_map(&e.details))
-                    || self.may_redact_map(&response.metadata)
-                    || turn.eval_result.as_ref().is_some_and(|e| {
-                        e.evidence.iter().any(|s| text(s))
-                            || text(&e.rationale)
-                            || opt(&e.evaluator)
-                            || e.undetermined_operands.iter().any(|s| text(s))
-                    })
-                    || opt(&turn.driver_reasoning)
-            })
+        thread_local! {
+            static TEXTS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let mut denylisted_key = false;
+        let mut extra_match = false;
+        let maybe = TEXTS.with(|buffer| {
+            let Ok(mut buffer) = buffer.try_borrow_mut() else { return true };
+            buffer.clear();
+            visit_result(result, &mut |item| {
+                let text = match item {
+                    Item::Text(text) => text,
+                    Item::Key(key, value) => {
+                        denylisted_key |= self.key_rule(key).is_some() && value.as_str() != Some(REDACTED);
+                        key
+                    }
+                };
+                buffer.extend_from_slice(text.as_bytes());
+                // Triggers hold no NUL: none spans two strings.
+                buffer.push(0);
+                extra_match = extra_match || self.extra_patterns.iter().any(|p| p.regex.is_match(text));
+            });
+            buffer.make_ascii_lowercase();
+            let maybe = self.prefilter.as_ref().is_some_and(|p| p.is_match(buffer.as_slice()))
+                || self.env.as_ref().is_some_and(|e| e.lowercase.is_match(buffer.as_slice()));
+            if buffer.capacity() > 1 << 20 {
+                *buffer = Vec::new();
+            }
+            maybe
+        });
+        if denylisted_key || extra_match {
+            return true;
+        }
+        if !maybe {
+            return false;
+        }
+        let mut any = false;
+        visit_result(result, &mut |item| {
+            let text = match item {
+                Item::Text(text) | Item::Key(text, _) => text,
+            };
+            any = any || self.may_redact_text(text);
+        });
+        any
     }
 
     /// Redacts every string of a result in place and returns what was redacted.
@@ -1121,6 +1158,75 @@ impl Redactor {
             }
             opt(&mut turn.driver_reasoning, counts);
         }
+    }
+}
+
+/// A string of a result, for [`visit_result`].
+enum Item<'a> {
+    /// A string (a field, or a string in a JSON value).
+    Text(&'a str),
+    /// A key of a JSON object, with its value (visited next).
+    Key(&'a str, &'a Value),
+}
+
+/// Calls `f` on every string of `result`, JSON keys included, in a fixed order.
+fn visit_result<'a>(result: &'a SafetyResult, f: &mut impl FnMut(Item<'a>)) {
+    fn json<'a>(value: &'a Value, f: &mut impl FnMut(Item<'a>)) {
+        match value {
+            Value::String(text) => f(Item::Text(text)),
+            Value::Array(items) => items.iter().for_each(|item| json(item, f)),
+            Value::Object(map) => object(map, f),
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    fn object<'a>(map: &'a JsonMap, f: &mut impl FnMut(Item<'a>)) {
+        for (key, value) in map {
+            f(Item::Key(key, value));
+            json(value, f);
+        }
+    }
+    fn opt<'a>(text: &'a Option<String>, f: &mut impl FnMut(Item<'a>)) {
+        if let Some(text) = text {
+            f(Item::Text(text));
+        }
+    }
+    f(Item::Text(&result.summary));
+    if let Some(harm) = &result.harm_category {
+        f(Item::Text(harm.as_str()));
+    }
+    opt(&result.strategy, f);
+    for injection in &result.injections {
+        opt(&injection.payload_id, f);
+        f(Item::Text(&injection.surface_name));
+    }
+    object(&result.metadata, f);
+    for turn in &result.turns {
+        opt(&turn.request.prompt, f);
+        for attachment in &turn.request.attachments {
+            f(Item::Text(&attachment.id));
+            f(Item::Text(&attachment.content));
+            f(Item::Text(&attachment.format));
+            object(&attachment.metadata, f);
+        }
+        let response = &turn.response;
+        f(Item::Text(&response.text));
+        for call in &response.tool_calls {
+            f(Item::Text(&call.name));
+            object(&call.arguments, f);
+            opt(&call.result, f);
+        }
+        for effect in &response.side_effects {
+            f(Item::Text(&effect.kind));
+            object(&effect.details, f);
+        }
+        object(&response.metadata, f);
+        if let Some(eval) = &turn.eval_result {
+            eval.evidence.iter().for_each(|text| f(Item::Text(text)));
+            f(Item::Text(&eval.rationale));
+            opt(&eval.evaluator, f);
+            eval.undetermined_operands.iter().for_each(|text| f(Item::Text(text)));
+        }
+        opt(&turn.driver_reasoning, f);
     }
 }
 

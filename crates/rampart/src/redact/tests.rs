@@ -547,3 +547,26 @@ proptest! {
         prop_assert!(!once.contains(OPENAI) && !once.contains("correct horse battery"));
     }
 }
+
+#[test]
+fn every_string_of_a_result_is_checked_for_env_values_and_extra_patterns() {
+    let secret = "Correct-Horse-Battery-Staple";
+    let config = RedactionConfig::new()
+        .with_env_var("MY_SECRET")
+        .with_extra_pattern(ExtraPattern::Regex("\\AACME-[0-9]{8}\\z".into()))
+        .with_builtin_disabled(true);
+    let redactor = Redactor::new(&config, None, |_| Some(secret.to_owned())).unwrap();
+    for (field_secret, rule) in [(secret, "env:MY_SECRET"), ("ACME-12345678", "pattern:extra_1")] {
+        for (i, mut result) in result_with_secret_everywhere(field_secret).into_iter().enumerate() {
+            assert!(redactor.needs_redaction(&result), "{rule}, field {i}");
+            let counts = redactor.redact_result(&mut result);
+            assert!(!serde_json::to_string(&result).unwrap().contains(field_secret), "{rule}, field {i}");
+            assert_eq!(counts.get(rule), 1, "{rule}, field {i}");
+        }
+    }
+    let clean = SafetyResult::safe("nothing here", ObservabilityLevel::ResponseOnly).with_metadata("k", "v");
+    assert!(!redactor.needs_redaction(&clean));
+    let keyed = clean.clone().with_metadata("Client-Secret", "x");
+    assert!(Redactor::builtin().needs_redaction(&keyed));
+    assert!(!redactor.needs_redaction(&keyed), "built-in keys are off");
+}
