@@ -612,14 +612,24 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     }
     inputs.results_dirs = results_dirs.iter().map(ToString::to_string).collect();
 
-    let context = ReportContext::from_process();
+    // Redaction: the workspace's rules (`rampart.toml`), applied again to everything read.
+    let redactor = match &workspace {
+        Some(ws) => rampart::redact::Redactor::for_workspace_or_builtin(ws.root.as_std_path()),
+        None => rampart::redact::Redactor::for_process(),
+    };
+    for warning in redactor.warnings() {
+        eprintln!("rampart-report: warning: {warning}");
+    }
+    let context = ReportContext::from_process().with_redactor(redactor);
     let assembled = rampart_report::assemble(inputs, &context);
     let report = assembled.report;
 
     let color_err = color_enabled(args.color, std::io::stderr().is_terminal());
     const MAX_SHOWN: usize = 20;
     for problem in assembled.problems.iter().take(MAX_SHOWN) {
-        eprint!("{}", render_diagnostic(problem, color_err));
+        // A diagnostic quotes its input (the sidecar line), which may hold a secret.
+        let rendered = render_diagnostic(problem, color_err);
+        eprint!("{}", context.redactor.redact_text(&rendered, &mut Default::default()));
     }
     if assembled.problems.len() > MAX_SHOWN {
         eprintln!(

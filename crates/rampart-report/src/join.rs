@@ -7,13 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rampart::SafetyStatus;
+use rampart::redact::{RedactionCounts, Redactor};
 
 use crate::aggregate::{classify_trial, group_stats, population_summary};
 use crate::junit::{JunitRun, JunitTest};
 use crate::problem::InputProblem;
 use crate::report::{
-    AttemptKey, AttemptOutcome, AttemptRecord, ReportedResult, RunMetadata, RunVerdict, SCHEMA_VERSION,
-    TestExecution, TestRunReport, TestSafety, TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
+    AttemptKey, AttemptOutcome, AttemptRecord, IncompleteReason, RedactionSummary, ReportedResult,
+    RunMetadata, RunVerdict, SCHEMA_VERSION, TestExecution, TestRunReport, TestSafety, TrialClass,
+    TrialGroup, TrialOutcome, TrialSource, test_label,
 };
 use crate::sidecars::LoadedSidecar;
 
@@ -69,12 +71,21 @@ pub struct ReportContext {
     pub generated_at: Option<String>,
     /// Environment variables (only [`CI_ENV_VARS`] are used).
     pub env: BTreeMap<String, String>,
+    /// The redaction rules applied again to everything read (built-in rules by default; the
+    /// CLI uses the workspace's `rampart.toml`).
+    pub redactor: Redactor,
 }
 
 impl ReportContext {
     /// A context with the given time and environment.
     pub fn new(generated_at: Option<String>, env: BTreeMap<String, String>) -> ReportContext {
-        ReportContext { generated_at, env }
+        ReportContext { generated_at, env, redactor: Redactor::builtin() }
+    }
+
+    /// Sets the redaction rules (see [`rampart::redact`]).
+    pub fn with_redactor(mut self, redactor: Redactor) -> ReportContext {
+        self.redactor = redactor;
+        self
     }
 
     /// The current time and this process's CI variables.
@@ -85,7 +96,11 @@ impl ReportContext {
                 std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| ((*name).to_owned(), v))
             })
             .collect();
-        ReportContext { generated_at: Some(rampart::Timestamp::now().to_string()), env }
+        ReportContext {
+            generated_at: Some(rampart::Timestamp::now().to_string()),
+            env,
+            redactor: Redactor::builtin(),
+        }
     }
 }
 
@@ -185,6 +200,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
 
     // Attach sidecars.
     let mut results = Vec::new();
+    let mut recorded_redactions = RedactionCounts::new();
+    let mut report_redactions = RedactionCounts::new();
     for (key, loaded) in &kept {
         let sidecar = &loaded.sidecar;
         let binary = key.binary_id.clone().unwrap_or_default();
@@ -242,26 +259,32 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
                 outcome,
             });
         }
+        if let Some(end) = &sidecar.end {
+            recorded_redactions.merge(&end.redactions);
+        }
         let spec = sidecar.header.spec.as_ref();
         for recorded in &sidecar.results {
-            let harm = recorded
-                .result
+            // Redaction, again: the sidecar may come from an older rampart, another machine or
+            // another configuration.
+            let mut result = recorded.result.clone();
+            context.redactor.redact_result_into(&mut result, &mut report_redactions);
+            let harm = result
                 .harm_category
                 .as_ref()
                 .or(spec.and_then(|s| s.harm.as_ref()))
-                .map(|h| h.as_str().to_owned())
+                .map(|h| context.redactor.redact_text(h.as_str(), &mut report_redactions).into_owned())
                 .filter(|h| !h.is_empty());
             results.push(ReportedResult {
                 identity: key.clone(),
                 result_index: recorded.index,
                 harm_category: harm,
-                status: recorded.result.status,
+                status: result.status,
                 base_name: spec.map(|s| s.base_name.clone()),
                 trial_index: spec.and_then(|s| s.trial).map(|t| t.index),
                 recorded_at: recorded.recorded_at.to_string(),
                 sidecar: loaded.path.clone(),
                 line: recorded.line,
-                result: recorded.result.clone(),
+                result,
             });
         }
     }
@@ -355,7 +378,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     };
 
     let metadata = build_metadata(&junit, &kept, &executions, junit_files, results_dirs, context);
-    let tests = executions.into_values().map(|e| e.test).collect();
+    let mut tests: Vec<TestExecution> = executions.into_values().map(|e| e.test).collect();
+    redact_texts(&context.redactor, &mut tests, &mut incomplete_reasons, &mut report_redactions);
 
     let report = TestRunReport {
         schema_version: SCHEMA_VERSION.to_owned(),
@@ -374,8 +398,36 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         results,
         tests,
         metadata,
+        redactions: RedactionSummary::new(recorded_redactions, report_redactions),
     };
     Assembled { report, problems }
+}
+
+/// Redacts what the report shows besides results: JUnit messages and captured output (an
+/// `assert_safe!` panic prints the result's summary) and the incomplete reasons (a parser's
+/// message may quote the input).
+fn redact_texts(
+    redactor: &Redactor,
+    tests: &mut [TestExecution],
+    reasons: &mut [IncompleteReason],
+    counts: &mut RedactionCounts,
+) {
+    let redact = |text: &mut Option<String>, counts: &mut RedactionCounts| {
+        if let Some(text) = text {
+            redactor.redact_string(text, counts);
+        }
+    };
+    for test in tests {
+        redact(&mut test.skip_message, counts);
+        for attempt in &mut test.attempts {
+            redact(&mut attempt.failure_type, counts);
+            redact(&mut attempt.message, counts);
+            redact(&mut attempt.output, counts);
+        }
+    }
+    for reason in reasons {
+        redactor.redact_string(&mut reason.message, counts);
+    }
 }
 
 fn outcome_name(outcome: AttemptOutcome) -> String {

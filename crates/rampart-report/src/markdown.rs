@@ -142,6 +142,9 @@ fn footer(report: &TestRunReport, dropped: &[DroppedSection]) -> String {
             .collect();
         let _ = writeln!(out, "_Shortened to stay under 1 MiB: dropped the {}._\n", names.join(", the "));
     }
+    if let Some(line) = crate::render::redaction_line(&report.redactions, |rule| escape_inline(rule, 80)) {
+        let _ = writeln!(out, "_{line}._\n");
+    }
     let _ = writeln!(
         out,
         "_rampart-report {}. Full details in `report.json`._",

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rampart::SafetyStatus;
+use rampart::redact::RedactionCounts;
 
 use crate::join::UNCATEGORIZED;
-use crate::report::{GroupVerdict, ReportedResult, TestRunReport};
+use crate::report::{GroupVerdict, RedactionSummary, ReportedResult, TestRunReport};
 use crate::sanitize::clean_line;
 
 const WIDTH: usize = 80;
@@ -187,7 +188,48 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
             summary.total_runs, summary.unsafe_count, asr, summary.undetermined_count, summary.error_count
         );
     }
+    if let Some(line) = redaction_line(&report.redactions, clean_line) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// One line saying what redaction removed, or `None` when nothing was: `Redactions: 3 when
+/// recorded (key:api_key 1, pattern:bearer 2); 1 by the report (env:OPENAI_API_KEY 1)`. Rule
+/// names come from sidecars too, so they go through `clean` (the caller's escaping).
+pub(crate) fn redaction_line(
+    redactions: &RedactionSummary,
+    clean: impl Fn(&str) -> String,
+) -> Option<String> {
+    if redactions.is_empty() {
+        return None;
+    }
+    // Bounded: a hostile sidecar can name any number of rules, of any length.
+    const MAX_RULES: usize = 12;
+    const MAX_RULE_CHARS: usize = 60;
+    let part = |counts: &RedactionCounts, when: &str| {
+        let mut rules: Vec<String> = counts
+            .iter()
+            .take(MAX_RULES)
+            .map(|(rule, n)| {
+                let rule: String = rule.chars().take(MAX_RULE_CHARS).collect();
+                format!("{} {n}", clean(&rule))
+            })
+            .collect();
+        let n_rules = counts.iter().count();
+        if n_rules > MAX_RULES {
+            rules.push(format!("and {} more rules", n_rules - MAX_RULES));
+        }
+        format!("{} {when} ({})", counts.total(), rules.join(", "))
+    };
+    let mut parts = Vec::new();
+    if !redactions.recorded.is_empty() {
+        parts.push(part(&redactions.recorded, "when recorded"));
+    }
+    if !redactions.report.is_empty() {
+        parts.push(part(&redactions.report, "by the report"));
+    }
+    Some(format!("Redactions: {}", parts.join("; ")))
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@
 //! - `tests`: every test execution nextest reported, with its JUnit outcome per attempt, and
 //!   the sidecar that each attempt wrote.
 //! - `metadata`: run ids, nextest versions and profiles, inputs, git commit and CI run ids.
+//! - `redactions`: redaction counts per rule, `recorded` (by the recorders, from the sidecars'
+//!   end lines) and `report` (by the report, on what it read); see [`RedactionSummary`].
 //!
 //! # Version policy
 //!
@@ -31,6 +33,7 @@
 
 use std::collections::BTreeMap;
 
+use rampart::redact::RedactionCounts;
 use rampart::{SafetyResult, SafetyStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -74,6 +77,35 @@ pub struct TestRunReport {
     pub tests: Vec<TestExecution>,
     /// Where the data came from.
     pub metadata: RunMetadata,
+    /// What redaction removed, per rule: by the recorders (from the sidecars' end lines) and
+    /// by the report itself (see [`rampart::redact`]).
+    #[serde(default)]
+    pub redactions: RedactionSummary,
+}
+
+/// Redaction counts per rule (`key:password`, `pattern:bearer`, `env:OPENAI_API_KEY`), kept
+/// apart by where the redaction happened. Rule names only: never a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RedactionSummary {
+    /// Made by the recorders before writing, summed over the end lines of the sidecars read
+    /// (a sidecar without an end line, or from an older rampart, contributes nothing).
+    pub recorded: RedactionCounts,
+    /// Made by the report on what it read: results (sidecars written by older versions,
+    /// elsewhere, or under another configuration) and JUnit messages and output.
+    pub report: RedactionCounts,
+}
+
+impl RedactionSummary {
+    /// Both counts.
+    pub fn new(recorded: RedactionCounts, report: RedactionCounts) -> RedactionSummary {
+        RedactionSummary { recorded, report }
+    }
+
+    /// Whether nothing was redacted anywhere.
+    pub fn is_empty(&self) -> bool {
+        self.recorded.is_empty() && self.report.is_empty()
+    }
 }
 
 /// The overall verdict of a report, in the order of precedence used to choose it.

@@ -937,7 +937,18 @@ impl Redactor {
         if self.keys.is_empty() || key.len() > 4 * self.max_key_len + 8 {
             return None;
         }
-        self.keys.get(&normalize_key(key)).map(String::as_str)
+        // Normalized on the stack: the recorder looks up every key of every result.
+        let mut buffer = [0u8; 64];
+        let mut len = 0;
+        for byte in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
+            if len == buffer.len() {
+                return self.keys.get(&normalize_key(key)).map(String::as_str);
+            }
+            buffer[len] = byte.to_ascii_lowercase();
+            len += 1;
+        }
+        let normalized = std::str::from_utf8(&buffer[..len]).ok()?;
+        self.keys.get(normalized).map(String::as_str)
     }
 
     /// Whether `text` holds a trigger word of the built-in patterns, ignoring ASCII case.
