@@ -7,6 +7,7 @@ mod docs;
 mod durability;
 mod fixtures;
 mod outputs;
+mod redaction;
 mod scenarios;
 mod support;
 mod trust;
