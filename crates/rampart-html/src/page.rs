@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use rampart_report::TestRunReport;
+use rampart_report::validate::{HTML_MAX_TEXT_BYTES, bound_text};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -282,6 +283,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     let mut chunker = Chunker::default();
     for r in &report.results {
         let mut result = serde_json::to_value(&r.result).expect("a SafetyResult serializes");
+        bound_strings(&mut result);
         if let Value::Object(map) = &mut result {
             // In the core already.
             for key in ["status", "summary", "harm_category", "strategy"] {
@@ -309,7 +311,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             a_n.push(a.attempt);
             a_o.push(s.id(&enum_name(&a.outcome)));
             a_ft.push(s.opt(a.failure_type.as_deref()));
-            a_m.push(s.opt(a.message.as_deref()));
+            a_m.push(s.opt(a.message.as_deref().map(|m| bound_text(m, HTML_MAX_TEXT_BYTES)).as_deref()));
             a_d.push(a.duration_seconds.map_or(Value::Null, |d| json!(d)));
             a_be.push(s.opt(a.body_end.as_deref()));
             a_nr.push(a.n_results);
@@ -366,7 +368,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         r_h.push(s.opt(r.harm_category.as_deref()));
         r_at.push(r.identity.attempt);
         r_ix.push(r.result_index);
-        r_su.push(s.id(&r.result.summary));
+        r_su.push(s.id(&bound_text(&r.result.summary, HTML_MAX_TEXT_BYTES)));
         r_sg.push(s.opt(r.result.strategy.as_deref()));
     }
 
@@ -415,4 +417,19 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "S": s.list,
     });
     Projection { core: core.to_string(), chunks: chunker.chunks }
+}
+
+/// Bounds every string in a result's JSON for the page (the JSON report keeps the full text):
+/// a multi-megabyte response must not make the page unusable.
+fn bound_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(bounded) = bound_text(text, HTML_MAX_TEXT_BYTES) {
+                *text = bounded;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_strings),
+        Value::Object(map) => map.values_mut().for_each(bound_strings),
+        _ => {}
+    }
 }

@@ -206,3 +206,19 @@ fn sink_writes_atomically_and_removes_a_stale_data_file() {
     names.sort();
     assert_eq!(names, ["index.html"], "no temp file or stale data or detail file left");
 }
+
+#[test]
+fn long_recorded_text_is_bounded_in_the_page_only() {
+    use rampart_report::validate::HTML_MAX_TEXT_BYTES;
+    let mut report = support::reports::demo_report();
+    let huge = "A".repeat(HTML_MAX_TEXT_BYTES * 4);
+    report.results[0].result.summary = huge.clone();
+    report.results[1].result.turns[0].response.text = huge.clone();
+    let out = render(&report, &HtmlOptions::default());
+    let html = &out.index_html;
+    assert!(!html.contains(&huge), "the full 256 KiB text must not reach the page");
+    let tail = format!(" … [{} more bytes]", HTML_MAX_TEXT_BYTES * 3);
+    assert_eq!(html.matches(&tail).count(), 2, "both fields are cut, and say by how much");
+    // The report itself keeps the full text.
+    assert_eq!(report.results[0].result.summary.len(), HTML_MAX_TEXT_BYTES * 4);
+}
