@@ -752,6 +752,9 @@ pub struct Redactor {
     keys: BTreeMap<String, String>,
     /// Length of the longest normalized key.
     max_key_len: usize,
+    /// Per normalized key length (up to 63), the set of first bytes of keys that long: most
+    /// keys are told apart from every rule without building their normalized form.
+    key_shapes: Vec<[u64; 4]>,
     patterns: Vec<PatternRule>,
     prefilter: Option<AhoCorasick>,
     extra_patterns: Vec<PatternRule>,
@@ -874,9 +877,15 @@ impl Redactor {
             Some(EnvValues { matcher, lowercase, rules })
         };
         let max_key_len = keys.keys().map(String::len).max().unwrap_or(0);
+        let mut key_shapes = vec![[0u64; 4]; 64];
+        for key in keys.keys() {
+            let first = key.as_bytes()[0];
+            key_shapes[key.len().min(63)][usize::from(first / 64)] |= 1 << (first % 64);
+        }
         Ok(Redactor {
             keys,
             max_key_len,
+            key_shapes,
             patterns,
             prefilter,
             extra_patterns,
@@ -937,7 +946,15 @@ impl Redactor {
         if self.keys.is_empty() || key.len() > 4 * self.max_key_len + 8 {
             return None;
         }
-        // Normalized on the stack: the recorder looks up every key of every result.
+        // A quick rejection on (normalized length, first byte): the recorder looks up every key
+        // of every result.
+        let mut normalized = key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' '));
+        let first = normalized.next().map(|b| b.to_ascii_lowercase())?;
+        let len = (1 + normalized.count()).min(63);
+        if self.key_shapes[len][usize::from(first / 64)] & (1 << (first % 64)) == 0 {
+            return None;
+        }
+        // Normalized on the stack.
         let mut buffer = [0u8; 64];
         let mut len = 0;
         for byte in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
