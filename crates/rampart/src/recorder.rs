@@ -357,6 +357,8 @@ struct AttemptWriter {
     warned: bool,
     /// What redaction removed from this attempt's results, for the end line.
     redactions: RedactionCounts,
+    /// One allocation reused for every line.
+    line_buf: Vec<u8>,
 }
 
 impl AttemptWriter {
@@ -369,6 +371,7 @@ impl AttemptWriter {
             n_results: 0,
             warned: false,
             redactions: RedactionCounts::new(),
+            line_buf: Vec::with_capacity(4096),
         };
         match open_exclusive(dir, &file_name) {
             Ok((path, file)) => {
@@ -431,8 +434,8 @@ impl AttemptWriter {
 
     fn write_line(&mut self, line: &SidecarLine<'_>) {
         let Some(file) = &mut self.file else { return };
-        let bytes = crate::sidecar::encode_line(line);
-        if let Err(e) = file.write_all(&bytes) {
+        crate::sidecar::encode_line_into(line, &mut self.line_buf);
+        if let Err(e) = file.write_all(&self.line_buf) {
             self.warn(&e);
             // Stop here: a later line after a short write would hide the torn one.
             self.file = None;

@@ -909,9 +909,16 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = RawLine<'_>> {
 /// Serializes one line, newline included, ready for a single `write_all`.
 pub fn encode_line(line: &SidecarLine<'_>) -> Vec<u8> {
     let mut buf = Vec::with_capacity(512);
-    serde_json::to_writer(&mut buf, line).expect("sidecar lines serialize: keys are strings");
-    buf.push(b'\n');
+    encode_line_into(line, &mut buf);
     buf
+}
+
+/// Like [`encode_line`], into a caller's buffer (cleared first), so a writer can reuse one
+/// allocation for every line.
+pub fn encode_line_into(line: &SidecarLine<'_>, buf: &mut Vec<u8>) {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, line).expect("sidecar lines serialize: keys are strings");
+    buf.push(b'\n');
 }
 
 #[cfg(test)]
