@@ -172,19 +172,9 @@ impl ProcessContext {
                 nextest_version: n.version.clone(),
                 attempt_id: n.attempt_id.clone(),
             }),
-            ProcessContext::CargoTest { run_id } => Some(AttemptIdentity {
-                harness: Harness::CargoTest,
-                run_id: run_id.clone(),
-                binary_id: None,
-                test_name: test_name.to_owned(),
-                attempt: 1,
-                total_attempts: 1,
-                stress_index: None,
-                stress_total: None,
-                profile: None,
-                nextest_version: None,
-                attempt_id: None,
-            }),
+            ProcessContext::CargoTest { run_id } => {
+                Some(AttemptIdentity::new(Harness::CargoTest, run_id.clone(), test_name))
+            }
             ProcessContext::NotATest => None,
         }
     }
