@@ -2,7 +2,9 @@
 //! then the real `cargo-rampart-report` on its JUnit and sidecars, checked against the report
 //! facts of `fixtures/demo/expected.json`: every trial group's counts and verdict, every
 //! recording test's class, the run verdict and exit code, the population totals, and the
-//! terminal summary's group and retried-UNSAFE lines.
+//! terminal summary's group and retried-UNSAFE lines; and the demo's HTML report opened in
+//! headless Chromium: it becomes interactive with no console error, and a screenshot is kept
+//! in `target/ci-artifacts/demo-report.png`.
 //!
 //! This is where the project asserts the demo's verdicts: the demo fails on purpose (nextest
 //! exits 100, the report 10), and only these assertions decide whether that is right.
@@ -79,6 +81,8 @@ struct Report {
     stdout: String,
     stderr: String,
     json: Value,
+    /// `index.html`.
+    html: PathBuf,
 }
 
 fn run_report(demo: &DemoRun) -> Report {
@@ -100,7 +104,86 @@ fn run_report(demo: &DemoRun) -> Report {
         panic!("no report at {} ({e}); stdout:\n{stdout}\nstderr:\n{stderr}", path.display())
     });
     let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
-    Report { code: output.status.code(), stdout, stderr, json }
+    Report { code: output.status.code(), stdout, stderr, json, html: out.join("index.html") }
+}
+
+/// Debian's Chromium (`RAMPART_CHROMIUM` overrides), or `None` outside CI when it is missing.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("RAMPART_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} not found: CI must run the browser checks (apt-get install chromium chromium-driver)",
+        path.display()
+    );
+    eprintln!("SKIPPED the demo's browser check: {} not found (apt-get install chromium)", path.display());
+    None
+}
+
+/// Runs headless Chromium on the page with `extra` arguments; returns (stdout, stderr).
+fn headless(chromium: &Path, page: &Path, profile: &Path, extra: &[&str]) -> (String, String) {
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn check_html(_expected: &Value, report: &Report) {
+    let Some(chromium) = chromium() else { return };
+    let profile = tempfile::tempdir().unwrap();
+    let (dom, log) = headless(&chromium, &report.html, profile.path(), &["--dump-dom"]);
+    assert!(dom.contains(r#"data-ready="1""#), "the page never became interactive:\n{log}");
+    // Console messages (errors, CSP violations, uncaught exceptions) are logged as CONSOLE lines.
+    let console: Vec<&str> =
+        log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Refused to")).collect();
+    assert!(console.is_empty(), "console output while loading the demo report:\n{}", console.join("\n"));
+    let failed_groups =
+        report.json["trial_groups"].as_array().unwrap().iter().filter(|g| g["passed"] == false).count();
+    let unsafe_standalone = report.json["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["safety"]["class"] == "unsafe" && t["safety"].get("trial_group").is_none())
+        .count();
+    assert_eq!(
+        dom.matches(r#"data-verdict="failed""#).count(),
+        failed_groups + unsafe_standalone,
+        "one failed row per failed group and per UNSAFE standalone test"
+    );
+    assert!(dom.contains(r#"data-status="unsafe""#));
+
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("ci-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("demo-report.png");
+    let profile = tempfile::tempdir().unwrap();
+    headless(&chromium, &report.html, profile.path(), &[&format!("--screenshot={}", shot.display())]);
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", shot.display()));
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    eprintln!("screenshot of the demo report: {}", shot.display());
 }
 
 fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
@@ -283,11 +366,12 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
         ("terminal", check_terminal),
+        ("html", check_html),
     ];
     for (what, check) in checks {
         if let Err(panic) =
