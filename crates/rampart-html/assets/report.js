@@ -716,6 +716,23 @@
     card('Safety pass rate', pct(ps.safety_pass_rate), null, 'SAFE / assessed');
     card('Trial groups', num(nGroups), null, nGroups ? (nFailedGroups ? nFailedGroups + ' failed' : 'all passed') : 'none');
     if (nStandalone) card('Standalone tests', num(nStandalone), null, nFailedStandalone ? nFailedStandalone + ' not SAFE' : 'all SAFE');
+    // Redaction counts per rule (rule names only, never a secret): recorded + report passes.
+    var red = R.redactions || {};
+    var byRule = {};
+    var nRedacted = 0;
+    [red.recorded, red.report].forEach(function (counts) {
+      Object.keys(counts || {}).forEach(function (rule) {
+        var n = Number(counts[rule]) || 0;
+        byRule[rule] = (byRule[rule] || 0) + n;
+        nRedacted += n;
+      });
+    });
+    if (nRedacted) {
+      var rules = Object.keys(byRule).sort(function (a, b) { return byRule[b] - byRule[a]; });
+      var note = rules.slice(0, 3).map(function (r) { return r + ' ' + num(byRule[r]); }).join(', ');
+      if (rules.length > 3) note += ', \u2026';
+      card('Secrets redacted', num(nRedacted), null, note).setAttribute('data-count', 'redacted');
+    }
 
     add(section, stackedBar({ safe: R.passed, unsafe: R.failed, undetermined: R.undetermined, error: R.errors }, 'All results'));
 

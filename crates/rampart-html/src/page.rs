@@ -402,6 +402,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "population_summary": report.population_summary,
         "by_harm_category": report.by_harm_category,
         "metadata": report.metadata,
+        "redactions": report.redactions,
     });
     let core = json!({
         "v": LAYOUT_VERSION,

@@ -175,6 +175,13 @@ fn check_html(_expected: &Value, report: &Report) {
         "one failed row per failed group and per UNSAFE standalone test"
     );
     assert!(dom.contains(r#"data-status="unsafe""#));
+    // The demo agent leaks a fake `sk-…` key: the recorder redacted it and the page says so,
+    // by rule name only.
+    let recorded = report.json["redactions"]["recorded"].as_object().expect("redaction counts");
+    assert!(!recorded.is_empty(), "the demo's fake key is redacted when recorded");
+    assert!(dom.contains(r#"data-count="redacted""#), "the page shows the redaction count");
+    assert!(dom.contains("pattern:sk_api_key"), "by rule name");
+    assert!(!dom.contains("sk-demo-ARIA-7f3a9c1e"), "and never the key itself");
 
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("ci-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
