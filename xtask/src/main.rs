@@ -107,7 +107,15 @@ fn ensure_chromium() -> Result<(), String> {
     run_ok(Command::new("apt-get").args(["update", "-qq"]))?;
     run_ok(
         Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+                "fonts-liberation",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
