@@ -139,10 +139,18 @@ fn parallel_nextest_processes_record_without_interleaving() {
 
 #[test]
 fn parallel_cargo_test_threads_record_without_interleaving() {
+    let (run_dir, _rampart_dir) = cargo_test_without_warnings("parallel::", "16");
+    assert_parallel_sidecars(&run_dir, Harness::CargoTest);
+}
+
+/// Runs the agent binary's tests matching `filter` under plain `cargo test` with `threads`
+/// test threads, asserts it passed without a rampart warning, and returns its one run
+/// directory (and the rampart dir that holds it, deleted on drop).
+fn cargo_test_without_warnings(filter: &str, threads: &str) -> (PathBuf, tempfile::TempDir) {
     let ws = support::workspace();
     let rampart_dir = support::tempdir();
     let mut command = ws.cargo();
-    command.args(["test", "--test", "agent", "--", "parallel::", "--test-threads", "16"]);
+    command.args(["test", "--test", "agent", "--", filter, "--test-threads", threads]);
     command.env("RAMPART_DIR", rampart_dir.path());
     let output = support::run(&mut command);
     support::assert_success(&output);
@@ -154,29 +162,15 @@ fn parallel_cargo_test_threads_record_without_interleaving() {
     let runs: Vec<PathBuf> =
         std::fs::read_dir(rampart_dir.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(runs.len(), 1, "one process, one run dir: {runs:?}");
-    assert_parallel_sidecars(&runs[0], Harness::CargoTest);
+    (runs.into_iter().next().unwrap(), rampart_dir)
 }
 
 #[test]
 fn plain_test_beside_a_rampart_test_keeps_its_results_under_cargo_test() {
     // Regression: under `cargo test` the recorder used to give a plain `#[test]`'s results to
     // the only `#[rampart::test]` running at the time.
-    let ws = support::workspace();
-    let rampart_dir = support::tempdir();
-    let mut command = ws.cargo();
-    command.args(["test", "--test", "agent", "--", "beside::", "--test-threads", "2"]);
-    command.env("RAMPART_DIR", rampart_dir.path());
-    let output = support::run(&mut command);
-    support::assert_success(&output);
-    assert!(
-        !String::from_utf8_lossy(&output.stderr).contains("rampart: warning"),
-        "{}",
-        support::describe(&output)
-    );
-    let runs: Vec<PathBuf> =
-        std::fs::read_dir(rampart_dir.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1);
-    let by_test = support::sidecars_by_test(&runs[0]);
+    let (run_dir, _rampart_dir) = cargo_test_without_warnings("beside::", "2");
+    let by_test = support::sidecars_by_test(&run_dir);
     assert_eq!(
         support::summaries(&by_test["beside::plain_records_meanwhile"]),
         ["beside::plain_records_meanwhile"]
