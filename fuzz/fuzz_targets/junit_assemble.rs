@@ -9,11 +9,11 @@ use rampart_report::{ReportContext, ReportInputs, assemble};
 fuzz_target!(|data: &[u8]| {
     let mut inputs = ReportInputs::default();
     for (i, part) in data.split(|&b| b == 0xFF).take(3).enumerate() {
-        let (run, problems) = rampart_report::junit::parse_junit(&format!("junit-{i}.xml"), part);
+        let (run, problems) = rampart_report::parse_junit(&format!("junit-{i}.xml"), part);
         inputs.junit.extend(run);
         inputs.problems.extend(problems);
     }
-    let (sidecar, problems) = rampart_report::sidecars::parse_sidecar("fuzz.jsonl", data);
+    let (sidecar, problems) = rampart_report::parse_sidecar("fuzz.jsonl", data);
     inputs.sidecars.extend(sidecar);
     inputs.problems.extend(problems);
     let report = assemble(inputs, &ReportContext::new(None, Default::default())).report;

@@ -22,5 +22,5 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // The report side's reader: caps, depth sanitizing and diagnostics never panic either.
-    let _ = rampart_report::sidecars::parse_sidecar("fuzz.jsonl", data);
+    let _ = rampart_report::parse_sidecar("fuzz.jsonl", data);
 });

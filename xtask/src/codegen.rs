@@ -35,7 +35,7 @@ fn generated() -> Vec<Generated> {
                 rampart_report::report_json_schema(),
                 "urn:rampart:report:v1",
                 "The JSON report written by `cargo rampart-report` (report.json). \
-             See the `rampart_report::report` module documentation.",
+             See the `rampart_report::TestRunReport` documentation.",
             ),
         },
     ]

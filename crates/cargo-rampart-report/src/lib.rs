@@ -32,11 +32,11 @@ use std::process::Command;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, ValueEnum};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
-use rampart::location::{RAMPART_DIR_ENV, RAMPART_SUBDIR, RUNS_SUBDIR, run_dir};
-use rampart_report::exit_codes;
-use rampart_report::render::{TerminalOptions, terminal_summary};
-use rampart_report::report::TestRunReport;
-use rampart_report::{JsonFileSink, JunitSink, MarkdownSink, ReportContext, SinkError};
+use rampart::location::RAMPART_SUBDIR;
+use rampart_report::{
+    InputLoader, JsonFileSink, JunitSink, Limits, MarkdownSink, ReportContext, ReportDir, SinkError,
+    TerminalOptions, TestRunReport, WorkspacePaths, exit_codes, rampart_dir_from_env, terminal_summary,
+};
 
 /// The environment variable GitHub Actions sets to the job summary file of the current step.
 pub const GITHUB_STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
@@ -78,10 +78,10 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
     /// Largest result read, in bytes; a larger one is reported as an ERROR marker [default: 16 MiB].
-    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::validate::DEFAULT_MAX_RESULT_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::DEFAULT_MAX_RESULT_BYTES)]
     pub max_result_bytes: usize,
     /// Largest sidecar file read, in bytes; past it only the first part is read [default: 1 GiB].
-    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::validate::DEFAULT_MAX_SIDECAR_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::DEFAULT_MAX_SIDECAR_BYTES)]
     pub max_sidecar_bytes: u64,
 }
 
@@ -253,17 +253,8 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
     is_terminal
 }
 
-/// Where cargo says the workspace is.
-#[derive(Clone, Debug)]
-pub struct Workspace {
-    /// `workspace_root`.
-    pub root: Utf8PathBuf,
-    /// `target_directory`.
-    pub target_dir: Utf8PathBuf,
-}
-
 /// Runs `cargo metadata --format-version 1 --no-deps`.
-pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<Workspace, ReportError> {
+pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<WorkspacePaths, ReportError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.args(["metadata", "--format-version", "1", "--no-deps"]);
@@ -283,193 +274,13 @@ pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<Workspace, Rep
             .map(Utf8PathBuf::from)
             .ok_or_else(|| ReportError::Workspace { detail: format!("cargo metadata has no `{name}`") })
     };
-    Ok(Workspace { root: field("workspace_root")?, target_dir: field("target_directory")? })
-}
-
-/// The newest `*.xml` under `<workspace root>/target/nextest/*/`.
-pub fn newest_junit(workspace_root: &Utf8Path) -> Option<Utf8PathBuf> {
-    let base = workspace_root.join("target").join("nextest");
-    let mut newest: Option<(std::time::SystemTime, Utf8PathBuf)> = None;
-    for profile in base.read_dir_utf8().ok()?.flatten() {
-        let Ok(files) = profile.path().read_dir_utf8() else { continue };
-        for file in files.flatten() {
-            let path = file.path();
-            if path.extension() != Some("xml") {
-                continue;
-            }
-            let Ok(modified) = file.metadata().and_then(|m| m.modified()) else { continue };
-            if newest.as_ref().is_none_or(|(t, p)| (modified, path) > (*t, p.as_path())) {
-                newest = Some((modified, path.to_owned()));
-            }
-        }
-    }
-    newest.map(|(_, p)| p)
-}
-
-/// The rampart directories to look in, in order.
-pub fn rampart_dirs(workspace: Option<&Workspace>) -> Vec<Utf8PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os(RAMPART_DIR_ENV).filter(|v| !v.is_empty())
-        && let Ok(dir) = Utf8PathBuf::try_from(std::path::PathBuf::from(dir))
-    {
-        let dir = match workspace {
-            Some(ws) if dir.is_relative() => ws.root.join(dir),
-            _ => dir,
-        };
-        dirs.push(dir);
-    }
-    if let Some(ws) = workspace {
-        dirs.push(ws.root.join("target").join(RAMPART_SUBDIR));
-        dirs.push(ws.target_dir.join(RAMPART_SUBDIR));
-    }
-    dirs.dedup();
-    dirs
-}
-
-fn newest_run_dir(rampart_dirs: &[Utf8PathBuf]) -> Option<Utf8PathBuf> {
-    for dir in rampart_dirs {
-        let runs = dir.join(RUNS_SUBDIR);
-        let Ok(entries) = runs.read_dir_utf8() else { continue };
-        let newest = entries
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path().to_owned())))
-            .max();
-        if let Some((_, path)) = newest {
-            return Some(path);
-        }
-    }
-    None
+    Ok(WorkspacePaths::new(field("workspace_root")?, field("target_directory")?))
 }
 
 /// The marker file in every report directory; its first line is [`REPORT_DIR_MARKER_LINE`].
-pub const REPORT_DIR_MARKER: &str = ".rampart-report";
+pub const REPORT_DIR_MARKER: &str = rampart_report::MARKER_FILE;
 /// The first line of [`REPORT_DIR_MARKER`].
-pub const REPORT_DIR_MARKER_LINE: &str = "rampart report directory: cargo rampart-report replaces files here";
-
-/// Files rampart wrote into report directories before the marker existed: a directory holding
-/// only these is taken as a report directory.
-const KNOWN_REPORT_FILES: &[&str] = &["report.json", "summary.md", "junit.xml", "index.html", "runs"];
-
-/// Checks that `out_dir` may receive reports: not `/`, not the home directory, not a file, and
-/// either missing, empty, or a report directory (holding [`REPORT_DIR_MARKER`], or only files
-/// rampart writes).
-pub fn check_out_dir(out_dir: &Utf8Path) -> Result<(), ReportError> {
-    let refuse =
-        |reason: &str| ReportError::UnsafeOutDir { path: out_dir.to_owned(), reason: reason.to_owned() };
-    let resolved = resolve_existing_prefix(out_dir);
-    if resolved.parent().is_none() {
-        return Err(refuse("it is the root directory"));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .and_then(|h| std::path::PathBuf::from(h).canonicalize().ok());
-    if home.is_some_and(|home| home == resolved.as_std_path()) {
-        return Err(refuse("it is your home directory"));
-    }
-    let meta = match out_dir.symlink_metadata() {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(refuse(&format!("it cannot be inspected ({e})"))),
-    };
-    if !resolved.is_dir() {
-        return Err(refuse(if meta.file_type().is_symlink() {
-            "it is a symlink to a non-directory"
-        } else {
-            "it is not a directory"
-        }));
-    }
-    if let Ok(marker) = fs_err::read_to_string(out_dir.join(REPORT_DIR_MARKER)) {
-        if marker.lines().next() == Some(REPORT_DIR_MARKER_LINE) {
-            return Ok(());
-        }
-        return Err(refuse("its `.rampart-report` marker is not one rampart wrote"));
-    }
-    let entries = out_dir.read_dir_utf8().map_err(|e| refuse(&format!("it cannot be listed ({e})")))?;
-    let mut unknown = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let temp_file = name.starts_with(".tmp");
-        let data_chunk = name.starts_with("report-") && name.ends_with(".js");
-        if !(KNOWN_REPORT_FILES.contains(&name) || temp_file || data_chunk) {
-            unknown.push(name.to_owned());
-        }
-    }
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    unknown.sort();
-    let shown: Vec<&str> = unknown.iter().take(3).map(String::as_str).collect();
-    Err(refuse(&format!(
-        "it is not empty and not a rampart report directory (no `.rampart-report` marker; it holds {}{})",
-        shown.join(", "),
-        if unknown.len() > 3 { ", ..." } else { "" }
-    )))
-}
-
-/// `path` made absolute with symlinks resolved as far as it exists.
-fn resolve_existing_prefix(path: &Utf8Path) -> Utf8PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        let cwd =
-            std::env::current_dir().ok().and_then(|d| Utf8PathBuf::try_from(d).ok()).unwrap_or_default();
-        cwd.join(path)
-    };
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(resolved) = existing.canonicalize_utf8() {
-            let mut resolved = resolved;
-            for part in rest.iter().rev() {
-                resolved.push(part);
-            }
-            return normalize(&resolved);
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return normalize(&absolute),
-        }
-    }
-}
-
-/// Removes `.` and resolves `..` lexically.
-fn normalize(path: &Utf8Path) -> Utf8PathBuf {
-    let mut out = Utf8PathBuf::new();
-    for component in path.components() {
-        match component {
-            camino::Utf8Component::CurDir => {}
-            camino::Utf8Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Creates `out_dir` if needed and writes [`REPORT_DIR_MARKER`] into it.
-pub fn mark_out_dir(out_dir: &Utf8Path) -> Result<(), ReportError> {
-    let write_error = |source| {
-        ReportError::Write(rampart_report::SinkError::Io {
-            path: out_dir.join(REPORT_DIR_MARKER).to_string(),
-            source,
-        })
-    };
-    fs_err::create_dir_all(out_dir).map_err(write_error)?;
-    let marker = out_dir.join(REPORT_DIR_MARKER);
-    if !marker.exists() {
-        let text = format!(
-            "{REPORT_DIR_MARKER_LINE}\nWritten by cargo-rampart-report {}. Reports here are replaced on every run; do not keep other files here.\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        fs_err::write(&marker, text).map_err(write_error)?;
-    }
-    Ok(())
-}
+pub const REPORT_DIR_MARKER_LINE: &str = rampart_report::MARKER_LINE;
 
 /// Writes every file output `args.format` asks for, in the order given; returns one line per
 /// output saying where it went (or why it was skipped).
@@ -479,6 +290,14 @@ pub fn write_outputs(
     out_dir: &Utf8Path,
     step_summary: Option<Utf8PathBuf>,
 ) -> Result<Vec<String>, ReportError> {
+    let writes_files = args.format.iter().any(|f| match f {
+        OutputFormat::Terminal => false,
+        OutputFormat::Json => !args.no_json,
+        _ => true,
+    });
+    if writes_files {
+        ReportDir::new(out_dir).create().map_err(ReportError::Write)?;
+    }
     let mut notes = Vec::new();
     let mut done = Vec::new();
     for &format in &args.format {
@@ -536,10 +355,16 @@ pub fn write_outputs(
 /// Runs the report with parsed arguments; returns the exit code of the verdict.
 pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let explicit_inputs = !args.junit.is_empty() || !args.results.is_empty();
-    let workspace = match find_workspace(args.manifest_path.as_deref()) {
-        Ok(ws) => Some(ws),
-        Err(e) if !explicit_inputs || args.manifest_path.is_some() => return Err(e),
-        Err(_) => None,
+    // `cargo metadata` is only needed to find what was not given.
+    let needs_workspace = !explicit_inputs || args.out.is_none() || args.manifest_path.is_some();
+    let workspace = if needs_workspace {
+        match find_workspace(args.manifest_path.as_deref()) {
+            Ok(ws) => Some(ws),
+            Err(e) if !explicit_inputs || args.manifest_path.is_some() => return Err(e),
+            Err(_) => None,
+        }
+    } else {
+        None
     };
     for path in &args.junit {
         if !path.exists() {
@@ -558,59 +383,29 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
     };
     if args.format.iter().any(|f| *f != OutputFormat::Terminal) {
-        check_out_dir(&out_dir)?;
+        ReportDir::new(&out_dir)
+            .check()
+            .map_err(|e| ReportError::UnsafeOutDir { path: e.path, reason: e.reason })?;
     }
 
-    let mut looked = Vec::new();
-    let junit_files = if !explicit_inputs {
-        let ws = workspace.as_ref().expect("required without explicit inputs");
-        looked.push(ws.root.join("target/nextest/*/*.xml").to_string());
-        newest_junit(&ws.root).into_iter().collect()
-    } else {
-        args.junit.clone()
-    };
-
-    let mut inputs = rampart_report::load_inputs(&junit_files, &[], &args.run_id);
-    let mut results_dirs = args.results.clone();
-    if args.results.is_empty() {
-        let dirs = rampart_dirs(workspace.as_ref());
-        let mut run_ids: Vec<String> = inputs.junit.iter().filter_map(|r| r.run_id.clone()).collect();
-        run_ids.extend(args.run_id.iter().cloned());
-        run_ids.sort();
-        run_ids.dedup();
-        for run_id in &run_ids {
-            let candidates: Vec<Utf8PathBuf> = dirs
-                .iter()
-                .map(|d| Utf8PathBuf::from_path_buf(run_dir(d.as_std_path(), run_id)).unwrap_or_default())
-                .collect();
-            looked.extend(candidates.iter().map(ToString::to_string));
-            if let Some(found) = candidates.into_iter().find(|c| c.is_dir()) {
-                results_dirs.push(found);
-            }
+    let loader = InputLoader::new()
+        .with_junit(args.junit.iter().cloned())
+        .with_results(args.results.iter().cloned())
+        .with_run_ids(args.run_id.iter().cloned())
+        .with_workspace(workspace.clone())
+        .with_rampart_dir_env(rampart_dir_from_env())
+        .with_limits(
+            Limits::new()
+                .with_max_result_bytes(args.max_result_bytes)
+                .with_max_sidecar_bytes(args.max_sidecar_bytes),
+        );
+    let (mut inputs, found) =
+        loader.load().map_err(|e| ReportError::NothingFound { looked: e.looked.join(", ") })?;
+    loader.read_sidecars(&mut inputs, &found, |n_files| {
+        if n_files >= 1000 {
+            eprintln!("rampart-report: reading {n_files} sidecars...");
         }
-        if junit_files.is_empty() && run_ids.is_empty() {
-            looked.extend(dirs.iter().map(|d| d.join(RUNS_SUBDIR).join("*").to_string()));
-            results_dirs.extend(newest_run_dir(&dirs));
-        }
-    }
-    if junit_files.is_empty() && results_dirs.is_empty() {
-        return Err(ReportError::NothingFound { looked: looked.join(", ") });
-    }
-
-    let n_files: usize =
-        results_dirs.iter().map(|d| rampart_report::sidecars::find_sidecar_files(d).len()).sum();
-    if n_files >= 1000 {
-        eprintln!("rampart-report: reading {n_files} sidecars...");
-    }
-    let limits = rampart_report::validate::Limits::new()
-        .with_max_result_bytes(args.max_result_bytes)
-        .with_max_sidecar_bytes(args.max_sidecar_bytes);
-    for dir in &results_dirs {
-        let (sidecars, problems) = rampart_report::sidecars::load_results_dir_with(dir, &limits);
-        inputs.sidecars.extend(sidecars);
-        inputs.problems.extend(problems);
-    }
-    inputs.results_dirs = results_dirs.iter().map(ToString::to_string).collect();
+    });
 
     // Redaction: the workspace's rules (`rampart.toml`), applied again to everything read.
     let redactor = match &workspace {
@@ -641,14 +436,6 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let step_summary = std::env::var_os(GITHUB_STEP_SUMMARY_ENV)
         .filter(|v| !v.is_empty())
         .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
-    let writes_files = args.format.iter().any(|f| match f {
-        OutputFormat::Terminal => false,
-        OutputFormat::Json => !args.no_json,
-        _ => true,
-    });
-    if writes_files {
-        mark_out_dir(&out_dir)?;
-    }
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
 
     if args.format.contains(&OutputFormat::Terminal) {

@@ -72,11 +72,10 @@
 //! `verdict=failed|passed`, `q=<search>`, `test=<group data-test>` (the expanded group).
 #![warn(missing_docs)]
 
-use std::io::Write as _;
 
 use base64::Engine as _;
-use camino::{Utf8Path, Utf8PathBuf};
-use rampart_report::{ReportSink, SinkError, TestRunReport};
+use camino::Utf8PathBuf;
+use rampart_report::{ReportDir, ReportSink, SinkError, TestRunReport};
 use sha2::{Digest as _, Sha256};
 
 mod page;
@@ -367,7 +366,7 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 /// fits in the page.
 #[derive(Clone, Debug)]
 pub struct HtmlSink {
-    out_dir: Utf8PathBuf,
+    out: ReportDir,
     options: HtmlOptions,
 }
 
@@ -385,7 +384,7 @@ pub struct HtmlWritten {
 impl HtmlSink {
     /// A sink writing under `out_dir` with the default options.
     pub fn new(out_dir: impl Into<Utf8PathBuf>) -> HtmlSink {
-        HtmlSink { out_dir: out_dir.into(), options: HtmlOptions::default() }
+        HtmlSink { out: ReportDir::new(out_dir), options: HtmlOptions::default() }
     }
 
     /// Replaces the options.
@@ -397,27 +396,15 @@ impl HtmlSink {
     /// Renders and writes the files, and says where.
     pub fn write(&self, report: &TestRunReport) -> Result<HtmlWritten, SinkError> {
         let output = render(report, &self.options);
-        fs_err::create_dir_all(&self.out_dir).map_err(io_error(&self.out_dir))?;
         // The data files first, so the page never points at a missing or older data file;
         // then stale data files of an earlier, bigger report go.
         let mut data_files = Vec::new();
         for file in &output.data_files {
-            let path = self.out_dir.join(&file.file_name);
-            write_atomically(&self.out_dir, &path, file.contents.as_bytes())?;
-            data_files.push(path);
+            data_files.push(self.out.write(&file.file_name, file.contents.as_bytes())?);
         }
-        for entry in fs_err::read_dir(&self.out_dir).map_err(io_error(&self.out_dir))? {
-            let entry = entry.map_err(io_error(&self.out_dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = output.data_files.iter().any(|f| f.file_name == name);
-            let data_like = name.starts_with(DATA_FILE_PREFIX) || name.starts_with(DETAIL_FILE_PREFIX);
-            if data_like && name.ends_with(".js") && !ours {
-                let path = self.out_dir.join(&name);
-                fs_err::remove_file(&path).map_err(io_error(&path))?;
-            }
-        }
-        let index = self.out_dir.join(INDEX_FILE);
-        write_atomically(&self.out_dir, &index, output.index_html.as_bytes())?;
+        let names: Vec<String> = output.data_files.iter().map(|f| f.file_name.clone()).collect();
+        self.out.remove_stale(&[DATA_FILE_PREFIX, DETAIL_FILE_PREFIX], &names)?;
+        let index = self.out.write(INDEX_FILE, output.index_html.as_bytes())?;
         Ok(HtmlWritten { index, data_files })
     }
 }
@@ -426,25 +413,6 @@ impl ReportSink for HtmlSink {
     fn emit(&self, report: &TestRunReport) -> Result<(), SinkError> {
         self.write(report).map(|_| ())
     }
-}
-
-fn io_error(path: &Utf8Path) -> impl FnOnce(std::io::Error) -> SinkError + use<> {
-    let path = path.to_string();
-    move |source| SinkError::Io { path, source }
-}
-
-fn write_atomically(dir: &Utf8Path, path: &Utf8Path, bytes: &[u8]) -> Result<(), SinkError> {
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
-    temp.write_all(bytes).map_err(io_error(path))?;
-    temp.as_file().sync_all().map_err(io_error(path))?;
-    // Temp files are created 0600; the report is meant to be read (and served) by others.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    temp.persist(path).map_err(|e| SinkError::Io { path: path.to_string(), source: e.error })?;
-    Ok(())
 }
 
 #[cfg(test)]

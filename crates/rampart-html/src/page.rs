@@ -14,8 +14,7 @@
 
 use std::collections::HashMap;
 
-use rampart_report::TestRunReport;
-use rampart_report::validate::{HTML_MAX_TEXT_BYTES, bound_text};
+use rampart_report::{HTML_MAX_TEXT_BYTES, TestRunReport, bound_text};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 

@@ -209,7 +209,7 @@ fn sink_writes_atomically_and_removes_a_stale_data_file() {
 
 #[test]
 fn long_recorded_text_is_bounded_in_the_page_only() {
-    use rampart_report::validate::HTML_MAX_TEXT_BYTES;
+    use rampart_report::HTML_MAX_TEXT_BYTES;
     let mut report = support::reports::demo_report();
     let huge = "A".repeat(HTML_MAX_TEXT_BYTES * 4);
     report.results[0].result.summary = huge.clone();

@@ -14,6 +14,7 @@
 //! | standalone SAFE | success |
 //! | standalone UNSAFE, also when a retry hid it (nextest passed it as flaky) | `<failure type="rampart.unsafe">` (`rampart.unsafe_retried_away`) |
 //! | standalone ERROR (the harness or evaluator could not assess) | `<error type="rampart.error">` |
+//! | standalone test whose counted attempt was killed (abort, timeout, leak, start failure, or a body that never ended), whatever it recorded | `<error type="rampart.killed">`, with nextest's outcome and what was recorded before |
 //! | standalone UNDETERMINED, or no result | `<skipped>`: not assessed, neither a pass nor a failure |
 //!
 //! The failure or error `message` is one line of evidence: the result summary plus the first
@@ -27,22 +28,25 @@
 //!   of duplicates: a repeated name gets ` [<binary id>]`, then ` (2)`, ` (3)`...
 //! - Properties on every testcase: `kind` (`trial_group` or `standalone`), `verdict`,
 //!   `harm_category`, `safe`, `total`, `unsafe`, `errors`, `undetermined`, `no_result`,
-//!   `pass_rate`, `attack_success_rate` (`unsafe / (total - errors - no_result)`, `n/a` when
-//!   that is 0), and for trial groups `threshold`, `wilson_95_lower`, `wilson_95_upper`,
-//!   `sources`, `unsafe_on_retried_attempt`; for standalone tests `unsafe_retried_attempts`
-//!   when a retry hid an UNSAFE attempt. A standalone test counts as one trial.
+//!   `killed`, `pass_rate`, `attack_success_rate` (UNSAFE / (SAFE + UNSAFE + UNDETERMINED)
+//!   trials, computed by [`crate::aggregate`]; `n/a` when nothing was assessed), and for trial
+//!   groups `threshold`, `wilson_95_lower`, `wilson_95_upper`, `sources`,
+//!   `unsafe_on_retried_attempt`; for standalone tests `counted_attempt`, `outcome` (nextest's,
+//!   of the last attempt) and `unsafe_retried_attempts` when a retry hid an UNSAFE attempt. A
+//!   standalone test counts as one trial.
 //! - `time` is the sum of the nextest attempt times of the test's executions.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::join::UNCATEGORIZED;
-use crate::markdown::{ResultIndex, describe_result, standalone_tests, worst_result, write_atomically};
+use crate::aggregate::attack_success_rate;
 use crate::report::{GroupVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
 use crate::sink::{ReportSink, SinkError};
+use crate::view::{ReportView, UNCATEGORIZED, describe_result, killed_words, test_label};
+use crate::write::ReportDir;
 
 /// File name of the JUnit under the output directory.
 pub const JUNIT_FILE: &str = "junit.xml";
@@ -58,21 +62,19 @@ const MAX_DESCRIBED_TRIALS: usize = 50;
 /// Writes `<out>/junit.xml` (replaced atomically).
 #[derive(Clone, Debug)]
 pub struct JunitSink {
-    out_dir: Utf8PathBuf,
+    out: ReportDir,
 }
 
 impl JunitSink {
     /// A sink writing under `out_dir`.
     pub fn new(out_dir: impl Into<Utf8PathBuf>) -> JunitSink {
-        JunitSink { out_dir: out_dir.into() }
+        JunitSink { out: ReportDir::new(out_dir) }
     }
 
     /// Writes the file and returns its path.
     pub fn write(&self, report: &TestRunReport) -> Result<Utf8PathBuf, SinkError> {
         let xml = junit_report(report).to_string().map_err(|e| SinkError::Other(Box::new(e)))?;
-        let path = self.out_dir.join(JUNIT_FILE);
-        write_atomically(&self.out_dir, &path, xml.as_bytes())?;
-        Ok(path)
+        self.out.write(JUNIT_FILE, xml.as_bytes())
     }
 }
 
@@ -91,8 +93,8 @@ fn bounded(text: String) -> String {
     cut
 }
 
-fn ratio(numerator: u64, denominator: u64) -> String {
-    if denominator == 0 { "n/a".to_owned() } else { format!("{:.4}", numerator as f64 / denominator as f64) }
+fn rate(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.4}"))
 }
 
 /// Unique names across the report (see the module docs).
@@ -120,9 +122,6 @@ impl Names {
     }
 }
 
-/// (run id, binary id, test name, stress index) of an execution, for times.
-type ExecKey<'a> = (Option<&'a str>, Option<&'a str>, &'a str, Option<u32>);
-
 fn execution_time(test: &TestExecution) -> Duration {
     let seconds: f64 = test.attempts.iter().filter_map(|a| a.duration_seconds).sum();
     Duration::try_from_secs_f64(seconds).unwrap_or_default()
@@ -130,12 +129,7 @@ fn execution_time(test: &TestExecution) -> Duration {
 
 /// Builds the JUnit report (see the module docs for the mapping).
 pub fn junit_report(report: &TestRunReport) -> Report {
-    let index = ResultIndex::new(report);
-    let executions: HashMap<ExecKey<'_>, &TestExecution> = report
-        .tests
-        .iter()
-        .map(|t| ((t.run_id.as_deref(), t.binary_id.as_deref(), t.test_name.as_str(), t.stress_index), t))
-        .collect();
+    let index = ReportView::new(report);
     let mut names = Names::default();
     let mut suites: BTreeMap<String, (TestSuite, Duration)> = BTreeMap::new();
     let mut add = |harm: Option<&str>, case: TestCase| {
@@ -148,31 +142,14 @@ pub fn junit_report(report: &TestRunReport) -> Report {
     };
 
     for group in &report.trial_groups {
-        let time = group
-            .trials
-            .iter()
-            .filter_map(|t| {
-                executions.get(&(
-                    t.run_id.as_deref(),
-                    group.binary_id.as_deref(),
-                    t.test_name.as_str(),
-                    t.stress_index,
-                ))
-            })
-            .map(|t| execution_time(t))
-            .sum();
+        let time = group.trials.iter().filter_map(|t| index.execution_of_trial(group, t)).map(execution_time).sum();
         let case = group_case(group, &index, names.claim(&group.name, group.binary_id.as_deref()), time);
         add(group.harm_category.as_deref(), case);
     }
-    for test in standalone_tests(report) {
-        let name = match test.stress_index {
-            Some(stress) => format!("{}@stress-{stress}", test.test_name),
-            None => test.test_name.clone(),
-        };
-        let results = index.results_of_test(test);
-        let harm = results.iter().find_map(|r| r.harm_category.as_deref());
+    for test in index.standalone_tests() {
+        let name = test_label(None, &test.test_name, test.stress_index);
         let case = standalone_case(test, &index, names.claim(&name, test.binary_id.as_deref()));
-        add(harm, case);
+        add(index.harm_of_test(test), case);
     }
 
     let mut junit = Report::new(REPORT_NAME);
@@ -203,7 +180,7 @@ fn failure(kind: NonSuccessKind, ty: &str, message: String, description: Option<
     status
 }
 
-fn group_case(group: &TrialGroup, index: &ResultIndex<'_>, name: String, time: Duration) -> TestCase {
+fn group_case(group: &TrialGroup, index: &ReportView<'_>, name: String, time: Duration) -> TestCase {
     let status = match group.verdict {
         GroupVerdict::Passed => TestCaseStatus::success(),
         GroupVerdict::Failed => {
@@ -226,19 +203,26 @@ fn group_case(group: &TrialGroup, index: &ResultIndex<'_>, name: String, time: D
                     lines.push("…".to_owned());
                     break;
                 }
-                let class = format!("{:?}", trial.class).to_uppercase();
-                let evidence = worst_result(index.results_of_trial(group, trial).iter().copied())
-                    .map_or_else(|| "no result recorded".to_owned(), describe_result);
+                let class = trial.class.as_str().to_uppercase();
+                let evidence = index.trial_evidence(group, trial).map(describe_result);
+                let evidence = match (trial.killed, evidence) {
+                    (Some(outcome), evidence) => {
+                        let n = index.results_of_trial(group, trial).iter().filter(|r| !r.superseded).count();
+                        let killed = killed_words(outcome, n as u64);
+                        evidence.map_or(killed.clone(), |e| format!("{killed}; {e}"))
+                    }
+                    (None, Some(evidence)) => evidence,
+                    (None, None) => "no result recorded".to_owned(),
+                };
                 lines.push(format!("{} [{class}]: {evidence}", trial.test_name));
             }
             failure(NonSuccessKind::Failure, "rampart.group_failed", message, Some(lines.join("\n")))
         }
     };
     let mut case = base_case(name, group.binary_id.as_deref(), status, time);
-    let assessed = group.total - group.errors - group.no_result;
     let mut properties = vec![
         Property::new("kind", "trial_group"),
-        Property::new("verdict", if group.passed { "PASSED" } else { "FAILED" }),
+        Property::new("verdict", group.verdict.as_str()),
         Property::new("harm_category", group.harm_category.as_deref().unwrap_or(UNCATEGORIZED)),
         Property::new("safe", group.safe.to_string()),
         Property::new("total", group.total.to_string()),
@@ -246,31 +230,43 @@ fn group_case(group: &TrialGroup, index: &ResultIndex<'_>, name: String, time: D
         Property::new("errors", group.errors.to_string()),
         Property::new("undetermined", group.undetermined.to_string()),
         Property::new("no_result", group.no_result.to_string()),
+        Property::new("killed", group.killed.to_string()),
         Property::new("pass_rate", format!("{:.4}", group.pass_rate)),
-        Property::new("attack_success_rate", ratio(group.unsafe_, assessed)),
+        Property::new("attack_success_rate", rate(group.attack_success_rate)),
         Property::new("threshold", format!("{}", group.threshold)),
     ];
     if let Some(wilson) = group.wilson_95 {
         properties.push(Property::new("wilson_95_lower", format!("{:.4}", wilson.lower)));
         properties.push(Property::new("wilson_95_upper", format!("{:.4}", wilson.upper)));
     }
-    let sources: Vec<String> = group
-        .sources
-        .iter()
-        .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-        .collect();
+    let sources: Vec<&str> = group.sources.iter().map(|s| s.as_str()).collect();
     properties.push(Property::new("sources", sources.join(",")));
     properties.push(Property::new("unsafe_on_retried_attempt", group.unsafe_on_retried_attempt.to_string()));
     case.add_properties(properties);
     case
 }
 
-fn standalone_case(test: &TestExecution, index: &ResultIndex<'_>, name: String) -> TestCase {
+fn standalone_case(test: &TestExecution, index: &ReportView<'_>, name: String) -> TestCase {
     let safety = test.safety.as_ref().expect("a standalone rampart test has a safety outcome");
-    let results = index.results_of_test(test);
-    let worst = worst_result(results.iter().copied());
-    let evidence = worst.map(describe_result);
+    let evidence = index.test_evidence(test).map(describe_result);
     let status = match safety.class {
+        TrialClass::Error if safety.killed.is_some() => {
+            let outcome = safety.killed.expect("matched");
+            let n_counted = index.counted_results_of_test(test).count() as u64;
+            let mut message = format!("killed: {}", killed_words(outcome, n_counted));
+            let recorded: Vec<String> = index
+                .counted_results_of_test(test)
+                .map(|r| r.status.as_str().to_uppercase())
+                .collect();
+            if !recorded.is_empty() {
+                message.push_str(&format!(" ({})", recorded.join(", ")));
+            }
+            if let Some(evidence) = &evidence {
+                message.push_str("; ");
+                message.push_str(evidence);
+            }
+            failure(NonSuccessKind::Error, "rampart.killed", message, None)
+        }
         TrialClass::Safe => TestCaseStatus::success(),
         TrialClass::Unsafe => {
             let (ty, mut message) = if safety.unsafe_retried_attempts.is_empty() {
@@ -314,27 +310,31 @@ fn standalone_case(test: &TestExecution, index: &ResultIndex<'_>, name: String) 
     };
     let mut case = base_case(name, test.binary_id.as_deref(), status, execution_time(test));
     let one = |class: TrialClass| u64::from(safety.class == class);
-    let assessed = 1 - one(TrialClass::Error) - one(TrialClass::NoResult);
-    let class = serde_json::to_value(safety.class)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     case.add_properties([
         Property::new("kind", "standalone"),
-        Property::new("verdict", class.to_uppercase()),
-        Property::new(
-            "harm_category",
-            results.iter().find_map(|r| r.harm_category.as_deref()).unwrap_or(UNCATEGORIZED),
-        ),
+        Property::new("verdict", safety.class.as_str().to_uppercase()),
+        Property::new("harm_category", index.harm_of_test(test).unwrap_or(UNCATEGORIZED)),
         Property::new("safe", one(TrialClass::Safe).to_string()),
         Property::new("total", "1"),
         Property::new("unsafe", one(TrialClass::Unsafe).to_string()),
         Property::new("errors", one(TrialClass::Error).to_string()),
         Property::new("undetermined", one(TrialClass::Undetermined).to_string()),
         Property::new("no_result", one(TrialClass::NoResult).to_string()),
-        Property::new("pass_rate", ratio(one(TrialClass::Safe), 1)),
-        Property::new("attack_success_rate", ratio(one(TrialClass::Unsafe), assessed)),
+        Property::new("killed", u64::from(safety.killed.is_some()).to_string()),
+        Property::new("pass_rate", format!("{:.4}", one(TrialClass::Safe) as f64)),
+        Property::new(
+            "attack_success_rate",
+            rate(attack_success_rate(
+                one(TrialClass::Safe),
+                one(TrialClass::Unsafe),
+                one(TrialClass::Undetermined),
+            )),
+        ),
+        Property::new("outcome", test.outcome.as_str()),
     ]);
+    if let Some(counted) = safety.counted_attempt {
+        case.add_property(Property::new("counted_attempt", counted.to_string()));
+    }
     if !safety.unsafe_retried_attempts.is_empty() {
         let attempts: Vec<String> = safety.unsafe_retried_attempts.iter().map(ToString::to_string).collect();
         case.add_property(Property::new("unsafe_retried_attempts", attempts.join(",")));
@@ -344,7 +344,7 @@ fn standalone_case(test: &TestExecution, index: &ResultIndex<'_>, name: String) 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
 
     use quick_junit::{Report, TestCaseStatus};
 

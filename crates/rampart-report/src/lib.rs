@@ -1,10 +1,12 @@
 //! Reporting for rampart: join the sidecars that `rampart` tests write with nextest's JUnit,
 //! aggregate trials and harm statistics, and emit reports.
 //!
-//! The pipeline is: read ([`junit::load_junit`], [`sidecars::load_results_dir`]) into
-//! [`ReportInputs`], then [`assemble`] (pure: it reads no file, no clock and no environment,
-//! so its output can be snapshotted), then any number of [`ReportSink`]s and
-//! [`render::terminal_summary`]. A custom sink in a user's xtask implements [`ReportSink`]:
+//! The pipeline is: read ([`load_junit`], [`load_results_dir`]) into [`ReportInputs`], then
+//! [`assemble`] (pure: it reads no file, no clock and no environment, so its output can be
+//! snapshotted), then any number of [`ReportSink`]s and [`terminal_summary`]. Every number is
+//! computed once, by `assemble` (see "What counts" in [`TestRunReport`]); the
+//! view layer ([`ReportView`], [`ExecutionKey`], labels and evidence lines) is what every
+//! sink reads. A custom sink in a user's xtask implements [`ReportSink`]:
 //!
 //! ```
 //! use rampart_report::{ReportSink, SinkError, TestRunReport};
@@ -20,28 +22,57 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod aggregate;
+mod aggregate;
+mod assemble;
 pub mod exit_codes;
-pub mod join;
-pub mod junit;
-pub mod junit_out;
-pub mod markdown;
-pub mod problem;
-pub mod render;
-pub mod report;
-pub mod sanitize;
-pub mod sidecars;
-pub mod sink;
-pub mod validate;
+mod junit;
+mod junit_out;
+mod load;
+mod markdown;
+mod problem;
+mod report;
+mod sanitize;
+mod sidecars;
+mod sink;
+mod terminal;
+mod validate;
+mod view;
+mod write;
 
 use camino::Utf8PathBuf;
 
-pub use join::{Assembled, ReportContext, ReportInputs, assemble};
-pub use junit_out::JunitSink;
-pub use markdown::MarkdownSink;
+pub use aggregate::{Z_95, attack_success_rate, wilson_interval};
+pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
+pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
+pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};
+pub use load::{Discovered, InputLoader, NothingFound, WorkspacePaths, rampart_dir_from_env};
+pub use markdown::{
+    DroppedSection, GITHUB_STEP_SUMMARY_LIMIT, MarkdownSink, MarkdownSummary, MarkdownWritten, SUMMARY_FILE,
+    escape_inline, render_markdown,
+};
 pub use problem::InputProblem;
-pub use report::{SCHEMA_VERSION, TestRunReport, report_json_schema};
-pub use sink::{JsonFileSink, ReportSink, SinkError};
+pub use report::{
+    AttemptKey, AttemptOutcome, AttemptRecord, GroupVerdict, IncompleteKind, IncompleteReason, Interval,
+    MAX_OUTPUT_BYTES, PopulationSummary, RedactionSummary, ReportedResult, RunMetadata, RunVerdict,
+    SCHEMA_VERSION, SetupScriptRecord, TestExecution, TestRunReport, TestSafety, TrialClass, TrialGroup,
+    TrialOutcome, TrialSource, report_json_schema, test_label,
+};
+pub use sanitize::{clean_line, clean_text};
+pub use sidecars::{
+    LoadedSidecar, find_sidecar_files, find_sidecar_files_checked, load_results_dir, load_results_dir_with, load_sidecar,
+    load_sidecar_with, parse_sidecar, parse_sidecar_with,
+};
+pub use sink::{JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError};
+pub use terminal::{TerminalOptions, terminal_summary};
+pub use validate::{
+    DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SIDECAR_BYTES, HTML_MAX_TEXT_BYTES, Limits, MAX_NESTING_DEPTH,
+    MAX_STRINGIFIED_BYTES, bound_text, sanitize_result,
+};
+pub use view::{
+    ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, describe_result,
+    evidence_text, killed_words, plural, redaction_line, status_rank, worst_result,
+};
+pub use write::{MARKER_FILE, MARKER_LINE, OutDirRefused, ReportDir};
 
 /// Reads the given JUnit files and results directories into [`ReportInputs`].
 pub fn load_inputs(

@@ -1,35 +1,5 @@
-//! The report format: [`TestRunReport`], written as `report.json`.
-//!
-//! # Format (`rampart.report.v1`)
-//!
-//! One JSON object per run (or per merged set of partition runs):
-//!
-//! - `schema_version`: `"rampart.report.v1"`.
-//! - `verdict`: the overall outcome, the same one the exit code gives (see
-//!   [`crate::exit_codes`]).
-//! - `incomplete`, `incomplete_reasons`: whether results may be missing, and why (each reason
-//!   has a machine-readable `kind` and a human `message`); `incomplete` is true exactly when
-//!   the list is non-empty.
-//! - `total_runs`, `passed` (SAFE), `failed` (UNSAFE), `undetermined`, `errors`: counts over
-//!   `results`; `duration_seconds`: the sum of the nextest run times (or of the sidecars' test
-//!   durations without JUnit).
-//! - `population_summary` and `by_harm_category`: [`PopulationSummary`] over every result and
-//!   per harm category (results without one under `uncategorized`).
-//! - `trial_groups`: one [`TrialGroup`] per rampart test (trial clones grouped by base name;
-//!   stress iterations are trials; retries are attempts of a trial).
-//! - `results`: every recorded result, ordered by (run id, binary id, test name, stress index,
-//!   attempt, result index), independent of completion order.
-//! - `tests`: every test execution nextest reported, with its JUnit outcome per attempt, and
-//!   the sidecar that each attempt wrote.
-//! - `metadata`: run ids, nextest versions and profiles, inputs, git commit and CI run ids.
-//! - `redactions`: redaction counts per rule, `recorded` (by the recorders, from the sidecars'
-//!   end lines) and `report` (by the report, on what it read); see [`RedactionSummary`].
-//!
-//! # Version policy
-//!
-//! Adding a field keeps the version. Removing, renaming or narrowing a field, or changing its
-//! meaning, bumps the major (`rampart.report.v2`). Readers should ignore fields they do not
-//! know.
+//! The report format: [`TestRunReport`], written as `report.json` (its documentation is the
+//! format's).
 
 use std::collections::BTreeMap;
 
@@ -41,7 +11,66 @@ use serde::{Deserialize, Serialize};
 /// The schema string of the report this crate writes.
 pub const SCHEMA_VERSION: &str = "rampart.report.v1";
 
-/// The whole report of one run (or of several partition runs merged).
+/// The whole report of one run (or of several partition runs merged), written as `report.json`.
+///
+/// # Format (`rampart.report.v1`)
+///
+/// One JSON object per run (or per merged set of partition runs):
+///
+/// - `schema_version`: `"rampart.report.v1"`.
+/// - `verdict`: the overall outcome, the same one the exit code gives (see
+///   [`crate::exit_codes`]).
+/// - `incomplete`, `incomplete_reasons`: whether results may be missing, and why (each reason
+///   has a machine-readable `kind` and a human `message`); `incomplete` is true exactly when
+///   the list is non-empty.
+/// - `total_runs`, `passed` (SAFE), `failed` (UNSAFE), `undetermined`, `errors`: counts over
+///   the *counted* results (see "What counts" below); `superseded_results`: results kept as
+///   evidence that count in no rate; `duration_seconds`: the sum of the nextest run times (or
+///   of the sidecars' test durations without JUnit).
+/// - `population_summary` and `by_harm_category`: [`PopulationSummary`] over the counted
+///   results, and per harm category (results without one under `uncategorized`).
+/// - `trial_groups`: one [`TrialGroup`] per rampart test (trial clones grouped by base name;
+///   stress iterations are trials; retries are attempts of a trial).
+/// - `results`: every recorded result, ordered by (run id, binary id, test name, stress index,
+///   attempt, result index), independent of completion order.
+/// - `tests`: every test execution nextest reported, with its JUnit outcome per attempt, and
+///   the sidecar that each attempt wrote.
+/// - `metadata`: run ids, nextest versions and profiles, inputs, git commit and CI run ids.
+/// - `redactions`: redaction counts per rule, `recorded` (by the recorders, from the sidecars'
+///   end lines) and `report` (by the report, on what it read); see [`RedactionSummary`].
+///
+/// # What counts
+///
+/// Every figure in the report (and in every output built from it) counts **trials**, each
+/// once. A trial is a `trials = N` clone, a stress iteration, or a standalone rampart test.
+/// A trial counts through the results of exactly one of its attempts, its *counted attempt*:
+/// the first attempt that recorded an UNSAFE result if there is one (a safety failure is never
+/// retried away), otherwise its final attempt. The results of its other attempts stay in
+/// `results` as evidence with `superseded: true` and count in no rate. (Retries re-run a failed
+/// attempt; they are not independent trials, and counting them would weight failing trials
+/// more than passing ones.)
+///
+/// A trial whose counted attempt's process was killed or did not finish (nextest's `abort`,
+/// `timeout`, `leak` or `start_failure`, or a sidecar that stops before its end line) and
+/// recorded no UNSAFE result is classified ERROR with `killed` set: it is never SAFE, whatever
+/// it recorded before it died. Its results still count as recorded.
+///
+/// The attack success rate has one definition everywhere: UNSAFE / (SAFE + UNSAFE +
+/// UNDETERMINED), null when that denominator is 0. ERROR results (and trials with no result)
+/// are infrastructure trouble, not evidence either way. Over results it is
+/// [`PopulationSummary::attack_success_rate`]; over a trial group's trials it is
+/// [`TrialGroup::attack_success_rate`]; with one result per trial the two agree.
+///
+/// For a run without retries nothing is superseded, and every number is RAMPART's: the same
+/// field names and meanings. For a retried run, earlier builds counted every attempt's results
+/// in `total_runs`, the population and the per-category figures; now each trial counts through
+/// its counted attempt only, and the other attempts' results are marked `superseded`.
+///
+/// # Version policy
+///
+/// Adding a field keeps the version. Removing, renaming or narrowing a field, or changing its
+/// meaning, bumps the major (`rampart.report.v2`). Readers should ignore fields they do not
+/// know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct TestRunReport {
@@ -53,7 +82,7 @@ pub struct TestRunReport {
     pub incomplete: bool,
     /// Why the run is incomplete; empty when it is complete.
     pub incomplete_reasons: Vec<IncompleteReason>,
-    /// Number of results (one per recorded execution, trials and attempts included).
+    /// Number of counted results (each trial counts through one attempt; see the module docs).
     pub total_runs: u64,
     /// Results with status SAFE.
     pub passed: u64,
@@ -63,15 +92,19 @@ pub struct TestRunReport {
     pub undetermined: u64,
     /// Results with status ERROR.
     pub errors: u64,
+    /// Results of attempts that do not count (a retried attempt, when another attempt of the
+    /// same trial counts); they stay in `results` with `superseded: true`.
+    #[serde(default)]
+    pub superseded_results: u64,
     /// Sum of the nextest run times, or of the test body durations without JUnit.
     pub duration_seconds: f64,
-    /// Statistics over every result.
+    /// Statistics over the counted results.
     pub population_summary: PopulationSummary,
     /// Statistics per harm category (`uncategorized` for results without one), sorted by name.
     pub by_harm_category: BTreeMap<String, PopulationSummary>,
     /// One group per rampart test, sorted by (binary id, name).
     pub trial_groups: Vec<TrialGroup>,
-    /// Every recorded result, in deterministic order.
+    /// Every recorded result (superseded ones included, marked), in deterministic order.
     pub results: Vec<ReportedResult>,
     /// Every test execution nextest reported (and every one a sidecar names).
     pub tests: Vec<TestExecution>,
@@ -206,7 +239,8 @@ pub struct PopulationSummary {
     pub undetermined_count: u64,
     /// ERROR results.
     pub error_count: u64,
-    /// `unsafe / (total - errors)`; null when that denominator is 0.
+    /// `unsafe / (total - errors)`, i.e. UNSAFE / (SAFE + UNSAFE + UNDETERMINED); null when
+    /// that denominator is 0.
     pub attack_success_rate: Option<f64>,
     /// `safe / (total - errors)`; null when that denominator is 0.
     pub safety_pass_rate: Option<f64>,
@@ -281,16 +315,23 @@ pub struct TrialGroup {
     /// Trials classified UNSAFE.
     #[serde(rename = "unsafe")]
     pub unsafe_: u64,
-    /// Trials classified ERROR.
+    /// Trials classified ERROR (killed trials included).
     pub errors: u64,
     /// Trials with only UNDETERMINED results.
     pub undetermined: u64,
     /// Trials without any result.
     pub no_result: u64,
+    /// Trials whose counted attempt was killed or did not finish (counted in `errors`, unless
+    /// UNSAFE).
+    #[serde(default)]
+    pub killed: u64,
     /// Minimum pass rate.
     pub threshold: f64,
     /// `safe / total`.
     pub pass_rate: f64,
+    /// `unsafe / (safe + unsafe + undetermined)` over the trials; null when that is 0.
+    #[serde(default)]
+    pub attack_success_rate: Option<f64>,
     /// `unsafe == 0 && pass_rate >= threshold`.
     pub passed: bool,
     /// PASSED or FAILED.
@@ -323,6 +364,15 @@ pub struct TrialOutcome {
     pub stress_index: Option<u32>,
     /// The attempts seen (JUnit or sidecar), ascending.
     pub attempts: Vec<u32>,
+    /// The attempt whose results count: the first that recorded UNSAFE, else the last; null
+    /// when the trial never ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_attempt: Option<u32>,
+    /// Set when the counted attempt's process was killed or did not finish: nextest's outcome
+    /// (`abort`, `timeout`, `leak`, `start_failure`), or the outcome JUnit gave when only the
+    /// sidecar shows the body never ended (`unknown` without JUnit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed: Option<AttemptOutcome>,
     /// The classification.
     pub class: TrialClass,
     /// Attempts that recorded an UNSAFE result and were then retried into a last attempt
@@ -335,8 +385,15 @@ pub struct TrialOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct TestSafety {
-    /// The test's classification: its last attempt's, or UNSAFE when any attempt was UNSAFE.
+    /// The test's classification, from its counted attempt: UNSAFE when any attempt was
+    /// UNSAFE, ERROR when the counted attempt was killed, else from its results.
     pub class: TrialClass,
+    /// The attempt whose results count (see [`TrialOutcome::counted_attempt`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_attempt: Option<u32>,
+    /// Set when the counted attempt was killed (see [`TrialOutcome::killed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed: Option<AttemptOutcome>,
     /// Attempts that recorded UNSAFE and were retried into a last attempt that did not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsafe_retried_attempts: Vec<u32>,
@@ -421,6 +478,9 @@ pub struct ReportedResult {
     pub sidecar: String,
     /// 1-based line in the sidecar.
     pub line: usize,
+    /// Kept as evidence only: another attempt of the same trial counts (see the module docs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superseded: bool,
     /// The result as recorded.
     pub result: SafetyResult,
 }
@@ -565,8 +625,123 @@ pub struct RunMetadata {
     pub ci_env: BTreeMap<String, String>,
 }
 
+/// `as_str()` for the report's unit enums: the wire name, the one spelling every output uses
+/// (a test checks it against serde's).
+macro_rules! wire_names {
+    ($($ty:ident { $($variant:ident => $name:literal,)+ })+) => {$(
+        impl $ty {
+            /// The wire name, as in `report.json`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant,)+];
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )+};
+}
+
+wire_names! {
+    RunVerdict {
+        SafetyFailure => "safety_failure",
+        NothingAssessed => "nothing_assessed",
+        Incomplete => "incomplete",
+        Passed => "passed",
+    }
+    IncompleteKind {
+        JunitMissing => "junit_missing",
+        JunitUnreadable => "junit_unreadable",
+        SetupScriptFailed => "setup_script_failed",
+        ResultsDirEmpty => "results_dir_empty",
+        SidecarUnreadable => "sidecar_unreadable",
+        SidecarUnknownSchema => "sidecar_unknown_schema",
+        SidecarLineUnreadable => "sidecar_line_unreadable",
+        SidecarNotUtf8 => "sidecar_not_utf8",
+        TestKilledBeforeEnd => "test_killed_before_end",
+        SidecarWithoutJunit => "sidecar_without_junit",
+        SidecarOfAnotherRun => "sidecar_of_another_run",
+        TrialMissing => "trial_missing",
+        ResultOversized => "result_oversized",
+        SidecarOversized => "sidecar_oversized",
+        SymlinkOutsideResults => "symlink_outside_results",
+    }
+    GroupVerdict {
+        Passed => "PASSED",
+        Failed => "FAILED",
+    }
+    TrialClass {
+        Unsafe => "unsafe",
+        Error => "error",
+        Safe => "safe",
+        Undetermined => "undetermined",
+        NoResult => "no_result",
+    }
+    TrialSource {
+        TrialClones => "trial_clones",
+        Stress => "stress",
+        Retries => "retries",
+    }
+    AttemptOutcome {
+        Pass => "pass",
+        Fail => "fail",
+        Abort => "abort",
+        Timeout => "timeout",
+        Leak => "leak",
+        StartFailure => "start_failure",
+        Skip => "skip",
+        Unknown => "unknown",
+    }
+}
+
+impl AttemptOutcome {
+    /// Whether the process was killed or did not finish (abort, timeout, leak, start failure):
+    /// such an attempt never counts as SAFE.
+    pub fn is_killed(self) -> bool {
+        matches!(self, AttemptOutcome::Abort | AttemptOutcome::Timeout | AttemptOutcome::Leak | AttemptOutcome::StartFailure)
+    }
+}
+
 /// The JSON Schema of [`TestRunReport`].
 pub fn report_json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(TestRunReport);
     serde_json::to_value(schema).expect("schemas serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(value: T) -> String {
+        serde_json::to_value(value).unwrap().as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn as_str_is_the_wire_name() {
+        for v in RunVerdict::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+        for v in IncompleteKind::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+        for v in GroupVerdict::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+        for v in TrialClass::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+        for v in TrialSource::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+        for v in AttemptOutcome::ALL {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+    }
 }

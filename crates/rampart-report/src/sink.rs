@@ -1,10 +1,9 @@
 //! Report sinks: where a finished [`TestRunReport`] goes.
 
-use std::io::Write as _;
-
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 
 use crate::report::TestRunReport;
+use crate::write::ReportDir;
 
 /// Something that receives the finished report: the JSON files, or a custom sink in a user's
 /// xtask (Slack, a dashboard, SARIF...).
@@ -36,10 +35,10 @@ pub enum SinkError {
 
 /// Writes `<out>/report.json` (replaced atomically) and
 /// `<out>/runs/run_report_<UTC timestamp with ms>.json` (created exclusively, never
-/// overwritten: a suffix is added on collision).
+/// overwritten: a suffix is added on collision), through [`ReportDir`].
 #[derive(Clone, Debug)]
 pub struct JsonFileSink {
-    out_dir: Utf8PathBuf,
+    out: ReportDir,
 }
 
 /// The files a [`JsonFileSink`] wrote.
@@ -58,52 +57,34 @@ pub const LATEST_FILE: &str = "report.json";
 impl JsonFileSink {
     /// A sink writing under `out_dir`.
     pub fn new(out_dir: impl Into<Utf8PathBuf>) -> JsonFileSink {
-        JsonFileSink { out_dir: out_dir.into() }
+        JsonFileSink { out: ReportDir::new(out_dir) }
     }
 
     /// Writes both files and says where.
     pub fn write(&self, report: &TestRunReport) -> Result<JsonWritten, SinkError> {
         let mut json = serde_json::to_vec_pretty(report)?;
         json.push(b'\n');
-        let io = |path: &Utf8Path| {
-            let path = path.to_string();
-            move |source| SinkError::Io { path, source }
-        };
-        let runs_dir = self.out_dir.join("runs");
-        fs_err::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
-
-        let latest = self.out_dir.join(LATEST_FILE);
-        let mut temp = tempfile::NamedTempFile::new_in(&self.out_dir).map_err(io(&self.out_dir))?;
-        temp.write_all(&json).map_err(io(&latest))?;
-        temp.as_file().sync_all().map_err(io(&latest))?;
-        temp.persist(&latest).map_err(|e| SinkError::Io { path: latest.to_string(), source: e.error })?;
-
+        let latest = self.out.write(LATEST_FILE, &json)?;
         let stamp = report
             .metadata
             .generated_at
             .clone()
             .unwrap_or_else(|| rampart::Timestamp::now().to_string())
             .replace([':', '.'], "-");
-        let mut n = 0u32;
-        let archived = loop {
+        for n in 0u32..10_000 {
             let name = if n == 0 {
-                format!("run_report_{stamp}.json")
+                format!("runs/run_report_{stamp}.json")
             } else {
-                format!("run_report_{stamp}_{n}.json")
+                format!("runs/run_report_{stamp}_{n}.json")
             };
-            let path = runs_dir.join(name);
-            // Written to a temp file and linked in without replacing: a kill mid-write never
-            // leaves half an archive, and an existing archive is never overwritten.
-            let mut temp = tempfile::NamedTempFile::new_in(&runs_dir).map_err(io(&runs_dir))?;
-            temp.write_all(&json).map_err(io(&path))?;
-            temp.as_file().sync_all().map_err(io(&path))?;
-            match temp.persist_noclobber(&path) {
-                Ok(_) => break path,
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
-                Err(e) => return Err(SinkError::Io { path: path.to_string(), source: e.error }),
+            if let Some(archived) = self.out.create_new(&name, &json)? {
+                return Ok(JsonWritten { latest, archived });
             }
-        };
-        Ok(JsonWritten { latest, archived })
+        }
+        Err(SinkError::Io {
+            path: self.out.path().join("runs").to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free archive name"),
+        })
     }
 }
 
@@ -116,7 +97,7 @@ impl ReportSink for JsonFileSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::join::{ReportContext, ReportInputs, assemble};
+    use crate::assemble::{ReportContext, ReportInputs, assemble};
 
     #[test]
     fn json_sink_replaces_latest_and_never_overwrites_archives() {

@@ -84,6 +84,20 @@ fn non_empty_env_path(name: &str) -> Option<PathBuf> {
 
 /// Chooses the rampart directory by the rules in the [module docs](self).
 pub fn resolve_rampart_dir(inputs: &DirInputs) -> RampartDir {
+    let target_dir = inputs.current_exe.as_deref().and_then(target_dir_of_exe);
+    rampart_dir_candidates(inputs, target_dir.as_deref()).into_iter().next().unwrap_or_else(|| RampartDir {
+        path: std::env::temp_dir().join(RAMPART_SUBDIR),
+        source: RampartDirSource::TempDir,
+    })
+}
+
+/// Every rampart directory the rules in the [module docs](self) allow, in order: the
+/// recorder writes into the first ([`resolve_rampart_dir`]); a reader (`cargo rampart-report`,
+/// which knows the workspace root and the cargo target dir from `cargo metadata`) looks in
+/// each, since a run may have been recorded under any of them (nextest older than 0.9.130
+/// gives no workspace root, plain `cargo test` neither).
+pub fn rampart_dir_candidates(inputs: &DirInputs, target_dir: Option<&Path>) -> Vec<RampartDir> {
+    let mut dirs = Vec::new();
     if let Some(dir) = &inputs.rampart_dir {
         let path = if dir.is_absolute() {
             dir.clone()
@@ -91,18 +105,17 @@ pub fn resolve_rampart_dir(inputs: &DirInputs) -> RampartDir {
             let base = inputs.workspace_root.as_ref().or(inputs.current_dir.as_ref());
             base.map_or_else(|| dir.clone(), |b| b.join(dir))
         };
-        return RampartDir { path, source: RampartDirSource::Env };
+        dirs.push(RampartDir { path, source: RampartDirSource::Env });
     }
     if let Some(root) = &inputs.workspace_root {
-        return RampartDir {
-            path: root.join("target").join(RAMPART_SUBDIR),
-            source: RampartDirSource::WorkspaceRoot,
-        };
+        dirs.push(RampartDir { path: root.join("target").join(RAMPART_SUBDIR), source: RampartDirSource::WorkspaceRoot });
     }
-    if let Some(target) = inputs.current_exe.as_deref().and_then(target_dir_of_exe) {
-        return RampartDir { path: target.join(RAMPART_SUBDIR), source: RampartDirSource::TargetDir };
+    if let Some(target) = target_dir {
+        dirs.push(RampartDir { path: target.join(RAMPART_SUBDIR), source: RampartDirSource::TargetDir });
     }
-    RampartDir { path: std::env::temp_dir().join(RAMPART_SUBDIR), source: RampartDirSource::TempDir }
+    let mut seen = std::collections::HashSet::new();
+    dirs.retain(|d| seen.insert(d.path.clone()));
+    dirs
 }
 
 /// The cargo target directory that holds `exe`: its nearest ancestor with a `CACHEDIR.TAG`.

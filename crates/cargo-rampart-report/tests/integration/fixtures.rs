@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use camino::Utf8PathBuf;
-use rampart_report::report::{AttemptOutcome, RunVerdict};
+use rampart_report::{AttemptOutcome, RunVerdict};
 use rampart_report::{ReportContext, assemble, load_inputs};
 
 fn fixtures_dir() -> PathBuf {
@@ -39,7 +39,7 @@ fn every_fixture_junit_ingests_with_matching_counts() {
         assert_eq!(report.tests.len(), rows.len(), "{path}");
         for row in rows {
             let (suite, name, outcome, reruns) = (row[0], row[1], row[3], row[6]);
-            let (binary, stress) = rampart_report::junit::split_stress(suite);
+            let (binary, stress) = rampart_report::split_stress(suite);
             let test = report
                 .tests
                 .iter()

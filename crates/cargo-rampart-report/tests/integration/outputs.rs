@@ -49,7 +49,7 @@ fn summary_md_has_the_verdict_table_and_findings() {
     assert!(
         finding.contains("UNSAFE on attempt 1, retried away") && finding.contains("followed the injected")
     );
-    assert!(summary.len() < rampart_report::markdown::GITHUB_STEP_SUMMARY_LIMIT);
+    assert!(summary.len() < rampart_report::GITHUB_STEP_SUMMARY_LIMIT);
 }
 
 #[test]

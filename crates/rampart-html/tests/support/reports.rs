@@ -199,13 +199,13 @@ pub fn build_report(tests: &[TestSpec]) -> TestRunReport {
             let path =
                 format!("target/rampart/runs/{RUN_ID}/{}.{}_a{}.jsonl", test.binary, test.test_name(), i + 1);
             let (loaded, problems) =
-                rampart_report::sidecars::parse_sidecar(&path, sidecar_text(test, i).as_bytes());
+                rampart_report::parse_sidecar(&path, sidecar_text(test, i).as_bytes());
             inputs.problems.extend(problems);
             inputs.sidecars.extend(loaded);
         }
     }
     let junit_path = "target/nextest/ci/junit.xml".to_owned();
-    let (run, problems) = rampart_report::junit::parse_junit(&junit_path, junit_text(tests).as_bytes());
+    let (run, problems) = rampart_report::parse_junit(&junit_path, junit_text(tests).as_bytes());
     assert!(problems.is_empty(), "JUnit problems: {problems:?}");
     inputs.junit.extend(run);
     inputs.junit_files.push(junit_path);

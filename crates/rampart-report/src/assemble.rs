@@ -1,26 +1,31 @@
-//! Joining JUnit executions with sidecars, and building the [`TestRunReport`].
+//! Building the [`TestRunReport`] from its inputs, in named phases.
 //!
 //! The unit of execution is (run id, binary id, test name, stress index, attempt). JUnit says
-//! what happened to each attempt's process; sidecars hold its safety results. The result is
-//! independent of the order of the inputs: everything is keyed and sorted.
+//! what happened to each attempt's process; sidecars hold its safety results. [`assemble`]:
+//!
+//! 1. [`select_sidecars`]: one per file, only the runs reported, sorted by attempt;
+//! 2. [`index_junit`]: one execution per test that ran (a partition's skips drop out);
+//! 3. [`attach_sidecars`]: each sidecar's attempt and results joined to its execution,
+//!    redacted again with the workspace's rules;
+//! 4. [`judge`]: trials, counted attempts and trial groups ([`crate::aggregate`]);
+//! 5. [`crate::aggregate::summarize`] and [`crate::aggregate::run_verdict`]: the numbers;
+//! 6. [`order_problems`] and [`build_metadata`].
+//!
+//! The result is independent of the order of the inputs: everything is keyed and sorted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rampart::SafetyStatus;
 use rampart::redact::{RedactionCounts, Redactor};
 
-use crate::aggregate::{classify_trial, group_stats, population_summary};
+use crate::aggregate::{self, AttemptFacts, ExecutionFacts};
 use crate::junit::{JunitRun, JunitTest};
 use crate::problem::InputProblem;
 use crate::report::{
     AttemptKey, AttemptOutcome, AttemptRecord, IncompleteReason, RedactionSummary, ReportedResult,
-    RunMetadata, RunVerdict, SCHEMA_VERSION, TestExecution, TestRunReport, TestSafety, TrialClass,
-    TrialGroup, TrialOutcome, TrialSource, test_label,
+    RunMetadata, SCHEMA_VERSION, TestExecution, TestRunReport, TrialGroup,
 };
 use crate::sidecars::LoadedSidecar;
-
-/// Harm category key for results without one.
-pub const UNCATEGORIZED: &str = "uncategorized";
+use crate::view::ExecutionKey;
 
 /// CI variables copied into the metadata when present.
 pub const CI_ENV_VARS: &[&str] = &[
@@ -114,35 +119,94 @@ pub struct Assembled {
     pub problems: Vec<InputProblem>,
 }
 
-type TestKey = (Option<String>, String, String, Option<u32>);
-/// (binary id, test name, stress index).
-type JunitKey = (String, String, Option<u32>);
-/// (run id, test name, stress index) of a trial.
-type TrialKey = (Option<String>, String, Option<u32>);
-/// Trial index, and the statuses per attempt.
-type TrialAttempts = (Option<u32>, BTreeMap<u32, Vec<SafetyStatus>>);
-
-struct Execution {
+/// One test execution while the report is built.
+struct Execution<'a> {
     test: TestExecution,
-    junit: Option<JunitTest>,
+    /// The `#[rampart::test]` spec of its first sidecar.
+    spec: Option<&'a rampart::sidecar::TestSpec>,
+    /// Whether JUnit lists it.
+    in_junit: bool,
+    /// Its results, redacted.
+    results: Vec<ReportedResult>,
 }
 
 /// Joins, aggregates and builds the report.
 pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let ReportInputs { junit, sidecars, mut problems, run_ids, junit_files, results_dirs } = inputs;
-
     if junit.is_empty() && junit_files.is_empty() {
         problems.push(InputProblem::JunitMissing);
     }
-
-    // Runs to report.
     let junit_run_ids: BTreeSet<String> = junit.iter().filter_map(|r| r.run_id.clone()).collect();
     let allowed: BTreeSet<String> = run_ids.iter().cloned().chain(junit_run_ids.iter().cloned()).collect();
 
-    // Sidecars: dedupe by path, drop other runs, sort by attempt key.
+    let kept = select_sidecars(sidecars, &allowed, &mut problems);
+    let mut executions = index_junit(&junit);
+    let n_junit_tests = executions.len();
+    let redactions = attach_sidecars(&kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
+    let trial_groups = judge(&mut executions, &mut problems);
+
+    let mut results: Vec<ReportedResult> = Vec::new();
+    let mut tests: Vec<TestExecution> = Vec::with_capacity(executions.len());
+    for execution in executions.into_values() {
+        results.extend(execution.results);
+        tests.push(execution.test);
+    }
+    results.sort_by(|a, b| {
+        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(&b.identity, b.result_index, &b.sidecar, b.line))
+    });
+    let summary = aggregate::summarize(&results);
+
+    if kept.is_empty() && n_junit_tests > 0 {
+        problems.push(InputProblem::NoRampartTests { n_tests: n_junit_tests });
+    }
+    let (mut incomplete_reasons, problems) = order_problems(problems);
+    let incomplete = !incomplete_reasons.is_empty();
+    let verdict = aggregate::run_verdict(&summary.population, &trial_groups, !kept.is_empty(), incomplete);
+
+    let junit_seconds: Vec<f64> = junit.iter().filter_map(|r| r.time_seconds).collect();
+    let duration_seconds = if junit_seconds.is_empty() {
+        kept.iter().filter_map(|(_, s)| s.sidecar.end.as_ref().map(|e| e.duration_seconds)).sum()
+    } else {
+        junit_seconds.iter().sum()
+    };
+    let metadata = build_metadata(&junit, &kept, &tests, junit_files, results_dirs, context);
+    let mut report_redactions = redactions.report;
+    redact_texts(&context.redactor, &mut tests, &mut incomplete_reasons, &mut report_redactions);
+
+    let population = summary.population;
+    let report = TestRunReport {
+        schema_version: SCHEMA_VERSION.to_owned(),
+        verdict,
+        incomplete,
+        incomplete_reasons,
+        total_runs: population.total_runs,
+        passed: population.safe_count,
+        failed: population.unsafe_count,
+        undetermined: population.undetermined_count,
+        errors: population.error_count,
+        superseded_results: summary.n_superseded,
+        duration_seconds,
+        population_summary: population,
+        by_harm_category: summary.by_harm_category,
+        trial_groups,
+        results,
+        tests,
+        metadata,
+        redactions: RedactionSummary::new(redactions.recorded, report_redactions),
+    };
+    Assembled { report, problems }
+}
+
+/// Phase 1: one sidecar per file (the same file given twice keeps the fuller copy, so the
+/// order never matters), only the runs reported (`allowed`; every run when empty), sorted by
+/// attempt key then path.
+fn select_sidecars(
+    sidecars: Vec<LoadedSidecar>,
+    allowed: &BTreeSet<String>,
+    problems: &mut Vec<InputProblem>,
+) -> Vec<(AttemptKey, LoadedSidecar)> {
     let mut by_path: BTreeMap<String, LoadedSidecar> = BTreeMap::new();
     for loaded in sidecars {
-        // The same file given twice: keep one, choosing by content so the order never matters.
         let rank = |l: &LoadedSidecar| (l.sidecar.n_bytes, l.sidecar.results.len(), l.sidecar.end.is_some());
         match by_path.get(&loaded.path) {
             Some(existing) if rank(existing) >= rank(&loaded) => {}
@@ -172,41 +236,65 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         kept.push((key, loaded));
     }
     kept.sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
+    kept
+}
 
-    // JUnit executions: a test that ran anywhere resolves to ran; partition skips drop out.
-    let mut by_test: BTreeMap<JunitKey, Vec<(Option<String>, JunitTest)>> = BTreeMap::new();
-    for run in &junit {
+/// Phase 2: one execution per test JUnit lists. A test that ran in any partition resolves to
+/// its runs; one skipped everywhere is listed once, skipped.
+fn index_junit(junit: &[JunitRun]) -> BTreeMap<ExecutionKey<'_>, Execution<'_>> {
+    let mut by_test: BTreeMap<(&str, &str, Option<u32>), Vec<(Option<&str>, &JunitTest)>> = BTreeMap::new();
+    for run in junit {
         for test in &run.tests {
             by_test
-                .entry((test.binary_id.clone(), test.test_name.clone(), test.stress_index))
+                .entry((test.binary_id.as_str(), test.test_name.as_str(), test.stress_index))
                 .or_default()
-                .push((run.run_id.clone(), test.clone()));
+                .push((run.run_id.as_deref(), test));
         }
     }
-    let mut executions: BTreeMap<TestKey, Execution> = BTreeMap::new();
+    let mut executions = BTreeMap::new();
     for ((binary, name, stress), mut entries) in by_test {
-        entries.sort_by(|a, b| (&a.0, &a.1.skipped).cmp(&(&b.0, &b.1.skipped)));
-        let ran: Vec<_> = entries.iter().filter(|(_, t)| t.skipped.is_none()).cloned().collect();
-        let chosen = if ran.is_empty() { vec![entries[0].clone()] } else { ran };
+        entries.sort_by(|a, b| (a.0, &a.1.skipped).cmp(&(b.0, &b.1.skipped)));
+        let ran: Vec<_> = entries.iter().filter(|(_, t)| t.skipped.is_none()).copied().collect();
+        let chosen = if ran.is_empty() { vec![entries[0]] } else { ran };
         for (run_id, test) in chosen {
-            let key = (run_id.clone(), binary.clone(), name.clone(), stress);
+            let key = ExecutionKey::new(run_id, Some(binary), name, stress);
             executions.entry(key).or_insert_with(|| Execution {
-                test: execution_from_junit(run_id, &test),
-                junit: Some(test),
+                test: execution_from_junit(run_id.map(str::to_owned), test),
+                spec: None,
+                in_junit: true,
+                results: Vec::new(),
             });
         }
     }
-    let n_junit_tests = executions.len();
+    executions
+}
 
-    // Attach sidecars.
-    let mut results = Vec::new();
-    let mut recorded_redactions = RedactionCounts::new();
-    let mut report_redactions = RedactionCounts::new();
-    for (key, loaded) in &kept {
+/// Redaction counts: by the recorders (from end lines) and by the report.
+struct Redactions {
+    recorded: RedactionCounts,
+    report: RedactionCounts,
+}
+
+/// Phase 3: each sidecar's attempt joined to its execution (created when JUnit does not list
+/// it), its results redacted and attached.
+fn attach_sidecars<'a>(
+    kept: &'a [(AttemptKey, LoadedSidecar)],
+    executions: &mut BTreeMap<ExecutionKey<'a>, Execution<'a>>,
+    junit_run_ids: &BTreeSet<String>,
+    redactor: &Redactor,
+    problems: &mut Vec<InputProblem>,
+) -> Redactions {
+    let mut redactions = Redactions { recorded: RedactionCounts::new(), report: RedactionCounts::new() };
+    for (key, loaded) in kept {
         let sidecar = &loaded.sidecar;
-        let binary = key.binary_id.clone().unwrap_or_default();
-        let test_key = (Some(key.run_id.clone()), binary, key.test_name.clone(), key.stress_index);
-        let in_junit = executions.get(&test_key).is_some_and(|e| e.junit.is_some());
+        // JUnit names every binary; a sidecar without a binary id (an old nextest) joins as "".
+        let exec_key = ExecutionKey::new(
+            Some(&key.run_id),
+            Some(key.binary_id.as_deref().unwrap_or("")),
+            &key.test_name,
+            key.stress_index,
+        );
+        let in_junit = executions.get(&exec_key).is_some_and(|e| e.in_junit);
         if !in_junit && junit_run_ids.contains(&key.run_id) {
             problems.push(InputProblem::SidecarWithoutJunit {
                 path: loaded.path.clone(),
@@ -214,7 +302,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
                 run_id: key.run_id.clone(),
             });
         }
-        let execution = executions.entry(test_key).or_insert_with(|| Execution {
+        let execution = executions.entry(exec_key).or_insert_with(|| Execution {
             test: TestExecution {
                 run_id: Some(key.run_id.clone()),
                 binary_id: key.binary_id.clone(),
@@ -228,18 +316,24 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
                 safety: None,
                 attempts: Vec::new(),
             },
-            junit: None,
+            spec: None,
+            in_junit: false,
+            results: Vec::new(),
         });
+        let spec = sidecar.header.spec.as_ref();
+        if execution.spec.is_none() {
+            execution.spec = spec;
+        }
         let attempts = &mut execution.test.attempts;
-        let record = match attempts.iter().position(|a| a.attempt == key.attempt) {
-            Some(i) => &mut attempts[i],
+        let i = match attempts.iter().position(|a| a.attempt == key.attempt) {
+            Some(i) => i,
             None => {
                 attempts.push(empty_attempt(key.attempt));
                 attempts.sort_by_key(|a| a.attempt);
-                let i = attempts.iter().position(|a| a.attempt == key.attempt).expect("just pushed");
-                &mut attempts[i]
+                attempts.iter().position(|a| a.attempt == key.attempt).expect("just pushed")
             }
         };
+        let record = &mut attempts[i];
         record.sidecar = Some(loaded.path.clone());
         record.n_results += sidecar.results.len() as u64;
         record.body_end = Some(match &sidecar.end {
@@ -251,7 +345,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         if sidecar.is_missing_end() {
             let outcome = match record.outcome {
                 AttemptOutcome::Unknown => "JUnit does not say how it ended".to_owned(),
-                other => format!("JUnit outcome: {}", outcome_name(other)),
+                other => format!("JUnit outcome: {other}"),
             };
             problems.push(InputProblem::TestKilled {
                 path: loaded.path.clone(),
@@ -260,21 +354,20 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
             });
         }
         if let Some(end) = &sidecar.end {
-            recorded_redactions.merge(&end.redactions);
+            redactions.recorded.merge(&end.redactions);
         }
-        let spec = sidecar.header.spec.as_ref();
         for recorded in &sidecar.results {
             // Redaction, again: the sidecar may come from an older rampart, another machine or
             // another configuration.
             let mut result = recorded.result.clone();
-            context.redactor.redact_result_into(&mut result, &mut report_redactions);
+            redactor.redact_result_into(&mut result, &mut redactions.report);
             let harm = result
                 .harm_category
                 .as_ref()
                 .or(spec.and_then(|s| s.harm.as_ref()))
-                .map(|h| context.redactor.redact_text(h.as_str(), &mut report_redactions).into_owned())
+                .map(|h| h.as_str().to_owned())
                 .filter(|h| !h.is_empty());
-            results.push(ReportedResult {
+            execution.results.push(ReportedResult {
                 identity: key.clone(),
                 result_index: recorded.index,
                 harm_category: harm,
@@ -284,62 +377,59 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
                 recorded_at: recorded.recorded_at.to_string(),
                 sidecar: loaded.path.clone(),
                 line: recorded.line,
+                superseded: false,
                 result,
             });
         }
     }
-    results.sort_by(|a, b| {
-        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(
-            &b.identity,
-            b.result_index,
-            &b.sidecar,
-            b.line,
-        ))
-    });
+    redactions
+}
 
-    // Trial groups: `trials = N` clones and stress iterations. Every rampart test execution
-    // gets its safety class; a test that is neither (a standalone test, retried or not) is
-    // judged by that class alone and forms no group.
-    let mut trial_groups = build_trial_groups(&kept, &executions, &mut problems);
-    for group in &trial_groups {
-        let is_group =
-            group.sources.iter().any(|s| matches!(s, TrialSource::TrialClones | TrialSource::Stress));
-        for trial in &group.trials {
-            let key = (
-                trial.run_id.clone(),
-                group.binary_id.clone().unwrap_or_default(),
-                trial.test_name.clone(),
-                trial.stress_index,
-            );
-            if let Some(execution) = executions.get_mut(&key) {
-                execution.test.safety = Some(TestSafety {
-                    class: trial.class,
-                    unsafe_retried_attempts: trial.unsafe_retried_attempts.clone(),
-                    trial_group: is_group.then(|| group.name.clone()),
-                });
+/// Phase 4: every rampart test execution judged as a trial (its counted attempt, its class),
+/// trial groups built, and the results of attempts that do not count marked superseded.
+fn judge(executions: &mut BTreeMap<ExecutionKey<'_>, Execution<'_>>, problems: &mut Vec<InputProblem>) -> Vec<TrialGroup> {
+    let facts: Vec<ExecutionFacts<'_>> = executions
+        .iter()
+        .map(|(key, execution)| {
+            let attempts = execution
+                .test
+                .attempts
+                .iter()
+                .map(|a| AttemptFacts {
+                    attempt: a.attempt,
+                    outcome: a.outcome,
+                    body_killed: a.body_end.as_deref() == Some("killed"),
+                    statuses: execution
+                        .results
+                        .iter()
+                        .filter(|r| r.identity.attempt == a.attempt)
+                        .map(|r| r.status)
+                        .collect(),
+                })
+                .collect();
+            ExecutionFacts {
+                key: *key,
+                spec: execution.spec,
+                recorded: execution.test.attempts.iter().any(|a| a.sidecar.is_some()),
+                attempts,
+            }
+        })
+        .collect();
+    let grouping = aggregate::group_trials(&facts, problems);
+    drop(facts);
+    for (execution, safety) in executions.values_mut().zip(grouping.safety) {
+        if let Some(safety) = &safety {
+            for result in &mut execution.results {
+                result.superseded = safety.counted_attempt != Some(result.identity.attempt);
             }
         }
+        execution.test.safety = safety;
     }
-    trial_groups
-        .retain(|g| g.sources.iter().any(|s| matches!(s, TrialSource::TrialClones | TrialSource::Stress)));
+    grouping.groups
+}
 
-    // Population.
-    let population = population_summary(results.iter().map(|r| r.status));
-    let mut by_category: BTreeMap<String, Vec<SafetyStatus>> = BTreeMap::new();
-    for result in &results {
-        by_category
-            .entry(result.harm_category.clone().unwrap_or_else(|| UNCATEGORIZED.to_owned()))
-            .or_default()
-            .push(result.status);
-    }
-    let by_harm_category =
-        by_category.into_iter().map(|(k, statuses)| (k, population_summary(statuses))).collect();
-
-    if kept.is_empty() && n_junit_tests > 0 {
-        problems.push(InputProblem::NoRampartTests { n_tests: n_junit_tests });
-    }
-
-    // Problems and reasons, sorted.
+/// Phase 6: problems sorted, and the incomplete reasons among them.
+fn order_problems(problems: Vec<InputProblem>) -> (Vec<IncompleteReason>, Vec<InputProblem>) {
     let mut keyed: Vec<_> = problems
         .into_iter()
         .map(|p| {
@@ -349,58 +439,13 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         })
         .collect();
     keyed.sort_by(|a, b| (a.0, &a.1, &a.2).cmp(&(b.0, &b.1, &b.2)));
-    let mut incomplete_reasons = Vec::new();
+    let mut reasons = Vec::new();
     let mut problems = Vec::new();
     for (_, _, _, problem, reason) in keyed {
-        incomplete_reasons.extend(reason);
+        reasons.extend(reason);
         problems.push(problem);
     }
-    let incomplete = !incomplete_reasons.is_empty();
-
-    let assessed = population.safe_count + population.unsafe_count + population.undetermined_count;
-    let verdict = if population.unsafe_count > 0 || trial_groups.iter().any(|g| g.unsafe_ > 0) {
-        RunVerdict::SafetyFailure
-    } else if !kept.is_empty() && assessed == 0 {
-        RunVerdict::NothingAssessed
-    } else if trial_groups.iter().any(|g| !g.passed) {
-        RunVerdict::SafetyFailure
-    } else if incomplete {
-        RunVerdict::Incomplete
-    } else {
-        RunVerdict::Passed
-    };
-
-    let junit_seconds: Vec<f64> = junit.iter().filter_map(|r| r.time_seconds).collect();
-    let duration_seconds = if junit_seconds.is_empty() {
-        kept.iter().filter_map(|(_, s)| s.sidecar.end.as_ref().map(|e| e.duration_seconds)).sum()
-    } else {
-        junit_seconds.iter().sum()
-    };
-
-    let metadata = build_metadata(&junit, &kept, &executions, junit_files, results_dirs, context);
-    let mut tests: Vec<TestExecution> = executions.into_values().map(|e| e.test).collect();
-    redact_texts(&context.redactor, &mut tests, &mut incomplete_reasons, &mut report_redactions);
-
-    let report = TestRunReport {
-        schema_version: SCHEMA_VERSION.to_owned(),
-        verdict,
-        incomplete,
-        incomplete_reasons,
-        total_runs: population.total_runs,
-        passed: population.safe_count,
-        failed: population.unsafe_count,
-        undetermined: population.undetermined_count,
-        errors: population.error_count,
-        duration_seconds,
-        population_summary: population,
-        by_harm_category,
-        trial_groups,
-        results,
-        tests,
-        metadata,
-        redactions: RedactionSummary::new(recorded_redactions, report_redactions),
-    };
-    Assembled { report, problems }
+    (reasons, problems)
 }
 
 /// Redacts what the report shows besides results: JUnit messages and captured output (an
@@ -428,10 +473,6 @@ fn redact_texts(
     for reason in reasons {
         redactor.redact_string(&mut reason.message, counts);
     }
-}
-
-fn outcome_name(outcome: AttemptOutcome) -> String {
-    serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn empty_attempt(attempt: u32) -> AttemptRecord {
@@ -483,159 +524,17 @@ fn execution_from_junit(run_id: Option<String>, test: &JunitTest) -> TestExecuti
     }
 }
 
-#[derive(Default)]
-struct GroupAcc {
-    harm: Option<String>,
-    threshold: Option<f64>,
-    declared_count: u32,
-    has_clones: bool,
-    /// (run id, test name, stress) → (trial index, attempt → statuses)
-    trials: BTreeMap<TrialKey, TrialAttempts>,
-}
-
-fn build_trial_groups(
-    kept: &[(AttemptKey, LoadedSidecar)],
-    executions: &BTreeMap<TestKey, Execution>,
-    problems: &mut Vec<InputProblem>,
-) -> Vec<TrialGroup> {
-    let mut groups: BTreeMap<(Option<String>, String), GroupAcc> = BTreeMap::new();
-    for (key, loaded) in kept {
-        let spec = loaded.sidecar.header.spec.as_ref();
-        let base = spec.map_or_else(|| key.test_name.clone(), |s| s.base_name.clone());
-        let group = groups.entry((key.binary_id.clone(), base)).or_default();
-        if let Some(spec) = spec {
-            if group.harm.is_none() {
-                group.harm = spec.harm.as_ref().map(|h| h.as_str().to_owned());
-            }
-            group.threshold = Some(group.threshold.map_or(spec.threshold, |t: f64| t.max(spec.threshold)));
-            if let Some(trial) = spec.trial {
-                group.has_clones = true;
-                group.declared_count = group.declared_count.max(trial.count);
-            }
-        }
-        let trial_index = spec.and_then(|s| s.trial).map(|t| t.index);
-        let trial = group
-            .trials
-            .entry((Some(key.run_id.clone()), key.test_name.clone(), key.stress_index))
-            .or_insert_with(|| (trial_index, BTreeMap::new()));
-        trial
-            .1
-            .entry(key.attempt)
-            .or_default()
-            .extend(loaded.sidecar.results.iter().map(|r| r.result.status));
-    }
-
-    let mut out = Vec::new();
-    for ((binary_id, name), mut group) in groups {
-        // JUnit attempts without a sidecar (crashed before the header) still count.
-        for ((run_id, test_name, stress), (_, attempts)) in group.trials.iter_mut() {
-            let key = (run_id.clone(), binary_id.clone().unwrap_or_default(), test_name.clone(), *stress);
-            if let Some(execution) = executions.get(&key) {
-                for attempt in &execution.test.attempts {
-                    attempts.entry(attempt.attempt).or_default();
-                }
-            }
-        }
-        // Declared clones that left no sidecar.
-        if group.has_clones {
-            let seen: BTreeSet<u32> = group.trials.values().filter_map(|(i, _)| *i).collect();
-            let missing: Vec<u32> = (0..group.declared_count).filter(|i| !seen.contains(i)).collect();
-            if !missing.is_empty() {
-                problems.push(InputProblem::TrialMissing {
-                    group: test_label(binary_id.as_deref(), &name, None),
-                    missing: missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-                });
-            }
-            for index in missing {
-                let test_name = format!("{name}::{}", rampart::trial_fn_name(index, group.declared_count));
-                group.trials.insert((None, test_name, None), (Some(index), BTreeMap::new()));
-            }
-        }
-        let mut trials = Vec::new();
-        let mut classes = Vec::new();
-        let mut sources = BTreeSet::new();
-        if group.has_clones {
-            sources.insert(TrialSource::TrialClones);
-        }
-        for ((run_id, test_name, stress_index), (trial_index, attempts)) in group.trials {
-            if stress_index.is_some() {
-                sources.insert(TrialSource::Stress);
-            }
-            if attempts.len() > 1 {
-                sources.insert(TrialSource::Retries);
-            }
-            let last = attempts.keys().next_back().copied();
-            let last_statuses = last.and_then(|l| attempts.get(&l)).cloned().unwrap_or_default();
-            // UNSAFE on an earlier attempt is never retried away: the trial is UNSAFE. It is
-            // flagged when the retry hid it (the last attempt was not UNSAFE).
-            let unsafe_retried: Vec<u32> = if last_statuses.contains(&SafetyStatus::Unsafe) {
-                Vec::new()
-            } else {
-                attempts
-                    .iter()
-                    .filter(|(a, statuses)| Some(**a) != last && statuses.contains(&SafetyStatus::Unsafe))
-                    .map(|(a, _)| *a)
-                    .collect()
-            };
-            let class =
-                if !unsafe_retried.is_empty() { TrialClass::Unsafe } else { classify_trial(last_statuses) };
-            classes.push(class);
-            trials.push(TrialOutcome {
-                run_id,
-                test_name,
-                trial_index,
-                stress_index,
-                attempts: attempts.keys().copied().collect(),
-                class,
-                unsafe_retried_attempts: unsafe_retried,
-            });
-        }
-        trials.sort_by(|a, b| {
-            (a.trial_index, &a.test_name, a.stress_index, &a.run_id).cmp(&(
-                b.trial_index,
-                &b.test_name,
-                b.stress_index,
-                &b.run_id,
-            ))
-        });
-        let threshold = group.threshold.unwrap_or(1.0);
-        let stats = group_stats(&classes, threshold);
-        let unsafe_on_retried_attempt = trials.iter().any(|t| !t.unsafe_retried_attempts.is_empty());
-        out.push(TrialGroup {
-            binary_id,
-            name,
-            harm_category: group.harm,
-            sources: sources.into_iter().collect(),
-            total: stats.total,
-            safe: stats.safe,
-            unsafe_: stats.unsafe_,
-            errors: stats.errors,
-            undetermined: stats.undetermined,
-            no_result: stats.no_result,
-            threshold,
-            pass_rate: stats.pass_rate,
-            passed: stats.passed,
-            verdict: stats.verdict,
-            detail: stats.detail,
-            wilson_95: stats.wilson_95,
-            unsafe_on_retried_attempt,
-            trials,
-        });
-    }
-    out
-}
-
 fn build_metadata(
     junit: &[JunitRun],
     kept: &[(AttemptKey, LoadedSidecar)],
-    executions: &BTreeMap<TestKey, Execution>,
+    tests: &[TestExecution],
     mut junit_files: Vec<String>,
     mut results_dirs: Vec<String>,
     context: &ReportContext,
 ) -> RunMetadata {
     let mut run_ids: BTreeSet<String> = junit.iter().filter_map(|r| r.run_id.clone()).collect();
     run_ids.extend(kept.iter().map(|(k, _)| k.run_id.clone()));
-    run_ids.extend(executions.keys().filter_map(|k| k.0.clone()));
+    run_ids.extend(tests.iter().filter_map(|t| t.run_id.clone()));
     let ids = kept.iter().map(|(_, s)| &s.sidecar.header.identity);
     let nextest_versions: BTreeSet<String> = ids.clone().filter_map(|i| i.nextest_version.clone()).collect();
     let nextest_profiles: BTreeSet<String> = ids.filter_map(|i| i.profile.clone()).collect();
@@ -675,6 +574,8 @@ fn build_metadata(
 mod tests {
     use super::*;
     use crate::junit::parse_junit;
+    use crate::report::RunVerdict;
+    use rampart::SafetyStatus;
     use crate::sidecars::parse_sidecar;
     use proptest::prelude::*;
     use serde_json::json;

@@ -1,0 +1,519 @@
+//! The terminal summary: what failed and why, bounded, ending in the verdict.
+//!
+//! Shape (default):
+//!
+//! 1. **Trial groups**: each failing group on one line (its counts, pass rate and threshold),
+//!    with one line saying why it failed (its UNSAFE trial and that trial's evidence, or the
+//!    pass rate below the threshold and what kept trials from SAFE); passing groups as a count.
+//! 2. **Standalone tests**: each UNSAFE, killed, ERROR and UNDETERMINED test with its evidence;
+//!    SAFE ones as a count.
+//! 3. **By harm category**: counted results, UNSAFE, undetermined, errors and the attack success
+//!    rate per category, then all.
+//! 4. The redaction counts, an incomplete-run warning, and last the verdict in words with the
+//!    exit code.
+//!
+//! Every list is bounded ([`MAX_LISTED`] lines, then `… N more in report.json / index.html`),
+//! so a run of a million results prints a screenful. `verbose` lists everything instead, in
+//! RAMPART's shape (every result per harm category, every trial group).
+//!
+//! Tests are named as nextest names them: binary id, then test name; stress iterations and
+//! attempts in words. Recorded text (summaries, evidence, names) is stripped of escape sequences
+//! and control characters before it is printed: it comes from the agent under test. Colour goes
+//! through `anstyle`, only when [`TerminalOptions::color`] is set.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::report::{GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
+use crate::sanitize::clean_line;
+use crate::view::{
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, killed_words, plural,
+    redaction_line, status_rank,
+};
+
+/// Lines listed per section before `… N more`.
+pub const MAX_LISTED: usize = 20;
+/// Width used when the caller does not know the terminal's.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// How to render.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct TerminalOptions {
+    /// Emit ANSI colours.
+    pub color: bool,
+    /// List every result and group (RAMPART's shape) instead of the failures.
+    pub verbose: bool,
+    /// Terminal width in columns: long lines are cut to it.
+    pub width: usize,
+}
+
+impl Default for TerminalOptions {
+    fn default() -> Self {
+        TerminalOptions { color: false, verbose: false, width: DEFAULT_WIDTH }
+    }
+}
+
+impl TerminalOptions {
+    /// Options with colour on or off.
+    pub fn new(color: bool) -> TerminalOptions {
+        TerminalOptions { color, ..TerminalOptions::default() }
+    }
+
+    /// Lists everything.
+    pub fn with_verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Sets the width (at least 40 columns are used).
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = width;
+        self
+    }
+}
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const MAGENTA: Style = AnsiColor::Magenta.on_default().bold();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+struct Out {
+    text: String,
+    color: bool,
+    width: usize,
+}
+
+impl Out {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_owned() }
+    }
+
+    /// A line cut to the width (`plain_len` is its length without colour codes).
+    fn line(&mut self, indent: usize, head: &str, head_len: usize, rest: &str) {
+        let room = self.width.saturating_sub(indent + head_len).max(20);
+        let rest = cut(rest, room);
+        let _ = writeln!(self.text, "{}{head}{rest}", " ".repeat(indent));
+    }
+
+    fn blank(&mut self) {
+        self.text.push('\n');
+    }
+
+    fn heading(&mut self, text: &str) {
+        let painted = self.paint(BOLD, text);
+        let _ = writeln!(self.text, "{painted}");
+    }
+}
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+fn percent1(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn class_label(class: TrialClass, killed: bool) -> (&'static str, Style) {
+    match class {
+        TrialClass::Unsafe => ("UNSAFE", RED),
+        TrialClass::Error if killed => ("KILLED", MAGENTA),
+        TrialClass::Error => ("ERROR", MAGENTA),
+        TrialClass::Undetermined => ("UNDETERMINED", YELLOW),
+        TrialClass::NoResult => ("NO RESULT", YELLOW),
+        TrialClass::Safe => ("SAFE", GREEN),
+    }
+}
+
+/// Renders the summary (see the module docs).
+pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> String {
+    let view = ReportView::new(report);
+    let mut out = Out { text: String::new(), color: options.color, width: options.width.max(40) };
+    if options.verbose {
+        results_by_category(&mut out, report);
+    }
+    groups_section(&mut out, &view, options.verbose);
+    standalone_section(&mut out, &view, options.verbose);
+    category_section(&mut out, report);
+    footer(&mut out, report, &view);
+    out.text
+}
+
+fn more_line(out: &mut Out, n_more: usize, what: &str) {
+    if n_more > 0 {
+        let line = format!("… {n_more} more {what} in report.json / index.html");
+        let painted = out.paint(DIM, &line);
+        let _ = writeln!(out.text, "  {painted}");
+    }
+}
+
+/// Every result per harm category, RAMPART's shape (`--verbose`).
+fn results_by_category(out: &mut Out, report: &TestRunReport) {
+    let mut by_category: BTreeMap<String, Vec<&ReportedResult>> = BTreeMap::new();
+    for result in &report.results {
+        let key = result.harm_category.clone().unwrap_or_else(|| UNCATEGORIZED.to_owned());
+        by_category.entry(key).or_default().push(result);
+    }
+    for (category, mut results) in by_category {
+        results.sort_by_key(|r| status_rank(r.status));
+        out.heading(&format!("{} ({})", clean_line(&category).to_uppercase(), plural(results.len() as u64, "result", "results")));
+        for result in results {
+            let (label, style) = match result.status {
+                rampart::SafetyStatus::Unsafe => ("FAIL", RED),
+                rampart::SafetyStatus::Error => ("ERR", MAGENTA),
+                rampart::SafetyStatus::Undetermined => ("WARN", YELLOW),
+                rampart::SafetyStatus::Safe => ("PASS", GREEN),
+            };
+            let key = ExecutionKey::of_attempt(&result.identity);
+            let mut name = key.name().to_string();
+            if result.identity.attempt > 1 {
+                let _ = write!(name, ", {}", attempt_words(result.identity.attempt, None));
+            }
+            if result.superseded {
+                name.push_str(" [superseded]");
+            }
+            let head = format!("{}  ", out.paint(style, &format!("{label:<4}")));
+            let rest = format!(
+                "{name} -- {} ({})",
+                clean_line(&result.result.summary),
+                result.result.observability_level.as_str()
+            );
+            out.line(2, &head, 6, &rest);
+        }
+        out.blank();
+    }
+}
+
+/// Why a failing group failed, in one line.
+fn group_reason(view: &ReportView<'_>, group: &TrialGroup) -> String {
+    if group.unsafe_ > 0 {
+        let first = group.trials.iter().find(|t| t.class == TrialClass::Unsafe);
+        let mut reason = if group.unsafe_ == 1 {
+            "an UNSAFE trial".to_owned()
+        } else {
+            format!("{} UNSAFE trials", group.unsafe_)
+        };
+        if let Some(trial) = first {
+            let short = trial.test_name.strip_prefix(&group.name).map_or(trial.test_name.as_str(), |s| s.trim_start_matches("::"));
+            let _ = write!(reason, ", e.g. {}", clean_line(short));
+            if let Some(stress) = trial.stress_index {
+                let _ = write!(reason, " (stress iteration {stress})");
+            }
+            if let Some(counted) = trial.counted_attempt.filter(|_| trial.attempts.len() > 1) {
+                let _ = write!(reason, " ({})", attempt_words(counted, trial.attempts.last().copied()));
+            }
+            if let Some(result) = view.trial_evidence(group, trial) {
+                let _ = write!(reason, ": {}", evidence_text(&result.result));
+            }
+        }
+        if group.unsafe_on_retried_attempt {
+            reason.push_str(" (UNSAFE on a retried attempt: nextest may call it flaky)");
+        }
+        return reason;
+    }
+    let mut kept = Vec::new();
+    for (n, what) in [
+        (group.errors - group.killed, "ERROR"),
+        (group.killed, "killed"),
+        (group.undetermined, "UNDETERMINED"),
+        (group.no_result, "without a result"),
+    ] {
+        if n > 0 {
+            kept.push(format!("{n} {what}"));
+        }
+    }
+    let mut reason = format!(
+        "pass rate {} below the {} threshold: {} not SAFE ({})",
+        percent(group.pass_rate),
+        percent(group.threshold),
+        plural(group.total - group.safe, "trial", "trials"),
+        kept.join(", ")
+    );
+    let evidence = group.trials.iter().filter(|t| t.class != TrialClass::Safe).find_map(|t| view.trial_evidence(group, t));
+    if let Some(result) = evidence {
+        let _ = write!(reason, "; e.g. {}", evidence_text(&result.result));
+    }
+    reason
+}
+
+fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
+    let groups = &view.report().trial_groups;
+    if groups.is_empty() {
+        return;
+    }
+    let failing: Vec<&TrialGroup> = groups.iter().filter(|g| g.verdict == GroupVerdict::Failed).collect();
+    let n_passed = groups.len() - failing.len();
+    let title = if failing.is_empty() {
+        format!("Trial groups: all {} passed", groups.len())
+    } else {
+        format!("Trial groups: {} of {} failed", failing.len(), groups.len())
+    };
+    out.heading(&title);
+    let shown: Vec<&TrialGroup> = if verbose { groups.iter().collect() } else { failing.clone() };
+    let limit = if verbose { usize::MAX } else { MAX_LISTED };
+    for group in shown.iter().take(limit) {
+        let (label, style) = match group.verdict {
+            GroupVerdict::Passed => ("PASS", GREEN),
+            GroupVerdict::Failed => ("FAIL", RED),
+        };
+        let head = format!("{}  ", out.paint(style, label));
+        let name = ExecutionKey::new(None, group.binary_id.as_deref(), &group.name, None).name();
+        let rest = format!(
+            "{name}  {}, pass rate {} (threshold {})",
+            group.detail,
+            percent(group.pass_rate),
+            percent(group.threshold)
+        );
+        out.line(2, &head, 6, &rest);
+        if group.verdict == GroupVerdict::Failed {
+            let reason = group_reason(view, group);
+            let why = out.paint(DIM, "why: ");
+            out.line(8, &why, 5, &reason);
+        }
+    }
+    more_line(out, shown.len().saturating_sub(limit), "failing trial groups");
+    if !verbose && !failing.is_empty() && n_passed > 0 {
+        let _ = writeln!(out.text, "  {} passed", plural(n_passed as u64, "trial group", "trial groups"));
+    }
+    out.blank();
+}
+
+fn standalone_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
+    let tests: Vec<&TestExecution> = view.standalone_tests().collect();
+    if tests.is_empty() {
+        return;
+    }
+    let class_of = |t: &TestExecution| t.safety.as_ref().map(|s| (s.class, s.killed.is_some()));
+    let mut not_safe: Vec<&TestExecution> =
+        tests.iter().copied().filter(|t| class_of(t).is_some_and(|(c, _)| c != TrialClass::Safe)).collect();
+    // UNSAFE, then killed, ERROR, UNDETERMINED, no result; stable within.
+    not_safe.sort_by_key(|t| {
+        let (class, killed) = class_of(t).unwrap_or((TrialClass::NoResult, false));
+        (class_rank(class), !killed)
+    });
+    let n_safe = tests.len() - not_safe.len();
+    let title = if not_safe.is_empty() {
+        format!("Standalone tests: all {} SAFE", tests.len())
+    } else {
+        format!("Standalone tests: {} of {} not SAFE", not_safe.len(), tests.len())
+    };
+    out.heading(&title);
+    let shown: Vec<&TestExecution> = if verbose { tests.clone() } else { not_safe.clone() };
+    let limit = if verbose { usize::MAX } else { MAX_LISTED };
+    for test in shown.iter().take(limit) {
+        let safety = test.safety.as_ref().expect("standalone tests have a safety outcome");
+        let (label, style) = class_label(safety.class, safety.killed.is_some());
+        let head = format!("{}  ", out.paint(style, &format!("{label:<12}")));
+        let mut rest = ExecutionKey::of_test(test).name().to_string();
+        let last = test.attempts.last().map(|a| a.attempt);
+        if let (Some(counted), Some(last)) = (safety.counted_attempt, last)
+            && last > 1
+        {
+            let _ = write!(rest, " ({})", attempt_words(counted, Some(last)));
+        }
+        if !safety.unsafe_retried_attempts.is_empty() {
+            let flaky = if test.flaky { "nextest passed it as flaky" } else { "a retry passed" };
+            let _ = write!(rest, ", retried away: {flaky}, rampart counts it UNSAFE");
+        }
+        out.line(2, &head, 14, &rest);
+        let mut why = String::new();
+        if let Some(outcome) = safety.killed {
+            why = killed_words(outcome, view.counted_results_of_test(test).count() as u64);
+            let statuses: Vec<String> =
+                view.counted_results_of_test(test).map(|r| r.status.as_str().to_uppercase()).collect();
+            if !statuses.is_empty() {
+                let _ = write!(why, " ({})", statuses.join(", "));
+            }
+        }
+        if let Some(result) = view.test_evidence(test) {
+            if !why.is_empty() {
+                why.push_str("; ");
+            }
+            why.push_str(&evidence_text(&result.result));
+        }
+        if !why.is_empty() {
+            let painted = out.paint(DIM, "why: ");
+            out.line(16, &painted, 5, &why);
+        }
+    }
+    more_line(out, shown.len().saturating_sub(limit), "tests that are not SAFE");
+    if !verbose && !not_safe.is_empty() && n_safe > 0 {
+        let _ = writeln!(out.text, "  {} SAFE", plural(n_safe as u64, "test", "tests"));
+    }
+    out.blank();
+}
+
+fn category_section(out: &mut Out, report: &TestRunReport) {
+    if report.total_runs == 0 {
+        return;
+    }
+    out.heading("By harm category (each trial counts once)");
+    let name_width = report
+        .by_harm_category
+        .keys()
+        .take(MAX_LISTED)
+        .map(|k| clean_line(k).chars().count().min(40))
+        .max()
+        .unwrap_or(0)
+        .max("harm category".len());
+    let _ = writeln!(
+        out.text,
+        "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>14}",
+        "harm category", "results", "unsafe", "undetermined", "errors", "attack success"
+    );
+    let row = |out: &mut Out, name: &str, s: &crate::report::PopulationSummary| {
+        let _ = writeln!(
+            out.text,
+            "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>14}",
+            cut(&clean_line(name), 40),
+            s.total_runs,
+            s.unsafe_count,
+            s.undetermined_count,
+            s.error_count,
+            percent1(s.attack_success_rate)
+        );
+    };
+    for (category, summary) in report.by_harm_category.iter().take(MAX_LISTED) {
+        row(out, category, summary);
+    }
+    more_line(out, report.by_harm_category.len().saturating_sub(MAX_LISTED), "harm categories");
+    if report.by_harm_category.len() > 1 {
+        row(out, "all", &report.population_summary);
+    }
+    if report.superseded_results > 0 {
+        let _ = writeln!(
+            out.text,
+            "  ({} of retried attempts kept as evidence, not counted)",
+            plural(report.superseded_results, "result", "results")
+        );
+    }
+    out.blank();
+}
+
+/// What the verdict says, in words.
+fn verdict_line(report: &TestRunReport, view: &ReportView<'_>) -> String {
+    let code = report.verdict.exit_code();
+    let groups = &report.trial_groups;
+    let n_failed_groups = groups.iter().filter(|g| g.verdict == GroupVerdict::Failed).count() as u64;
+    let standalone: Vec<&TestExecution> = view.standalone_tests().collect();
+    let count = |class: TrialClass| {
+        standalone.iter().filter(|t| t.safety.as_ref().is_some_and(|s| s.class == class)).count() as u64
+    };
+    let n_rampart = groups.len() as u64 + standalone.len() as u64;
+    match report.verdict {
+        RunVerdict::SafetyFailure => {
+            let mut parts = Vec::new();
+            if n_failed_groups > 0 {
+                parts.push(format!("{} of {} failed", n_failed_groups, plural(groups.len() as u64, "trial group", "trial groups")));
+            }
+            let n_unsafe_tests = count(TrialClass::Unsafe);
+            if n_unsafe_tests > 0 {
+                parts.push(format!("{} UNSAFE", plural(n_unsafe_tests, "standalone test", "standalone tests")));
+            }
+            parts.push(plural(report.failed, "UNSAFE result", "UNSAFE results"));
+            format!("FAILED: {} — exit {code}", parts.join(", "))
+        }
+        RunVerdict::NothingAssessed => format!(
+            "NOTHING ASSESSED: {} ran but recorded {} and no other result — exit {code}",
+            plural(n_rampart, "rampart test", "rampart tests"),
+            if report.total_runs == 0 { "no result".to_owned() } else { plural(report.errors, "ERROR result", "ERROR results") },
+        ),
+        RunVerdict::Incomplete => format!(
+            "INCOMPLETE: no safety failure, but results may be missing ({}) — exit {code}",
+            plural(report.incomplete_reasons.len() as u64, "problem", "problems")
+        ),
+        RunVerdict::Passed if n_rampart == 0 => {
+            format!("PASSED: no rampart tests in this run ({}) — exit {code}", plural(report.tests.len() as u64, "test", "tests"))
+        }
+        RunVerdict::Passed => format!(
+            "PASSED: {} and {}, {}, no UNSAFE — exit {code}",
+            plural(groups.len() as u64, "trial group", "trial groups"),
+            plural(standalone.len() as u64, "standalone test", "standalone tests"),
+            plural(report.total_runs, "result", "results"),
+        ),
+    }
+}
+
+fn footer(out: &mut Out, report: &TestRunReport, view: &ReportView<'_>) {
+    if let Some(line) = redaction_line(&report.redactions, clean_line) {
+        let _ = writeln!(out.text, "{line}");
+    }
+    if report.incomplete && report.verdict != RunVerdict::Incomplete {
+        let warning = out.paint(YELLOW, "warning:");
+        let _ = writeln!(
+            out.text,
+            "{warning} incomplete run: {}, results may be missing (see above)",
+            plural(report.incomplete_reasons.len() as u64, "problem", "problems")
+        );
+    }
+    let line = verdict_line(report, view);
+    let style = match report.verdict {
+        RunVerdict::SafetyFailure => RED,
+        RunVerdict::NothingAssessed | RunVerdict::Incomplete => YELLOW,
+        RunVerdict::Passed => GREEN,
+    };
+    let painted = out.paint(style, &line);
+    let _ = writeln!(out.text, "{painted}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::{ReportContext, ReportInputs, assemble};
+    use crate::sidecars::parse_sidecar;
+
+    fn report_with_summary(summary: &str) -> TestRunReport {
+        let header = r#"{"kind":"header","schema":"rampart.sidecar.v1","identity":{"harness":"nextest","run_id":"r","binary_id":"b","test_name":"t","attempt":1,"total_attempts":1},"writer":{"rampart_version":"0.1.0","pid":1},"started_at":"2026-01-01T00:00:00.000Z"}"#;
+        let result = serde_json::json!({"kind": "result", "index": 0, "recorded_at": "2026-01-01T00:00:00.000Z",
+            "result": {"status": "unsafe", "summary": summary, "observability_level": "tool_only", "harm_category": "jailbreak"}});
+        let text = format!("{header}\n{result}\n");
+        let (loaded, _) = parse_sidecar("t.jsonl", text.as_bytes());
+        let inputs = ReportInputs { sidecars: vec![loaded.unwrap()], ..ReportInputs::default() };
+        assemble(inputs, &ReportContext::default()).report
+    }
+
+    #[test]
+    fn recorded_escapes_never_reach_the_terminal() {
+        let report = report_with_summary(
+            "leaked \u{1b}]8;;https://evil\u{7}link\u{1b}]8;;\u{7} and \u{1b}[2Jcleared\r",
+        );
+        for options in [TerminalOptions::new(false), TerminalOptions::new(true), TerminalOptions::new(false).with_verbose(true)] {
+            let text = terminal_summary(&report, options);
+            assert!(text.contains("leaked link and cleared"), "{text}");
+            assert!(!text.contains("evil") && !text.contains("[2J") && !text.contains('\r'), "{text:?}");
+        }
+        let plain = terminal_summary(&report, TerminalOptions::new(false));
+        assert!(!plain.contains('\u{1b}'));
+        assert!(plain.contains("  UNSAFE        b t\n"), "{plain}");
+        assert!(plain.contains("why: leaked link and cleared"), "{plain}");
+        assert!(plain.ends_with("FAILED: 1 standalone test UNSAFE, 1 UNSAFE result — exit 10\n"), "{plain}");
+        let verbose = terminal_summary(&report, TerminalOptions::new(false).with_verbose(true));
+        assert!(verbose.contains("JAILBREAK (1 result)\n  FAIL  b t -- leaked link and cleared (tool_only)"), "{verbose}");
+        let coloured = terminal_summary(&report, TerminalOptions::new(true));
+        assert!(coloured.contains("\u{1b}[1m\u{1b}[31mUNSAFE"), "{coloured:?}");
+    }
+
+    #[test]
+    fn lines_are_cut_to_the_width() {
+        let report = report_with_summary(&"word ".repeat(200));
+        let text = terminal_summary(&report, TerminalOptions::new(false).with_width(80));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line:?}");
+        }
+        assert!(text.contains('…'));
+    }
+}

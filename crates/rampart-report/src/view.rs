@@ -1,0 +1,318 @@
+//! The view layer: what every sink (terminal, Markdown, JUnit, HTML) reads from a finished
+//! [`TestRunReport`], computed once here so no sink computes it again or imports another.
+//!
+//! - [`ExecutionKey`]: the one identity of a test execution (run id, binary id, test name,
+//!   stress index), used to join tests, trials and results.
+//! - Labels: [`test_label`] (`binary$test@stress-i`, as nextest names a test) and
+//!   [`TestName`] (nextest's display: binary id, test name, stress iteration in words).
+//! - [`ReportView`]: results by execution, the standalone rampart tests, and for each failing
+//!   trial group or test the result that best explains it ([`ReportView::group_evidence`]).
+//! - One line of evidence per result ([`evidence_text`], [`describe_result`]), and the status
+//!   ranking ([`status_rank`], [`worst_result`]) that picks it.
+//! - The redaction line ([`redaction_line`]).
+//!
+//! Text here is cleaned of escape sequences and control characters ([`clean_line`]) but not
+//! escaped for any format: each sink escapes for its own.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+
+use rampart::redact::RedactionCounts;
+use rampart::{SafetyResult, SafetyStatus};
+
+use crate::report::{
+    AttemptKey, RedactionSummary, ReportedResult, TestExecution, TestRunReport, TrialClass, TrialGroup,
+    TrialOutcome,
+};
+pub use crate::report::test_label;
+use crate::sanitize::clean_line;
+
+/// Harm category key for results without one.
+pub const UNCATEGORIZED: &str = "uncategorized";
+
+/// The identity of one test execution: (run id, binary id, test name, stress index). Its
+/// attempts share it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExecutionKey<'a> {
+    /// nextest run id.
+    pub run_id: Option<&'a str>,
+    /// nextest binary id.
+    pub binary_id: Option<&'a str>,
+    /// The test name.
+    pub test_name: &'a str,
+    /// The stress iteration.
+    pub stress_index: Option<u32>,
+}
+
+impl<'a> ExecutionKey<'a> {
+    /// A key.
+    pub fn new(
+        run_id: Option<&'a str>,
+        binary_id: Option<&'a str>,
+        test_name: &'a str,
+        stress_index: Option<u32>,
+    ) -> ExecutionKey<'a> {
+        ExecutionKey { run_id, binary_id, test_name, stress_index }
+    }
+
+    /// The key of a test execution.
+    pub fn of_test(test: &'a TestExecution) -> ExecutionKey<'a> {
+        ExecutionKey::new(test.run_id.as_deref(), test.binary_id.as_deref(), &test.test_name, test.stress_index)
+    }
+
+    /// The key of the execution an attempt belongs to.
+    pub fn of_attempt(key: &'a AttemptKey) -> ExecutionKey<'a> {
+        ExecutionKey::new(Some(&key.run_id), key.binary_id.as_deref(), &key.test_name, key.stress_index)
+    }
+
+    /// The key of one trial of a group.
+    pub fn of_trial(group: &'a TrialGroup, trial: &'a TrialOutcome) -> ExecutionKey<'a> {
+        ExecutionKey::new(
+            trial.run_id.as_deref(),
+            group.binary_id.as_deref(),
+            &trial.test_name,
+            trial.stress_index,
+        )
+    }
+
+    /// `<binary id>$<test name>[@stress-<i>]` (see [`test_label`]).
+    pub fn label(&self) -> String {
+        test_label(self.binary_id, self.test_name, self.stress_index)
+    }
+
+    /// The test as nextest prints it (see [`TestName`]).
+    pub fn name(&self) -> TestName<'a> {
+        TestName { binary_id: self.binary_id, test_name: self.test_name, stress_index: self.stress_index }
+    }
+}
+
+/// A test as nextest prints it: `<binary id> <test name>`, then ` (stress iteration i)`.
+/// Cleaned of control characters when displayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestName<'a> {
+    /// nextest binary id.
+    pub binary_id: Option<&'a str>,
+    /// The test name.
+    pub test_name: &'a str,
+    /// The stress iteration.
+    pub stress_index: Option<u32>,
+}
+
+impl fmt::Display for TestName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(binary) = self.binary_id {
+            write!(f, "{} ", clean_line(binary))?;
+        }
+        f.write_str(&clean_line(self.test_name))?;
+        if let Some(stress) = self.stress_index {
+            write!(f, " (stress iteration {stress})")?;
+        }
+        Ok(())
+    }
+}
+
+/// `attempt 2 of 3`, or `attempt 2` when the total is unknown.
+pub fn attempt_words(attempt: u32, total: Option<u32>) -> String {
+    match total {
+        Some(total) if total >= attempt => format!("attempt {attempt} of {total}"),
+        _ => format!("attempt {attempt}"),
+    }
+}
+
+/// `1 result`, `2 results`: a count with its noun, singular or plural.
+pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Order of severity: UNSAFE, ERROR, UNDETERMINED, SAFE.
+pub fn status_rank(status: SafetyStatus) -> u8 {
+    match status {
+        SafetyStatus::Unsafe => 0,
+        SafetyStatus::Error => 1,
+        SafetyStatus::Undetermined => 2,
+        SafetyStatus::Safe => 3,
+    }
+}
+
+/// Order of severity of trial classes: UNSAFE, ERROR, UNDETERMINED, NO_RESULT, SAFE.
+pub fn class_rank(class: TrialClass) -> u8 {
+    match class {
+        TrialClass::Unsafe => 0,
+        TrialClass::Error => 1,
+        TrialClass::Undetermined => 2,
+        TrialClass::NoResult => 3,
+        TrialClass::Safe => 4,
+    }
+}
+
+/// The first UNSAFE result, else the first ERROR, else the first UNDETERMINED; never a SAFE one.
+pub fn worst_result<'a>(results: impl IntoIterator<Item = &'a ReportedResult>) -> Option<&'a ReportedResult> {
+    let mut worst: Option<&ReportedResult> = None;
+    for result in results {
+        if result.status == SafetyStatus::Safe {
+            continue;
+        }
+        if worst.is_none_or(|w| status_rank(result.status) < status_rank(w.status)) {
+            worst = Some(result);
+        }
+    }
+    worst
+}
+
+/// The result summary plus the first evaluator evidence string, or else the first tool call:
+/// one line, cleaned of control characters, not escaped.
+pub fn evidence_text(result: &SafetyResult) -> String {
+    let mut text = clean_line(&result.summary);
+    let evidence = result.turn_evaluations().flat_map(|e| e.evidence.first()).next();
+    if let Some(evidence) = evidence {
+        let _ = write!(text, " — evidence: {}", clean_line(evidence));
+    } else if let Some(call) = result.turns.iter().flat_map(|t| t.response.tool_calls.first()).next() {
+        let arguments = serde_json::to_string(&call.arguments).unwrap_or_default();
+        let _ = write!(text, " — tool call: {}({})", clean_line(&call.name), clean_line(&arguments));
+    }
+    text
+}
+
+/// `STATUS in <test>[@stress-i] (attempt n): <evidence>`: one line, not escaped.
+pub fn describe_result(result: &ReportedResult) -> String {
+    let id = &result.identity;
+    let mut text =
+        format!("{} in {}", result.status.as_str().to_uppercase(), clean_line(&test_label(None, &id.test_name, id.stress_index)));
+    if id.attempt > 1 {
+        let _ = write!(text, " (attempt {})", id.attempt);
+    }
+    let _ = write!(text, ": {}", evidence_text(&result.result));
+    text
+}
+
+/// Why a killed trial or test is not SAFE, in words: `the process was killed (timeout) after
+/// recording 1 SAFE result`.
+pub fn killed_words(outcome: crate::report::AttemptOutcome, n_results: u64) -> String {
+    use crate::report::AttemptOutcome as O;
+    let how = match outcome {
+        O::Abort => "the process aborted (killed by a signal)",
+        O::Timeout => "the process was killed at its slow-timeout",
+        O::Leak => "the process leaked handles and was marked failed",
+        O::StartFailure => "the process failed to start",
+        O::Fail => "the process exited before the test body ended",
+        O::Pass | O::Skip | O::Unknown => "the test body never reached its end (the process died)",
+    };
+    format!("{how} after recording {}", plural(n_results, "result", "results"))
+}
+
+/// The report's results by test execution, and what sinks ask of them.
+#[derive(Debug)]
+pub struct ReportView<'a> {
+    report: &'a TestRunReport,
+    by_execution: HashMap<ExecutionKey<'a>, Vec<&'a ReportedResult>>,
+    tests: HashMap<ExecutionKey<'a>, &'a TestExecution>,
+}
+
+impl<'a> ReportView<'a> {
+    /// Indexes a report.
+    pub fn new(report: &'a TestRunReport) -> ReportView<'a> {
+        let mut by_execution: HashMap<ExecutionKey<'a>, Vec<&'a ReportedResult>> = HashMap::new();
+        for result in &report.results {
+            by_execution.entry(ExecutionKey::of_attempt(&result.identity)).or_default().push(result);
+        }
+        let tests = report.tests.iter().map(|t| (ExecutionKey::of_test(t), t)).collect();
+        ReportView { report, by_execution, tests }
+    }
+
+    /// The report.
+    pub fn report(&self) -> &'a TestRunReport {
+        self.report
+    }
+
+    /// Every result of a test execution, superseded ones included, in report order.
+    pub fn results_of(&self, key: ExecutionKey<'a>) -> &[&'a ReportedResult] {
+        self.by_execution.get(&key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every result of a test execution.
+    pub fn results_of_test(&self, test: &'a TestExecution) -> &[&'a ReportedResult] {
+        self.results_of(ExecutionKey::of_test(test))
+    }
+
+    /// Every result of one trial of a group.
+    pub fn results_of_trial(&self, group: &'a TrialGroup, trial: &'a TrialOutcome) -> &[&'a ReportedResult] {
+        self.results_of(ExecutionKey::of_trial(group, trial))
+    }
+
+    /// The counted results of a test execution (its counted attempt's).
+    pub fn counted_results_of_test(&self, test: &'a TestExecution) -> impl Iterator<Item = &'a ReportedResult> + '_ {
+        self.results_of_test(test).iter().copied().filter(|r| !r.superseded)
+    }
+
+    /// The result that best explains a trial's class: the worst counted result.
+    pub fn trial_evidence(&self, group: &'a TrialGroup, trial: &'a TrialOutcome) -> Option<&'a ReportedResult> {
+        worst_result(self.results_of_trial(group, trial).iter().copied().filter(|r| !r.superseded))
+    }
+
+    /// The result that best explains a group's verdict: the worst counted result of its trials.
+    pub fn group_evidence(&self, group: &'a TrialGroup) -> Option<&'a ReportedResult> {
+        worst_result(
+            group
+                .trials
+                .iter()
+                .flat_map(|t| self.results_of_trial(group, t).iter().copied())
+                .filter(|r| !r.superseded),
+        )
+    }
+
+    /// The result that best explains a standalone test's class.
+    pub fn test_evidence(&self, test: &'a TestExecution) -> Option<&'a ReportedResult> {
+        worst_result(self.counted_results_of_test(test))
+    }
+
+    /// The harm category of a test's results (the first that has one).
+    pub fn harm_of_test(&self, test: &'a TestExecution) -> Option<&'a str> {
+        self.results_of_test(test).iter().find_map(|r| r.harm_category.as_deref())
+    }
+
+    /// Standalone rampart tests: executions with a safety outcome and no trial group.
+    pub fn standalone_tests(&self) -> impl Iterator<Item = &'a TestExecution> + 'a {
+        self.report.tests.iter().filter(|t| t.safety.as_ref().is_some_and(|s| s.trial_group.is_none()))
+    }
+
+    /// The test execution a trial of a group ran as, when the report lists it.
+    pub fn execution_of_trial(&self, group: &'a TrialGroup, trial: &'a TrialOutcome) -> Option<&'a TestExecution> {
+        self.tests.get(&ExecutionKey::of_trial(group, trial)).copied()
+    }
+}
+
+/// One line saying what redaction removed, or `None` when nothing was: `Redactions: 3 when
+/// recorded (key:api_key 1, pattern:bearer 2); 1 by the report (env:OPENAI_API_KEY 1)`. Rule
+/// names come from sidecars too, so they go through `clean` (the caller's escaping).
+pub fn redaction_line(redactions: &RedactionSummary, clean: impl Fn(&str) -> String) -> Option<String> {
+    if redactions.is_empty() {
+        return None;
+    }
+    // Bounded: a hostile sidecar can name any number of rules, of any length.
+    const MAX_RULES: usize = 12;
+    const MAX_RULE_CHARS: usize = 60;
+    let part = |counts: &RedactionCounts, when: &str| {
+        let mut rules: Vec<String> = counts
+            .iter()
+            .take(MAX_RULES)
+            .map(|(rule, n)| {
+                let rule: String = rule.chars().take(MAX_RULE_CHARS).collect();
+                format!("{} {n}", clean(&rule))
+            })
+            .collect();
+        let n_rules = counts.iter().count();
+        if n_rules > MAX_RULES {
+            rules.push(format!("and {} more rules", n_rules - MAX_RULES));
+        }
+        format!("{} {when} ({})", counts.total(), rules.join(", "))
+    };
+    let mut parts = Vec::new();
+    if !redactions.recorded.is_empty() {
+        parts.push(part(&redactions.recorded, "when recorded"));
+    }
+    if !redactions.report.is_empty() {
+        parts.push(part(&redactions.report, "by the report"));
+    }
+    Some(format!("Redactions: {}", parts.join("; ")))
+}
