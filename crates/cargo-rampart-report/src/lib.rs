@@ -77,6 +77,9 @@ pub struct ReportArgs {
     /// When to colour the terminal summary.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// List every result and trial group in the terminal summary, not only what failed.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Largest result read, in bytes; a larger one is reported as an ERROR marker [default: 16 MiB].
     #[arg(long, value_name = "BYTES", default_value_t = rampart_report::DEFAULT_MAX_RESULT_BYTES)]
     pub max_result_bytes: usize,
@@ -251,6 +254,16 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
         return true;
     }
     is_terminal
+}
+
+/// The width to render stdout at: `$COLUMNS`, else the terminal's, else
+/// [`rampart_report::DEFAULT_TERMINAL_WIDTH`].
+pub fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|c| *c > 0) {
+        return columns;
+    }
+    terminal_size::terminal_size()
+        .map_or(rampart_report::DEFAULT_TERMINAL_WIDTH, |(terminal_size::Width(w), _)| usize::from(w))
 }
 
 /// Runs `cargo metadata --format-version 1 --no-deps`.
@@ -437,15 +450,16 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         .filter(|v| !v.is_empty())
         .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
-
-    if args.format.contains(&OutputFormat::Terminal) {
-        let color = color_enabled(args.color, std::io::stdout().is_terminal());
-        print!("{}", terminal_summary(&report, TerminalOptions::new(color)));
-        let _ = std::io::Write::flush(&mut std::io::stdout());
-    }
-    // Last, so they are the final lines a CI log shows.
     for note in notes {
         eprintln!("rampart-report: {note}");
+    }
+    // Last, so the verdict is the final line a terminal or CI log shows.
+    if args.format.contains(&OutputFormat::Terminal) {
+        let stdout = std::io::stdout();
+        let color = color_enabled(args.color, stdout.is_terminal());
+        let options = TerminalOptions::new(color).with_verbose(args.verbose).with_width(terminal_width());
+        print!("{}", terminal_summary(&report, options));
+        let _ = std::io::Write::flush(&mut std::io::stdout());
     }
     Ok(report.verdict.exit_code())
 }

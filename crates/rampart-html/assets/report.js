@@ -143,6 +143,11 @@
   var RC = C.results;
   var rSt = RC.st, rH = RC.h, rT = RC.t, rAt = RC.at, rIx = RC.ix, rSu = RC.su, rSg = RC.sg;
   var nResults = rSt.length;
+  // Results of attempts that do not count (their trial counts through another attempt), and
+  // per trial the attempt that counts and how a killed one ended: sparse lists in the core.
+  var superseded = new Uint8Array(nResults);
+  (RC.sp || []).forEach(function (ri) { superseded[ri] = 1; });
+  function supersededOf(ri) { return superseded[ri] === 1; }
   function statusOf(ri) { return S[rSt[ri]]; }
   function harmOf(ri) { return rH[ri] >= 0 ? S[rH[ri]] : null; }
   function strategyOf(ri) { return rSg[ri] >= 0 ? S[rSg[ri]] : null; }
@@ -174,6 +179,9 @@
     groups.push(g);
   });
   var nTrials = TC.g.length;
+  var countedAttempt = Object.create(null), killedHow = Object.create(null);
+  (TC.ca || []).forEach(function (p) { countedAttempt[p[0]] = p[1]; });
+  (TC.k || []).forEach(function (p) { killedHow[p[0]] = S[p[1]]; });
   var trials = new Array(nTrials);
   for (var ti0 = 0; ti0 < nTrials; ti0++) {
     var tg = groups[TC.g[ti0]];
@@ -192,7 +200,9 @@
         trial_index: TC.ti[ti0] >= 0 ? TC.ti[ti0] : null,
         stress_index: TC.si[ti0] >= 0 ? TC.si[ti0] : null,
         attempts: TC.att[ti0],
-        unsafe_retried_attempts: TC.ur[ti0]
+        unsafe_retried_attempts: TC.ur[ti0],
+        counted_attempt: countedAttempt[ti0] !== undefined ? countedAttempt[ti0] : null,
+        killed: killedHow[ti0] || null
       }
     };
     trials[ti0] = trial;
@@ -232,6 +242,7 @@
     var t = trials[rT[i]];
     var g = t.group;
     t.results.push(i);
+    if (supersededOf(i)) continue;
     g.nResults++;
     var st = statusOf(i);
     if (g.counts[st] !== undefined) g.counts[st]++;
@@ -1186,7 +1197,13 @@
     var open = openTrials[key] !== undefined ? openTrials[key] : auto;
     var head = add(li, h('div', 'rr-trial-head'));
     var toggle = add(head, toggleButton('rr-trial-toggle', open, 'rr-t-' + key.replace(':', '-')));
-    add(toggle, badge(t.cls === 'no_result' ? 'other' : t.cls, CLASS_LABEL[t.cls] || t.cls));
+    if (t.raw.killed) {
+      var kb = add(toggle, badge('error', 'KILLED'));
+      kb.title = 'The process of the attempt that counts was killed or did not finish (' + t.raw.killed + '): the trial counts as ERROR, never SAFE, whatever it recorded before.';
+      li.setAttribute('data-killed', t.raw.killed);
+    } else {
+      add(toggle, badge(t.cls === 'no_result' ? 'other' : t.cls, CLASS_LABEL[t.cls] || t.cls));
+    }
     add(toggle, h('span', 'rr-trial-name', trialName(t)));
     var attempts = attemptsOf(t);
     var exec = execRec(t);
@@ -1195,6 +1212,7 @@
     bits.push(t.results.length + (t.results.length === 1 ? ' result' : ' results'));
     if (attempts.length > 1) bits.push(attempts.length + ' attempts');
     if (exec) bits.push('nextest: ' + exec.outcome + (exec.flaky ? ' (flaky)' : ''));
+    if (t.raw.killed) bits.push('killed: ' + t.raw.killed);
     if (t.raw.test_name !== g.name && (t.raw.trial_index != null || t.raw.stress_index != null)) bits.push(t.raw.test_name);
     meta.textContent = bits.join(' \u00b7 ');
     if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.length) {
@@ -1264,6 +1282,14 @@
     }
     if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.indexOf(n) >= 0) {
       add(head, badge('unsafe', 'UNSAFE, then retried', 'rr-flag'));
+    }
+    if (t.raw.counted_attempt != null && (t.raw.attempts || []).length > 1) {
+      var counts = t.raw.counted_attempt === n;
+      var cb = add(head, badge(counts ? 'info' : 'other', counts ? 'counts' : 'superseded', 'rr-flag'));
+      cb.setAttribute('data-counted', counts ? 'true' : 'false');
+      cb.title = counts
+        ? 'The trial counts through this attempt: the first that recorded UNSAFE, else the last.'
+        : 'Kept as evidence only: the trial counts through attempt ' + t.raw.counted_attempt + '.';
     }
     if (rec && rec.message) add(box, pre(rec.message, 'rr-message'));
     if (rec && rec.outputLength > 0) {

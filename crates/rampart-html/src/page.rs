@@ -14,8 +14,7 @@
 
 use std::collections::HashMap;
 
-use rampart_report::{HTML_MAX_TEXT_BYTES, TestRunReport, bound_text};
-use serde::Serialize;
+use rampart_report::{ExecutionKey, HTML_MAX_TEXT_BYTES, TestRunReport, bound_text};
 use serde_json::{Map, Value, json};
 
 /// Version of the layout below (`v` in the core).
@@ -49,87 +48,54 @@ impl Strings {
     }
 }
 
-/// The serde name of a unit enum variant (`"safe"`, `"no_result"`, ...).
-fn enum_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
-fn key2(binary: Option<&str>, name: &str) -> String {
-    format!("{}\0{name}", binary.unwrap_or(""))
-}
-
-fn key3(run: Option<&str>, test: &str, stress: Option<u32>) -> String {
-    format!("{}\0{test}\0{}", run.unwrap_or(""), stress.map(|s| s.to_string()).unwrap_or_default())
-}
-
-fn key4(run: Option<&str>, binary: Option<&str>, test: &str, stress: Option<u32>) -> String {
-    format!(
-        "{}\0{}\0{test}\0{}",
-        run.unwrap_or(""),
-        binary.unwrap_or(""),
-        stress.map(|s| s.to_string()).unwrap_or_default()
-    )
-}
-
-struct Group {
+struct Group<'a> {
     kind: &'static str,
     raw: Option<Value>,
-    binary: Option<String>,
-    name: String,
-    trial_by_key: HashMap<String, usize>,
+    binary: Option<&'a str>,
+    name: &'a str,
+    /// Trials by execution (the group's binary id is part of every key).
+    trial_by_key: HashMap<ExecutionKey<'a>, usize>,
 }
 
-struct Trial {
+struct Trial<'a> {
     group: usize,
-    run_id: Option<String>,
-    test_name: String,
+    run_id: Option<&'a str>,
+    test_name: &'a str,
     trial_index: Option<u32>,
     stress_index: Option<u32>,
     attempts: Vec<u32>,
     class: String,
     retried: Vec<u32>,
+    /// The counted attempt.
+    counted: Option<u32>,
+    /// nextest's outcome when the counted attempt was killed.
+    killed: Option<&'static str>,
     exec: i64,
 }
 
 #[derive(Default)]
-struct Grouping {
-    groups: Vec<Group>,
-    group_by_key: HashMap<String, usize>,
-    trials: Vec<Trial>,
-    exec_by_key: HashMap<String, usize>,
+struct Grouping<'a> {
+    groups: Vec<Group<'a>>,
+    /// Groups by (binary id, name).
+    group_by_key: HashMap<(Option<&'a str>, &'a str), usize>,
+    trials: Vec<Trial<'a>>,
+    exec_by_key: HashMap<ExecutionKey<'a>, usize>,
 }
 
-impl Grouping {
-    fn new_group(
-        &mut self,
-        kind: &'static str,
-        raw: Option<Value>,
-        binary: Option<&str>,
-        name: &str,
-    ) -> usize {
+impl<'a> Grouping<'a> {
+    fn new_group(&mut self, kind: &'static str, raw: Option<Value>, binary: Option<&'a str>, name: &'a str) -> usize {
         let idx = self.groups.len();
-        self.groups.push(Group {
-            kind,
-            raw,
-            binary: binary.map(str::to_owned),
-            name: name.to_owned(),
-            trial_by_key: HashMap::new(),
-        });
-        self.group_by_key.insert(key2(binary, name), idx);
+        self.groups.push(Group { kind, raw, binary, name, trial_by_key: HashMap::new() });
+        self.group_by_key.insert((binary, name), idx);
         idx
     }
 
-    fn add_trial(&mut self, mut trial: Trial) -> usize {
+    fn add_trial(&mut self, mut trial: Trial<'a>) -> usize {
         let group = &mut self.groups[trial.group];
-        let exec_key =
-            key4(trial.run_id.as_deref(), group.binary.as_deref(), &trial.test_name, trial.stress_index);
-        trial.exec = self.exec_by_key.get(&exec_key).map_or(-1, |&i| i as i64);
+        let key = ExecutionKey::new(trial.run_id, group.binary, trial.test_name, trial.stress_index);
+        trial.exec = self.exec_by_key.get(&key).map_or(-1, |&i| i as i64);
         let idx = self.trials.len();
-        group.trial_by_key.insert(key3(trial.run_id.as_deref(), &trial.test_name, trial.stress_index), idx);
+        group.trial_by_key.insert(key, idx);
         self.trials.push(trial);
         idx
     }
@@ -193,9 +159,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     let mut s = Strings::default();
     let mut grouping = Grouping::default();
     for (i, t) in report.tests.iter().enumerate() {
-        grouping
-            .exec_by_key
-            .insert(key4(t.run_id.as_deref(), t.binary_id.as_deref(), &t.test_name, t.stress_index), i);
+        grouping.exec_by_key.insert(ExecutionKey::of_test(t), i);
     }
 
     // Trial groups, then standalone rampart tests, then results' own groups and trials.
@@ -208,13 +172,15 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         for t in &raw.trials {
             grouping.add_trial(Trial {
                 group: g,
-                run_id: t.run_id.clone(),
-                test_name: t.test_name.clone(),
+                run_id: t.run_id.as_deref(),
+                test_name: &t.test_name,
                 trial_index: t.trial_index,
                 stress_index: t.stress_index,
                 attempts: t.attempts.clone(),
-                class: enum_name(&t.class),
+                class: t.class.as_str().to_owned(),
                 retried: t.unsafe_retried_attempts.clone(),
+                counted: t.counted_attempt,
+                killed: t.killed.map(|k| k.as_str()),
                 exec: -1,
             });
         }
@@ -224,7 +190,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         if safety.trial_group.is_some() {
             continue;
         }
-        let g = match grouping.group_by_key.get(&key2(t.binary_id.as_deref(), &t.test_name)) {
+        let g = match grouping.group_by_key.get(&(t.binary_id.as_deref(), t.test_name.as_str())) {
             Some(&g) => g,
             None => grouping.new_group("standalone", None, t.binary_id.as_deref(), &t.test_name),
         };
@@ -233,13 +199,15 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         }
         grouping.add_trial(Trial {
             group: g,
-            run_id: t.run_id.clone(),
-            test_name: t.test_name.clone(),
+            run_id: t.run_id.as_deref(),
+            test_name: &t.test_name,
             trial_index: None,
             stress_index: t.stress_index,
             attempts: t.attempts.iter().map(|a| a.attempt).collect(),
-            class: enum_name(&safety.class),
+            class: safety.class.as_str().to_owned(),
             retried: safety.unsafe_retried_attempts.clone(),
+            counted: safety.counted_attempt,
+            killed: safety.killed.map(|k| k.as_str()),
             exec: -1,
         });
     }
@@ -251,26 +219,27 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         let gname = r.base_name.as_deref().unwrap_or(&id.test_name);
         let g = match grouping
             .group_by_key
-            .get(&key2(binary, gname))
-            .or_else(|| grouping.group_by_key.get(&key2(binary, &id.test_name)))
+            .get(&(binary, gname))
+            .or_else(|| grouping.group_by_key.get(&(binary, id.test_name.as_str())))
         {
             Some(&g) => g,
             None => grouping.new_group("orphan", None, binary, gname),
         };
-        let tk = key3(Some(&id.run_id), &id.test_name, id.stress_index);
+        let tk = ExecutionKey::new(Some(&id.run_id), grouping.groups[g].binary, &id.test_name, id.stress_index);
         let t = match grouping.groups[g].trial_by_key.get(&tk) {
             Some(&t) => t,
             None => {
-                let status = enum_name(&r.status);
                 grouping.add_trial(Trial {
                     group: g,
-                    run_id: Some(id.run_id.clone()),
-                    test_name: id.test_name.clone(),
+                    run_id: Some(&id.run_id),
+                    test_name: &id.test_name,
                     trial_index: r.trial_index,
                     stress_index: id.stress_index,
                     attempts: Vec::new(),
-                    class: status,
+                    class: r.status.as_str().to_owned(),
                     retried: Vec::new(),
+                    counted: None,
+                    killed: None,
                     exec: -1,
                 })
             }
@@ -303,12 +272,12 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     let (mut a_n, mut a_o, mut a_ft, mut a_m, mut a_d, mut a_be, mut a_nr, mut a_ol, mut a_oc) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for (e, t) in report.tests.iter().enumerate() {
-        tests_oc.push(s.id(&enum_name(&t.outcome)));
+        tests_oc.push(s.id(t.outcome.as_str()));
         tests_fl.push(u8::from(t.flaky));
         tests_a.push(a_n.len());
         for a in &t.attempts {
             a_n.push(a.attempt);
-            a_o.push(s.id(&enum_name(&a.outcome)));
+            a_o.push(s.id(a.outcome.as_str()));
             a_ft.push(s.opt(a.failure_type.as_deref()));
             a_m.push(s.opt(a.message.as_deref().map(|m| bound_text(m, HTML_MAX_TEXT_BYTES)).as_deref()));
             a_d.push(a.duration_seconds.map_or(Value::Null, |d| json!(d)));
@@ -331,6 +300,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     chunker.flush();
 
     let n_trials = grouping.trials.len();
+    let mut t_ca = Vec::with_capacity(n_trials);
+    let mut t_k = Vec::with_capacity(n_trials);
     let (mut t_g, mut t_run, mut t_tn, mut t_ti, mut t_si, mut t_cls, mut t_att, mut t_ur, mut t_ex) = (
         Vec::with_capacity(n_trials),
         Vec::with_capacity(n_trials),
@@ -343,32 +314,43 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         Vec::with_capacity(n_trials),
     );
     for t in &grouping.trials {
-        let group_name = &grouping.groups[t.group].name;
+        let group_name = grouping.groups[t.group].name;
         t_g.push(t.group);
-        t_run.push(s.opt(t.run_id.as_deref()));
+        t_run.push(s.opt(t.run_id));
         // A trial's name is mostly its group's name plus a suffix (`::trial_07`): intern
         // the suffix (`>= 0`), else the whole name (`-1 - index`).
-        t_tn.push(match t.test_name.strip_prefix(group_name.as_str()) {
+        t_tn.push(match t.test_name.strip_prefix(group_name) {
             Some(suffix) => s.id(suffix),
-            None => -1 - s.id(&t.test_name),
+            None => -1 - s.id(t.test_name),
         });
         t_ti.push(t.trial_index.map_or(-1, i64::from));
         t_si.push(t.stress_index.map_or(-1, i64::from));
         t_cls.push(s.id(&t.class));
         t_att.push(json!(t.attempts));
         t_ur.push(json!(t.retried));
+        // Sparse: most trials have one attempt and were not killed.
+        let i = t_g.len() - 1;
+        if let Some(counted) = t.counted.filter(|_| t.attempts.len() > 1) {
+            t_ca.push([i as i64, i64::from(counted)]);
+        }
+        if let Some(killed) = t.killed {
+            t_k.push([i as i64, s.id(killed)]);
+        }
         t_ex.push(t.exec);
     }
 
-    let (mut r_st, mut r_h, mut r_at, mut r_ix, mut r_su, mut r_sg) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut r_st, mut r_h, mut r_at, mut r_ix, mut r_su, mut r_sg, mut r_sp) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for r in &report.results {
-        r_st.push(s.id(&enum_name(&r.status)));
+        r_st.push(s.id(r.status.as_str()));
         r_h.push(s.opt(r.harm_category.as_deref()));
         r_at.push(r.identity.attempt);
         r_ix.push(r.result_index);
         r_su.push(s.id(&bound_text(&r.result.summary, HTML_MAX_TEXT_BYTES)));
         r_sg.push(s.opt(r.result.strategy.as_deref()));
+        if r.superseded {
+            r_sp.push(r_st.len() - 1);
+        }
     }
 
     let groups: Vec<Value> = grouping
@@ -408,11 +390,12 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "head": head,
         "groups": groups,
         "trials": {"g": t_g, "run": t_run, "tn": t_tn, "ti": t_ti, "si": t_si, "cls": t_cls,
-                   "att": t_att, "ur": t_ur, "ex": t_ex},
+                   "att": t_att, "ur": t_ur, "ca": t_ca, "k": t_k, "ex": t_ex},
         "tests": {"oc": tests_oc, "fl": tests_fl, "a": tests_a},
         "attempts": {"n": a_n, "o": a_o, "ft": a_ft, "m": a_m, "d": a_d, "be": a_be, "nr": a_nr,
                      "ol": a_ol, "oc": a_oc},
-        "results": {"st": r_st, "h": r_h, "t": r_trial, "at": r_at, "ix": r_ix, "su": r_su, "sg": r_sg},
+        "results": {"st": r_st, "h": r_h, "t": r_trial, "at": r_at, "ix": r_ix, "su": r_su, "sg": r_sg,
+                    "sp": r_sp},
         "chunks": {"n": chunker.chunks.len(), "rs": chunker.result_starts},
         "S": s.list,
     });

@@ -63,7 +63,7 @@ pub use sidecars::{
     load_sidecar_with, parse_sidecar, parse_sidecar_with,
 };
 pub use sink::{JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError};
-pub use terminal::{TerminalOptions, terminal_summary};
+pub use terminal::{DEFAULT_WIDTH as DEFAULT_TERMINAL_WIDTH, MAX_LISTED, TerminalOptions, terminal_summary};
 pub use validate::{
     DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SIDECAR_BYTES, HTML_MAX_TEXT_BYTES, Limits, MAX_NESTING_DEPTH,
     MAX_STRINGIFIED_BYTES, bound_text, sanitize_result,
