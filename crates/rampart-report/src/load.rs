@@ -19,7 +19,7 @@ use rampart::location::{DirInputs, RAMPART_DIR_ENV, RUNS_SUBDIR, rampart_dir_can
 use crate::assemble::ReportInputs;
 use crate::junit::load_junit;
 use crate::problem::InputProblem;
-use crate::sidecars::{find_sidecar_files_checked, load_sidecar_with};
+use crate::sidecars::{find_sidecar_files_checked, load_sidecar_file};
 use crate::validate::Limits;
 
 /// Where the workspace is (from `cargo metadata`).
@@ -227,7 +227,7 @@ impl InputLoader {
         }
         progress(files.len());
         for file in files {
-            let (sidecar, problems) = load_sidecar_with(&file, &self.limits);
+            let (sidecar, problems) = load_sidecar_file(&file, &self.limits);
             inputs.sidecars.extend(sidecar);
             inputs.problems.extend(problems);
         }

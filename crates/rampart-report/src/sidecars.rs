@@ -25,72 +25,159 @@ impl LoadedSidecar {
     }
 }
 
-/// The sidecar files under `dir`: a run directory (files directly inside), or a directory
-/// holding run directories (`runs/`). Sorted by path. Symlinks are followed only when they
-/// point inside `dir`; see [`find_sidecar_files_checked`].
-pub fn find_sidecar_files(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
-    find_sidecar_files_checked(dir).0
+/// A sidecar file found in a results directory.
+///
+/// On Unix it is opened relative to the directory the walk listed (held open, never looked up
+/// by path again) with `O_NOFOLLOW`, and checked to be a regular file on the opened descriptor:
+/// swapping it (or its directory) for a symlink after the walk cannot make the report read a
+/// file outside the results directory.
+#[derive(Clone, Debug)]
+pub struct SidecarFile {
+    /// The file's path, for messages.
+    pub path: Utf8PathBuf,
+    #[cfg(unix)]
+    dir: std::sync::Arc<rustix::fd::OwnedFd>,
+    #[cfg(unix)]
+    name: std::ffi::CString,
 }
 
-/// [`find_sidecar_files`], plus a problem for each symlink that points outside `dir` (it is
-/// not followed: the walk uses `symlink_metadata`, and a link is used only when its
-/// canonical target is inside the canonical `dir`).
-pub fn find_sidecar_files_checked(dir: &Utf8Path) -> (Vec<Utf8PathBuf>, Vec<InputProblem>) {
+impl SidecarFile {
+    /// Opens the file for reading, refusing anything but a regular file.
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{FileType, Mode, OFlags};
+            let fd = rustix::fs::openat(
+                &*self.dir,
+                self.name.as_c_str(),
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+                Mode::empty(),
+            )?;
+            let stat = rustix::fs::fstat(&fd)?;
+            if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            Ok(std::fs::File::from(fd))
+        }
+        #[cfg(not(unix))]
+        {
+            let meta = std::fs::symlink_metadata(&self.path)?;
+            if !meta.file_type().is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            std::fs::File::open(&self.path)
+        }
+    }
+}
+
+/// The sidecar files under `dir`: a run directory (files directly inside), or a directory
+/// holding run directories (`runs/`). Sorted by path. See [`find_sidecar_files_checked`].
+pub fn find_sidecar_files(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
+    find_sidecar_files_checked(dir).0.into_iter().map(|f| f.path).collect()
+}
+
+/// [`find_sidecar_files`], as [`SidecarFile`]s, plus a problem for each symlink that points
+/// outside `dir`. No symlink inside the directory is followed (a link to a file inside is
+/// read through the file's own name); `dir` itself may be one.
+pub fn find_sidecar_files_checked(dir: &Utf8Path) -> (Vec<SidecarFile>, Vec<InputProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    let root = dir.canonicalize_utf8().ok();
-    let mut classify = |path: Utf8PathBuf, subdirs: Option<&mut Vec<Utf8PathBuf>>| {
-        let Ok(meta) = path.symlink_metadata() else { return };
-        let file_type = if meta.file_type().is_symlink() {
-            let target = path.canonicalize_utf8().ok();
-            match (&root, target) {
-                (Some(root), Some(target)) if target.starts_with(root) => match target.metadata() {
-                    Ok(meta) => meta.file_type(),
-                    Err(_) => return,
-                },
-                (_, target) => {
-                    let is_candidate = subdirs.is_some() || path.extension() == Some(FILE_EXTENSION);
-                    if is_candidate {
-                        let target = target.map(|t| t.to_string()).unwrap_or_else(|| {
-                            fs_err::read_link(&path)
-                                .map(|t| t.display().to_string())
-                                .unwrap_or_else(|_| "an unreadable target".to_owned())
-                        });
-                        problems.push(InputProblem::SymlinkOutsideResults {
-                            path: path.to_string(),
-                            target,
-                            dir: dir.to_string(),
-                        });
-                    }
-                    return;
-                }
-            }
-        } else {
-            meta.file_type()
-        };
-        if file_type.is_dir() {
-            if let Some(subdirs) = subdirs {
-                subdirs.push(path);
-            }
-        } else if file_type.is_file() && path.extension() == Some(FILE_EXTENSION) {
-            files.push(path);
-        }
-    };
-    let Ok(entries) = dir.read_dir_utf8() else { return (files, problems) };
-    let mut subdirs = Vec::new();
-    for entry in entries.flatten() {
-        classify(entry.path().to_owned(), Some(&mut subdirs));
-    }
-    for subdir in subdirs {
-        if let Ok(entries) = subdir.read_dir_utf8() {
-            for entry in entries.flatten() {
-                classify(entry.path().to_owned(), None);
-            }
-        }
-    }
-    files.sort();
+    walk(dir, &mut files, &mut problems);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     problems.sort_by_key(ToString::to_string);
     (files, problems)
+}
+
+/// A symlink met by the walk: a problem when it points outside the results directory.
+fn symlink_problem(dir: &Utf8Path, path: &Utf8Path, is_candidate: bool) -> Option<InputProblem> {
+    let root = dir.canonicalize_utf8().ok();
+    let target = path.canonicalize_utf8().ok();
+    if let (Some(root), Some(target)) = (&root, &target)
+        && target.starts_with(root)
+    {
+        return None;
+    }
+    if !is_candidate {
+        return None;
+    }
+    let target = target.map(|t| t.to_string()).unwrap_or_else(|| {
+        fs_err::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_else(|_| "an unreadable target".to_owned())
+    });
+    Some(InputProblem::SymlinkOutsideResults { path: path.to_string(), target, dir: dir.to_string() })
+}
+
+#[cfg(unix)]
+fn walk(dir: &Utf8Path, files: &mut Vec<SidecarFile>, problems: &mut Vec<InputProblem>) {
+    use std::os::fd::AsFd as _;
+    use std::sync::Arc;
+
+    use rustix::fs::{FileType, Mode, OFlags};
+
+    let open_dir = |at: rustix::fd::BorrowedFd<'_>, name: &std::ffi::CStr, follow: bool| {
+        let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        if !follow {
+            flags |= OFlags::NOFOLLOW;
+        }
+        rustix::fs::openat(at, name, flags, Mode::empty())
+    };
+    let Ok(top_name) = std::ffi::CString::new(dir.as_str()) else { return };
+    // The directory given may be a symlink; nothing below it is followed.
+    let Ok(top) = open_dir(rustix::fs::CWD, &top_name, true) else { return };
+    let mut stack: Vec<(Utf8PathBuf, Arc<rustix::fd::OwnedFd>, bool)> = vec![(dir.to_owned(), Arc::new(top), true)];
+    while let Some((path, fd, is_top)) = stack.pop() {
+        let Ok(entries) = rustix::fs::Dir::read_from(&*fd) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let Ok(name_str) = std::str::from_utf8(bytes) else { continue };
+            let child = path.join(name_str);
+            let mut file_type = entry.file_type();
+            if file_type == FileType::Unknown {
+                file_type = rustix::fs::statat(&*fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                    .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode));
+            }
+            match file_type {
+                FileType::Directory if is_top => {
+                    if let Ok(sub) = open_dir(fd.as_fd(), name, false) {
+                        stack.push((child, Arc::new(sub), false));
+                    }
+                }
+                FileType::RegularFile if child.extension() == Some(FILE_EXTENSION) => {
+                    files.push(SidecarFile { path: child, dir: Arc::clone(&fd), name: name.to_owned() });
+                }
+                FileType::Symlink => {
+                    let is_candidate = is_top || child.extension() == Some(FILE_EXTENSION);
+                    problems.extend(symlink_problem(dir, &child, is_candidate));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn walk(dir: &Utf8Path, files: &mut Vec<SidecarFile>, problems: &mut Vec<InputProblem>) {
+    let mut stack = vec![(dir.to_owned(), true)];
+    while let Some((path, is_top)) = stack.pop() {
+        let Ok(entries) = path.read_dir_utf8() else { continue };
+        for entry in entries.flatten() {
+            let child = entry.path().to_owned();
+            let Ok(file_type) = entry.file_type() else { continue };
+            if file_type.is_symlink() {
+                let is_candidate = is_top || child.extension() == Some(FILE_EXTENSION);
+                problems.extend(symlink_problem(dir, &child, is_candidate));
+            } else if file_type.is_dir() && is_top {
+                stack.push((child, false));
+            } else if file_type.is_file() && child.extension() == Some(FILE_EXTENSION) {
+                files.push(SidecarFile { path: child });
+            }
+        }
+    }
 }
 
 /// Reads every sidecar under `dir` (see [`find_sidecar_files`]) with the default [`Limits`].
@@ -107,7 +194,7 @@ pub fn load_results_dir_with(dir: &Utf8Path, limits: &Limits) -> (Vec<LoadedSide
     }
     let mut loaded = Vec::new();
     for file in files {
-        let (sidecar, file_problems) = load_sidecar_with(&file, limits);
+        let (sidecar, file_problems) = load_sidecar_file(&file, limits);
         loaded.extend(sidecar);
         problems.extend(file_problems);
     }
@@ -119,16 +206,49 @@ pub fn load_sidecar(path: &Utf8Path) -> (Option<LoadedSidecar>, Vec<InputProblem
     load_sidecar_with(path, &Limits::default())
 }
 
-/// Reads one sidecar file within `limits`: past [`Limits::max_sidecar_bytes`] only the whole
-/// lines before the cap are read.
+/// Reads one sidecar file, named by path, within `limits` (see [`load_sidecar_file`]). A
+/// symlink is not followed.
 pub fn load_sidecar_with(path: &Utf8Path, limits: &Limits) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
     let io = |source| (None, vec![InputProblem::SidecarIo { path: path.to_string(), source }]);
-    let file = match fs_err::File::open(path) {
-        Ok(file) => file,
-        Err(source) => return io(source),
-    };
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags_nofollow().open(path);
+    match opened {
+        Ok(file) => read_sidecar(path, file, limits),
+        Err(source) => io(source),
+    }
+}
+
+/// Reads one sidecar file found by [`find_sidecar_files_checked`] within `limits`: past
+/// [`Limits::max_sidecar_bytes`] only the whole lines before the cap are read.
+pub fn load_sidecar_file(file: &SidecarFile, limits: &Limits) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
+    match file.open() {
+        Ok(opened) => read_sidecar(&file.path, opened, limits),
+        Err(source) => (None, vec![InputProblem::SidecarIo { path: file.path.to_string(), source }]),
+    }
+}
+
+/// `O_NOFOLLOW` on Unix; nothing elsewhere.
+trait NoFollow {
+    fn custom_flags_nofollow(&mut self) -> &mut Self;
+}
+
+impl NoFollow for std::fs::OpenOptions {
+    fn custom_flags_nofollow(&mut self) -> &mut Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            self.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        }
+        #[cfg(not(unix))]
+        {
+            self
+        }
+    }
+}
+
+fn read_sidecar(path: &Utf8Path, file: std::fs::File, limits: &Limits) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
+    let io = |source| (None, vec![InputProblem::SidecarIo { path: path.to_string(), source }]);
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(file_len.min(limits.max_sidecar_bytes)).unwrap_or(0));
     if let Err(source) = file.take(limits.max_sidecar_bytes.saturating_add(1)).read_to_end(&mut bytes) {
         return io(source);
     }

@@ -312,9 +312,49 @@ mod tests {
         let (loaded, problems) = crate::sidecars::load_results_dir(&utf8(&results));
         let summaries: Vec<&str> =
             loaded.iter().flat_map(|s| s.sidecar.results.iter().map(|r| r.result.summary.as_str())).collect();
-        // The link inside the directory is read; the two pointing out are not.
-        assert_eq!(summaries, ["inside", "inside"]);
+        // No symlink is followed: the file inside is read once, through its own name; the two
+        // links pointing out are reported.
+        assert_eq!(summaries, ["inside"]);
         assert_eq!(kinds(&problems), [Some(IncompleteKind::SymlinkOutsideResults); 2], "{problems:?}");
         assert!(problems.iter().all(|p| p.to_string().contains("not followed")));
+    }
+
+    /// A file swapped for a symlink between the walk and the read is not followed: the check is
+    /// on the opened descriptor, not on the path.
+    #[cfg(unix)]
+    #[test]
+    fn a_sidecar_swapped_for_a_symlink_after_the_walk_is_not_read() {
+        use crate::report::IncompleteKind;
+        let outside = tempfile::tempdir().unwrap();
+        let secret = utf8(&outside).join("secret.jsonl");
+        fs_err::write(&secret, format!("{HEADER}\n{}", result_line(0, "outside"))).unwrap();
+        let results = tempfile::tempdir().unwrap();
+        let run = utf8(&results).join("run");
+        fs_err::create_dir(&run).unwrap();
+        let victim = run.join("z.jsonl");
+        fs_err::write(&victim, format!("{HEADER}\n{}", result_line(0, "inside"))).unwrap();
+        let (files, problems) = crate::sidecars::find_sidecar_files_checked(&utf8(&results));
+        assert!(problems.is_empty());
+        assert_eq!(files.len(), 1);
+        // The race: after the walk, before the open.
+        fs_err::remove_file(&victim).unwrap();
+        std::os::unix::fs::symlink(&secret, &victim).unwrap();
+        let (loaded, problems) = crate::sidecars::load_sidecar_file(&files[0], &Limits::new());
+        assert!(loaded.is_none());
+        assert_eq!(kinds(&problems), [Some(IncompleteKind::SidecarUnreadable)]);
+        assert!(!format!("{problems:?}").contains("outside"), "{problems:?}");
+        // The same with the run directory swapped for a symlink to another directory.
+        fs_err::remove_file(&victim).unwrap();
+        fs_err::write(&victim, format!("{HEADER}\n{}", result_line(0, "inside"))).unwrap();
+        let (files, _) = crate::sidecars::find_sidecar_files_checked(&utf8(&results));
+        let moved = utf8(&results).join("moved");
+        fs_err::rename(&run, &moved).unwrap();
+        std::os::unix::fs::symlink(outside.path(), &run).unwrap();
+        fs_err::write(utf8(&outside).join("z.jsonl"), format!("{HEADER}\n{}", result_line(0, "outside"))).unwrap();
+        let (loaded, _) = crate::sidecars::load_sidecar_file(&files[0], &Limits::new());
+        // Read through the directory the walk opened (now `moved`), never through the link.
+        let summaries: Vec<String> =
+            loaded.iter().flat_map(|s| s.sidecar.results.iter().map(|r| r.result.summary.clone())).collect();
+        assert_eq!(summaries, ["inside"]);
     }
 }

@@ -168,6 +168,13 @@ impl ReportDir {
                 "it is not a directory"
             }));
         }
+        // A symlink where the report writes a directory would steer writes out of it.
+        if out_dir.join("runs").symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse("its `runs` entry is a symlink (the report writes `runs/` there); remove it"));
+        }
+        if out_dir.join(MARKER_FILE).symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse("its `.rampart-report` marker is a symlink"));
+        }
         if let Ok(marker) = fs_err::read_to_string(out_dir.join(MARKER_FILE)) {
             if marker.lines().next() == Some(MARKER_LINE) {
                 return Ok(());
@@ -322,5 +329,24 @@ mod tests {
             std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, [MARKER_FILE, "index.html", "notes.txt", "report-data-0.js"]);
+    }
+
+    /// A directory whose only entry is a symlink `runs -> elsewhere` is not a report
+    /// directory, and no file is written through such a link.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_runs_directory_steers_nothing() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (_temp, out) = dir();
+        std::fs::create_dir_all(out.path()).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), out.path().join("runs")).unwrap();
+        let refused = out.check().unwrap_err();
+        assert!(refused.reason.contains("runs"), "{refused}");
+        // Even with a marker: the check names the link, and a write through it is refused.
+        std::fs::write(out.path().join(MARKER_FILE), format!("{MARKER_LINE}\n")).unwrap();
+        assert!(out.check().unwrap_err().reason.contains("`runs` entry is a symlink"));
+        let error = out.create_new("runs/run_report_x.json", b"{}").unwrap_err();
+        assert!(error.to_string().contains("runs"), "{error}");
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "nothing written elsewhere");
     }
 }
