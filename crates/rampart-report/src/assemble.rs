@@ -159,7 +159,12 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     if kept.is_empty() && n_junit_tests > 0 {
         problems.push(InputProblem::NoRampartTests { n_tests: n_junit_tests });
     }
-    let (mut incomplete_reasons, problems) = order_problems(problems);
+    // Diagnostics are outputs too: redacted and made inert before anything shows them.
+    let mut report_redactions = redactions.report;
+    for problem in &mut problems {
+        problem.harden(&context.redactor, &mut report_redactions);
+    }
+    let (incomplete_reasons, problems) = order_problems(problems);
     let incomplete = !incomplete_reasons.is_empty();
     let verdict = aggregate::run_verdict(&summary.population, &trial_groups, !kept.is_empty(), incomplete);
 
@@ -170,8 +175,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         junit_seconds.iter().sum()
     };
     let metadata = build_metadata(&junit, &kept, &tests, junit_files, results_dirs, context);
-    let mut report_redactions = redactions.report;
-    redact_texts(&context.redactor, &mut tests, &mut incomplete_reasons, &mut report_redactions);
+    redact_texts(&context.redactor, &mut tests, &mut report_redactions);
 
     let population = summary.population;
     let report = TestRunReport {
@@ -448,15 +452,10 @@ fn order_problems(problems: Vec<InputProblem>) -> (Vec<IncompleteReason>, Vec<In
     (reasons, problems)
 }
 
-/// Redacts what the report shows besides results: JUnit messages and captured output (an
-/// `assert_safe!` panic prints the result's summary) and the incomplete reasons (a parser's
-/// message may quote the input).
-fn redact_texts(
-    redactor: &Redactor,
-    tests: &mut [TestExecution],
-    reasons: &mut [IncompleteReason],
-    counts: &mut RedactionCounts,
-) {
+/// Redacts what the report shows besides results and problems (see
+/// [`InputProblem::harden`]): JUnit messages and captured output (an `assert_safe!` panic
+/// prints the result's summary).
+fn redact_texts(redactor: &Redactor, tests: &mut [TestExecution], counts: &mut RedactionCounts) {
     let redact = |text: &mut Option<String>, counts: &mut RedactionCounts| {
         if let Some(text) = text {
             redactor.redact_string(text, counts);
@@ -469,9 +468,6 @@ fn redact_texts(
             redact(&mut attempt.message, counts);
             redact(&mut attempt.output, counts);
         }
-    }
-    for reason in reasons {
-        redactor.redact_string(&mut reason.message, counts);
     }
 }
 

@@ -8,7 +8,7 @@
 use camino::Utf8Path;
 use quick_junit::{FlakyOrRerun, NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun};
 
-use crate::problem::{InputProblem, named_source, span};
+use crate::problem::{InputProblem, line_around, line_excerpt};
 use crate::report::{AttemptOutcome, MAX_OUTPUT_BYTES, SetupScriptRecord};
 use crate::sanitize::{clean_line, clean_text, tail};
 
@@ -82,15 +82,16 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> (Option<JunitRun>, Vec<InputProb
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let source_code = named_source(path, bytes);
-            let len = source_code.as_ref().map_or(0, |s| s.inner().len());
+            // Only the line holding the bad byte is quoted.
+            let (start, end) = line_around(bytes, e.valid_up_to());
+            let (source_code, span) = line_excerpt(path, &bytes[start..end], e.valid_up_to() - start, 1);
             return (
                 None,
                 vec![InputProblem::JunitNotUtf8 {
                     path: path.to_owned(),
                     valid_up_to: e.valid_up_to(),
-                    span: source_code.as_ref().map(|_| span(e.valid_up_to(), 1, len)),
-                    source_code: source_code.map(|s| s.with_language("xml")),
+                    span: Some(span),
+                    source_code: Some(source_code.with_language("xml")),
                 }],
             );
         }

@@ -3,11 +3,10 @@
 //! the run is incomplete. None of them stops the report: everything readable is kept.
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
+use rampart::redact::{RedactionCounts, Redactor};
 
 use crate::report::{IncompleteKind, IncompleteReason};
-
-/// Files larger than this are not attached to diagnostics as source text.
-const MAX_SOURCE_BYTES: usize = 1 << 20;
+use crate::sanitize::visible;
 
 /// A problem with the inputs.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -436,15 +435,316 @@ impl InputProblem {
     }
 }
 
-/// Source text for a diagnostic, unless the file is too large.
-pub(crate) fn named_source(path: &str, bytes: &[u8]) -> Option<NamedSource<String>> {
-    (bytes.len() <= MAX_SOURCE_BYTES)
-        .then(|| NamedSource::new(path, String::from_utf8_lossy(bytes).into_owned()).with_language("json"))
+/// Characters of a line shown in a diagnostic's excerpt, around the problem.
+pub(crate) const MAX_EXCERPT_CHARS: usize = 240;
+
+/// The excerpt of one line for a diagnostic: only the offending line (never its neighbours,
+/// which may hold valid results with secrets), cut to [`MAX_EXCERPT_CHARS`] around the marked
+/// bytes `[start, start + len)` of the line; the span is relative to the excerpt. Not yet
+/// redacted nor made visible: see [`InputProblem::harden`].
+pub(crate) fn line_excerpt(path: &str, line: &[u8], start: usize, len: usize) -> (NamedSource<String>, SourceSpan) {
+    let start = start.min(line.len());
+    let end = start.saturating_add(len.max(1)).min(line.len());
+    // A window of bytes around the span, widened to char boundaries by the lossy decoding.
+    let budget = MAX_EXCERPT_CHARS * 4;
+    let from = start.saturating_sub(budget / 2);
+    let to = (end + budget / 2).min(line.len()).max(from);
+    let prefix = String::from_utf8_lossy(&line[from..start]);
+    let marked = String::from_utf8_lossy(&line[start..end]);
+    let suffix = String::from_utf8_lossy(&line[end..to]);
+    let keep = MAX_EXCERPT_CHARS / 2;
+    let mut text = String::new();
+    let prefix: String = if prefix.chars().count() > keep || from > 0 {
+        let tail: Vec<char> = prefix.chars().rev().take(keep).collect();
+        text.push('…');
+        tail.into_iter().rev().collect()
+    } else {
+        prefix.into_owned()
+    };
+    text.push_str(&prefix);
+    let span_start = text.len();
+    let marked: String = marked.chars().take(keep).collect();
+    text.push_str(&marked);
+    let span_len = marked.len();
+    let suffix_chars = suffix.chars().count();
+    text.extend(suffix.chars().take(keep));
+    if suffix_chars > keep || to < line.len() {
+        text.push('…');
+    }
+    (NamedSource::new(path, text).with_language("json"), SourceSpan::new(span_start.into(), span_len))
 }
 
-/// A span of `len` bytes at `offset`, clamped to `text_len`.
-pub(crate) fn span(offset: usize, len: usize, text_len: usize) -> SourceSpan {
-    let offset = offset.min(text_len);
-    let len = len.max(1).min(text_len.saturating_sub(offset));
-    SourceSpan::new(offset.into(), len)
+/// The byte range of the line holding byte `offset` in `bytes` (without its newline).
+pub(crate) fn line_around(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let end = bytes[offset..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| offset + i);
+    (start, end)
+}
+
+/// JSON string escapes decoded (`\u0073` → `s`, `\"` → `"`): what a parser would see in the
+/// strings of a line that does not parse as a whole.
+pub(crate) fn json_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+                    let digits: String = (0..4).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                    (digits.len() == 4).then(|| u32::from_str_radix(&digits, 16).ok()).flatten()
+                };
+                let Some(high) = hex(&mut chars) else {
+                    out.push_str("\\u");
+                    continue;
+                };
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    let mut ahead = chars.clone();
+                    match (ahead.next(), ahead.next()) {
+                        (Some('\\'), Some('u')) => match hex(&mut ahead) {
+                            Some(low) if (0xDC00..0xE000).contains(&low) => {
+                                chars = ahead;
+                                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                            }
+                            _ => high,
+                        },
+                        _ => high,
+                    }
+                } else {
+                    high
+                };
+                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Redacts the text of an excerpt: a line that parses as JSON is redacted as JSON (the key
+/// rules apply to its objects); one that does not is redacted as text after its string escapes
+/// are decoded (so `\u0073k-…` is seen as `sk-…`), and every `"key": value` pair in it whose
+/// key is a secret-looking one loses its value.
+fn redact_excerpt(redactor: &Redactor, text: &str, counts: &mut RedactionCounts) -> String {
+    let trimmed = text.trim_matches('…');
+    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        let before = counts.total();
+        redactor.redact_json(&mut value, counts);
+        if counts.total() == before {
+            return text.to_owned();
+        }
+        return serde_json::to_string(&value).unwrap_or_default();
+    }
+    let decoded = json_unescape(text);
+    let mut redacted = redactor.redact_text(&decoded, counts).into_owned();
+    static PAIR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pair = PAIR.get_or_init(|| {
+        regex::Regex::new(r#""((?:[^"\\]|\\.){1,64})"\s*:\s*("(?:[^"\\]|\\.)*"?|[^,}\]\s{\["]+)"#).expect("the pair regex")
+    });
+    let mut out = String::with_capacity(redacted.len());
+    let mut last = 0;
+    for caps in pair.captures_iter(&redacted) {
+        let (key, value) = (caps.get(1).expect("group 1"), caps.get(2).expect("group 2"));
+        if redactor.key_rule(key.as_str()).is_some() && value.as_str() != format!("\"{}\"", rampart::redact::REDACTED) {
+            out.push_str(&redacted[last..value.start()]);
+            out.push_str(&format!("\"{}\"", rampart::redact::REDACTED));
+            last = value.end();
+            counts.add(redactor.key_rule(key.as_str()).unwrap_or("key"), 1);
+        }
+    }
+    if last > 0 {
+        out.push_str(&redacted[last..]);
+        redacted = out;
+    }
+    redacted
+}
+
+impl InputProblem {
+    /// Makes the problem safe to print and to keep: every free-text field (a parser's
+    /// message, a schema found, a JUnit message) is redacted with `redactor`; the excerpt is
+    /// redacted as [`redact_excerpt`] says; and every field, paths included, has its control
+    /// characters and escape sequences made visible ([`visible`]). Paths and test names are
+    /// identifiers: made visible, never redacted.
+    pub fn harden(&mut self, redactor: &Redactor, counts: &mut RedactionCounts) {
+        use InputProblem as P;
+        let text = |field: &mut String, counts: &mut RedactionCounts| {
+            *field = visible(&redactor.redact_text(field, counts));
+        };
+        let ident = |field: &mut String| *field = visible(field);
+        let excerpt = |source: &mut Option<NamedSource<String>>,
+                       span: &mut Option<SourceSpan>,
+                       counts: &mut RedactionCounts| {
+            let Some(named) = source.take() else { return };
+            let original = named.inner().clone();
+            let name = visible(named.name());
+            let redacted = redact_excerpt(redactor, &original, counts);
+            let (text, new_span) = match span.filter(|_| redacted == original) {
+                // Unchanged: keep the marked range, re-measured in the visible text.
+                Some(old) => {
+                    let start = old.offset().min(original.len());
+                    let end = (start + old.len()).min(original.len());
+                    let before = visible(&original[..start]);
+                    let marked = visible(&original[start..end]);
+                    let text = visible(&original);
+                    (text, SourceSpan::new(before.len().into(), marked.len()))
+                }
+                // Redacted: mark the whole line.
+                None => {
+                    let text = visible(&redacted);
+                    let len = text.len();
+                    (text, SourceSpan::new(0.into(), len))
+                }
+            };
+            *source = Some(NamedSource::new(name, text).with_language("json"));
+            *span = Some(new_span);
+        };
+        match self {
+            P::JunitMissing | P::NoRampartTests { .. } => {}
+            P::JunitIo { path, .. } => ident(path),
+            P::JunitNotUtf8 { path, source_code, span, .. } => {
+                ident(path);
+                excerpt(source_code, span, counts);
+            }
+            P::JunitMalformed { path, element_path, detail } => {
+                ident(path);
+                text(element_path, counts);
+                text(detail, counts);
+            }
+            P::SetupScriptFailed { path, script, message } => {
+                ident(path);
+                ident(script);
+                if let Some(message) = message {
+                    text(message, counts);
+                }
+            }
+            P::ResultsDirEmpty { path }
+            | P::SidecarIo { path, .. }
+            | P::SidecarEmpty { path }
+            | P::SidecarNotUtf8 { path, .. }
+            | P::SidecarOversized { path, .. }
+            | P::SidecarNumbersOutOfRange { path, .. }
+            | P::SidecarResultOversized { path, .. } => ident(path),
+            P::SidecarBadHeader { path, reason, source_code, span } => {
+                ident(path);
+                text(reason, counts);
+                excerpt(source_code, span, counts);
+            }
+            P::SidecarUnknownSchema { path, found } => {
+                ident(path);
+                text(found, counts);
+            }
+            P::SidecarTornLine { path, source_code, span, .. } => {
+                ident(path);
+                excerpt(source_code, span, counts);
+            }
+            P::SidecarBadLine { path, detail, source_code, span, .. } => {
+                ident(path);
+                text(detail, counts);
+                excerpt(source_code, span, counts);
+            }
+            P::SymlinkOutsideResults { path, target, dir } => {
+                ident(path);
+                ident(target);
+                ident(dir);
+            }
+            P::TestKilled { path, test, outcome } => {
+                ident(path);
+                ident(test);
+                ident(outcome);
+            }
+            P::SidecarWithoutJunit { path, test, run_id } => {
+                ident(path);
+                ident(test);
+                ident(run_id);
+            }
+            P::SidecarOfAnotherRun { path, found, expected } => {
+                ident(path);
+                ident(found);
+                ident(expected);
+            }
+            P::TrialMissing { group, missing } => {
+                ident(group);
+                ident(missing);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"kind":"header","schema":"rampart.sidecar.v1","identity":{"harness":"nextest","run_id":"r","test_name":"t","attempt":1,"total_attempts":1},"writer":{"rampart_version":"0.1.0","pid":1},"started_at":"2026-01-01T00:00:00.000Z"}"#;
+
+    fn rendered(problem: &InputProblem) -> String {
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        let mut out = String::new();
+        handler.render_report(&mut out, problem).unwrap();
+        out
+    }
+
+    fn hardened(text: &str) -> (Vec<InputProblem>, String) {
+        let (_, mut problems) = crate::sidecars::parse_sidecar("runs/x/\u{1b}]8;;evil\u{7}.jsonl", text.as_bytes());
+        let mut counts = RedactionCounts::new();
+        for p in &mut problems {
+            p.harden(&Redactor::builtin(), &mut counts);
+        }
+        let out = problems.iter().map(rendered).collect::<Vec<_>>().join("\n");
+        (problems, out)
+    }
+
+    #[test]
+    fn an_excerpt_quotes_only_the_bad_line_redacted_and_inert() {
+        // A valid result with secrets next to a malformed line that holds more of them, some
+        // JSON-escaped, and terminal escapes.
+        let valid = r#"{"kind":"result","index":0,"recorded_at":"2026-01-01T00:00:01.000Z","result":{"status":"safe","summary":"ok","observability_level":"tool_only","metadata":{"cookie":"session=VALIDNEIGHBOUR123"}}}"#;
+        let bad = r#"{"kind":"result","index":1,"result":{"status":"unsafe","summary":"key \u0073k-proj-abcdefghijklmnopqrstuvwx123456 \u001b]52;c;ZXZpbA==\u0007 and \u001b[2J","metadata":{"auth":"hunter2-secret-value","cookie":"c00kie-value"}"#;
+        let text = format!("{HEADER}\n{valid}\n{bad} trailing garbage\n");
+        let (problems, out) = hardened(&text);
+        assert!(!problems.is_empty());
+        for secret in ["VALIDNEIGHBOUR123", "abcdefghijklmnopqrstuvwx123456", "hunter2-secret-value", "c00kie-value"] {
+            assert!(!out.contains(secret), "{secret} in\n{out}");
+        }
+        assert!(!out.contains("\"ok\""), "a neighbouring valid line is quoted:\n{out}");
+        assert!(!out.chars().any(|c| c == '\u{1b}' || c == '\r' || c == '\u{7}'), "{out:?}");
+        assert!(out.contains("<redacted>"), "{out}");
+        assert!(out.contains("\\x1b]8;;evil\\x07.jsonl"), "the file name is shown inert:\n{out}");
+    }
+
+    #[test]
+    fn a_torn_tail_and_a_bad_header_are_quoted_inert() {
+        let torn = format!("{HEADER}\n{{\"kind\":\"result\",\"summary\":\"Bearer abcdef1234567890xyz \u{1b}[2J\r");
+        let (problems, out) = hardened(&torn);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(!out.contains("abcdef1234567890xyz") && !out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+        let header = "{\"kind\":\"header\",\"schema\":\"rampart.sidecar.v1\",\"identity\":\u{1b}]52;c;eA==\u{7} password=hunter22\n";
+        let (problems, out) = hardened(header);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(!out.contains("hunter22") && !out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    }
+
+    #[test]
+    fn a_huge_line_is_quoted_in_a_bounded_window() {
+        let bad = format!("{{\"kind\":\"result\",\"x\":\"{}\" oops {}", "a".repeat(100_000), "b".repeat(100_000));
+        let (problems, out) = hardened(&format!("{HEADER}\n{bad}\n"));
+        assert_eq!(problems.len(), 1);
+        assert!(out.len() < 4_000, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn json_unescape_decodes_what_a_parser_would() {
+        assert_eq!(json_unescape(r#"\u0073k-\"x\"\n\\"#), "sk-\"x\"\n\\");
+        assert_eq!(json_unescape(r"\ud83d\ude00 \u00e9 \uZZZZ"), "😀 é \\uZZZZ");
+        assert_eq!(json_unescape(r"\ud83d alone"), "\u{FFFD} alone");
+    }
 }

@@ -8,7 +8,7 @@ pub fn clean_text(text: &str) -> String {
     stripped
         .join("\t")
         .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !(c.is_control() || is_bidi_control(c)))
+        .filter(|&c| c == '\n' || c == '\t' || !(c.is_control() || is_bidi_control(c) || is_bidi_mark(c)))
         .collect()
 }
 
@@ -30,6 +30,37 @@ pub fn tail(text: &str, max_bytes: usize) -> String {
     format!("[{start} bytes truncated]\n{}", &text[start..])
 }
 
+/// `text` with every control character and escape sequence made visible and inert (`ESC`
+/// becomes `\x1b`, a bare CR `\r`, a newline `\n`), and bidirectional controls and marks
+/// removed: for diagnostics, which quote their input and must show it without letting it act
+/// on the terminal.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(' '),
+            c if is_bidi_control(c) || is_bidi_mark(c) => {}
+            c if c.is_control() => {
+                let code = u32::from(c);
+                if code <= 0xff {
+                    out.push_str(&format!("\\x{code:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{code:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Bidirectional marks: invisible, and they reorder neighbouring text.
+fn is_bidi_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 /// Unicode bidirectional overrides can reorder what a terminal shows (trojan-source style).
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -48,6 +79,16 @@ mod tests {
         assert_eq!(clean_text("cr\rreturn"), "crreturn");
         assert_eq!(clean_text("bidi \u{202E}evil\u{202C}"), "bidi evil");
         assert_eq!(clean_line("two\nlines\tand tab"), "two lines and tab");
+        assert_eq!(clean_text("marks \u{200E}\u{200F}\u{061C}gone"), "marks gone");
+    }
+
+    #[test]
+    fn visible_makes_controls_inert_and_keeps_text() {
+        assert_eq!(visible("osc52 \x1b]52;c;ZXZpbA==\x07 end"), "osc52 \\x1b]52;c;ZXZpbA==\\x07 end");
+        assert_eq!(visible("clear\x1b[2J bare\rcr and\nline"), "clear\\x1b[2J bare\\rcr and\\nline");
+        assert_eq!(visible("c1 \u{9b}31m bidi \u{202E}x\u{200F}y"), "c1 \\x9b31m bidi xy");
+        assert_eq!(visible("plain {\"json\": 1}"), "plain {\"json\": 1}");
+        assert!(!visible("\x1b\r\x07\u{9b}").chars().any(|c| c.is_control()));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::Read as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use rampart::sidecar::{FILE_EXTENSION, LineProblemKind, ParseOptions, Sidecar, SidecarError, format_bytes};
 
-use crate::problem::{InputProblem, named_source, span};
+use crate::problem::{InputProblem, line_around, line_excerpt};
 use crate::validate::Limits;
 
 /// A sidecar file, read.
@@ -289,28 +289,33 @@ pub fn parse_sidecar_with(
     };
     let mut problems = Vec::new();
     for problem in &sidecar.problems {
-        let source_code = named_source(path, bytes);
-        let len = source_code.as_ref().map_or(0, |s| s.inner().len());
-        let whole_line = source_code.as_ref().map(|_| span(problem.byte_offset, problem.n_bytes, len));
+        // Only the offending line is quoted, never its neighbours.
+        let start = problem.byte_offset.min(bytes.len());
+        let line_bytes = &bytes[start..(start + problem.n_bytes).min(bytes.len())];
+        let line_bytes = line_bytes.strip_suffix(b"\n").unwrap_or(line_bytes);
+        let (whole_source, whole_span) = line_excerpt(path, line_bytes, 0, line_bytes.len());
         problems.push(match &problem.kind {
             LineProblemKind::TornTail => InputProblem::SidecarTornLine {
                 path: path.to_owned(),
                 line: problem.line,
-                source_code,
-                span: whole_line,
+                source_code: Some(whole_source),
+                span: Some(whole_span),
             },
             // Without a position (e.g. an unknown enum value) the whole line is marked.
-            LineProblemKind::Malformed { message, column } => InputProblem::SidecarBadLine {
-                path: path.to_owned(),
-                line: problem.line,
-                column: column.unwrap_or(1),
-                detail: message.clone(),
-                span: source_code.as_ref().map(|_| match column {
-                    Some(column) => span(problem.byte_offset + column - 1, 1, len),
-                    None => span(problem.byte_offset, problem.n_bytes, len),
-                }),
-                source_code,
-            },
+            LineProblemKind::Malformed { message, column } => {
+                let (source_code, span) = match column {
+                    Some(column) => line_excerpt(path, line_bytes, column.saturating_sub(1), 1),
+                    None => (whole_source, whole_span),
+                };
+                InputProblem::SidecarBadLine {
+                    path: path.to_owned(),
+                    line: problem.line,
+                    column: column.unwrap_or(1),
+                    detail: message.clone(),
+                    span: Some(span),
+                    source_code: Some(source_code),
+                }
+            }
             LineProblemKind::Oversized { limit } => InputProblem::SidecarResultOversized {
                 path: path.to_owned(),
                 line: problem.line,
@@ -322,8 +327,8 @@ pub fn parse_sidecar_with(
                 line: problem.line,
                 column: 1,
                 detail: other.to_string(),
-                source_code,
-                span: whole_line,
+                source_code: Some(whole_source),
+                span: Some(whole_span),
             },
         });
     }
@@ -346,13 +351,18 @@ fn fatal_problem(path: &str, bytes: &[u8], error: SidecarError) -> InputProblem 
     match error {
         SidecarError::Empty => InputProblem::SidecarEmpty { path: path.to_owned() },
         SidecarError::BadHeader { reason, column, n_bytes } => {
-            let source_code = named_source(path, bytes);
-            let len = source_code.as_ref().map_or(0, |s| s.inner().len());
-            let span = source_code.as_ref().map(|_| match column {
-                Some(column) if column > 1 => span(column - 1, 1, len),
-                _ => span(0, n_bytes, len),
-            });
-            InputProblem::SidecarBadHeader { path: path.to_owned(), reason, source_code, span }
+            let (_, end) = line_around(bytes, 0);
+            let line = &bytes[..end.min(n_bytes.max(end))];
+            let (source_code, span) = match column {
+                Some(column) if column > 1 => line_excerpt(path, line, column - 1, 1),
+                _ => line_excerpt(path, line, 0, line.len()),
+            };
+            InputProblem::SidecarBadHeader {
+                path: path.to_owned(),
+                reason,
+                source_code: Some(source_code),
+                span: Some(span),
+            }
         }
         SidecarError::UnsupportedSchema { found } => {
             InputProblem::SidecarUnknownSchema { path: path.to_owned(), found }
