@@ -233,8 +233,9 @@ pub fn population_summary(statuses: impl IntoIterator<Item = SafetyStatus>) -> P
 pub(crate) struct ExecutionFacts<'a> {
     /// Which execution.
     pub key: ExecutionKey<'a>,
-    /// The `#[rampart::test]` spec from its sidecar header, when it declared one.
-    pub spec: Option<&'a rampart::sidecar::TestSpec>,
+    /// The `#[rampart::test]` spec from its sidecar header, when it declared one, and that
+    /// sidecar's path.
+    pub spec: Option<(&'a rampart::sidecar::TestSpec, &'a str)>,
     /// Whether it wrote a sidecar at all (a rampart test).
     pub recorded: bool,
     /// Its attempts (JUnit's and the sidecars').
@@ -254,6 +255,9 @@ pub(crate) struct Grouping {
 struct GroupAcc<'a> {
     harm: Option<String>,
     threshold: Option<f64>,
+    /// Thresholds and trial counts the clones declare (they should agree).
+    thresholds: BTreeSet<u64>,
+    counts: BTreeSet<u32>,
     declared_count: u32,
     has_clones: bool,
     /// Executions of the group by (run id, test name, stress index), with the trial index.
@@ -271,17 +275,41 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
             continue;
         }
         let key = &execution.key;
-        let spec = execution.spec;
+        let spec = execution.spec.map(|(spec, _)| spec);
         let base = spec.map_or_else(|| key.test_name.to_owned(), |s| s.base_name.clone());
         let group = groups.entry((key.binary_id, base)).or_default();
-        if let Some(spec) = spec {
+        if let Some((spec, path)) = execution.spec {
+            let invalid = |detail: String, judged: &str| InputProblem::InvalidSpec {
+                path: path.to_owned(),
+                test: key.label(),
+                detail,
+                judged: judged.to_owned(),
+            };
             if group.harm.is_none() {
                 group.harm = spec.harm.as_ref().map(|h| h.as_str().to_owned());
             }
-            group.threshold = Some(group.threshold.map_or(spec.threshold, |t: f64| t.max(spec.threshold)));
+            // Fail closed: an impossible threshold is the strictest one.
+            let threshold = if (0.0..=1.0).contains(&spec.threshold) {
+                spec.threshold
+            } else {
+                problems.push(invalid(
+                    format!("threshold {} is outside [0, 1]", spec.threshold),
+                    "threshold 1 (every trial must be SAFE)",
+                ));
+                1.0
+            };
+            group.thresholds.insert(threshold.to_bits());
+            group.threshold = Some(group.threshold.map_or(threshold, |t: f64| t.max(threshold)));
             if let Some(trial) = spec.trial {
                 group.has_clones = true;
-                group.declared_count = group.declared_count.max(trial.count);
+                if trial.index >= trial.count {
+                    problems.push(invalid(
+                        format!("trial index {} is not below its trial count {}", trial.index, trial.count),
+                        "a group of at least index + 1 trials",
+                    ));
+                }
+                group.counts.insert(trial.count);
+                group.declared_count = group.declared_count.max(trial.count).max(trial.index.saturating_add(1));
             }
         }
         let trial_index = spec.and_then(|s| s.trial).map(|t| t.index);
@@ -291,6 +319,31 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
     let mut out = Vec::new();
     let mut safety: Vec<Option<TestSafety>> = vec![None; executions.len()];
     for ((binary_id, name), mut group) in groups {
+        // Clones of one group that disagree: judged by the larger count (missing clones count
+        // as no-result) and the stricter threshold.
+        if group.counts.len() > 1 || group.thresholds.len() > 1 {
+            let counts: Vec<String> = group.counts.iter().map(ToString::to_string).collect();
+            let thresholds: Vec<String> = group.thresholds.iter().map(|t| f64::from_bits(*t).to_string()).collect();
+            let path = executions
+                .iter()
+                .find(|e| e.key.binary_id == binary_id && e.spec.is_some_and(|(s, _)| s.base_name == name))
+                .and_then(|e| e.spec.map(|(_, p)| p))
+                .unwrap_or_default();
+            problems.push(InputProblem::InvalidSpec {
+                path: path.to_owned(),
+                test: test_label(binary_id, &name, None),
+                detail: format!(
+                    "its trials disagree: trial counts {}, thresholds {}",
+                    counts.join(" and "),
+                    thresholds.join(" and ")
+                ),
+                judged: format!(
+                    "{} trials at threshold {}",
+                    group.declared_count,
+                    group.threshold.unwrap_or(1.0)
+                ),
+            });
+        }
         // Declared clones that left no sidecar.
         if group.has_clones {
             let seen: BTreeSet<u32> = group.trials.values().filter_map(|(i, _)| *i).collect();

@@ -122,8 +122,8 @@ pub struct Assembled {
 /// One test execution while the report is built.
 struct Execution<'a> {
     test: TestExecution,
-    /// The `#[rampart::test]` spec of its first sidecar.
-    spec: Option<&'a rampart::sidecar::TestSpec>,
+    /// The `#[rampart::test]` spec of its first sidecar, and that sidecar's path.
+    spec: Option<(&'a rampart::sidecar::TestSpec, &'a str)>,
     /// Whether JUnit lists it.
     in_junit: bool,
     /// Its results, redacted.
@@ -326,7 +326,7 @@ fn attach_sidecars<'a>(
         });
         let spec = sidecar.header.spec.as_ref();
         if execution.spec.is_none() {
-            execution.spec = spec;
+            execution.spec = spec.map(|s| (s, loaded.path.as_str()));
         }
         let attempts = &mut execution.test.attempts;
         let i = match attempts.iter().position(|a| a.attempt == key.attempt) {
@@ -680,6 +680,49 @@ mod tests {
         let ordinary =
             assemble(inputs(vec![junit(RUN_A, &[0], &[])], vec![]), &ReportContext::default()).report;
         assert_eq!(ordinary.verdict, RunVerdict::Passed, "no rampart tests at all is not a failure");
+    }
+
+    /// An impossible spec is judged fail-closed: a threshold of -1 with only UNDETERMINED
+    /// trials does not pass; clones that disagree are judged by the larger count and the
+    /// stricter threshold; each says so.
+    #[test]
+    fn impossible_specs_are_judged_fail_closed() {
+        use SafetyStatus::Undetermined;
+        let respec = |loaded: LoadedSidecar, threshold: f64, count: u32| {
+            let mut loaded = loaded;
+            let spec = loaded.sidecar.header.spec.as_mut().unwrap();
+            spec.threshold = threshold;
+            spec.trial.as_mut().unwrap().count = count;
+            loaded
+        };
+        let sidecars: Vec<LoadedSidecar> =
+            (0..3).map(|t| respec(sidecar(RUN_A, 0, t, 1, &[Undetermined], true), -1.0, 3)).collect();
+        let assembled = assemble(inputs(vec![], sidecars), &ReportContext::default());
+        let group = &assembled.report.trial_groups[0];
+        assert_eq!((group.threshold, group.passed), (1.0, false), "{group:?}");
+        assert_eq!(assembled.report.verdict, RunVerdict::SafetyFailure);
+        let invalid: Vec<String> = assembled
+            .report
+            .incomplete_reasons
+            .iter()
+            .filter(|r| r.kind == crate::report::IncompleteKind::InvalidSpec)
+            .map(|r| r.message.clone())
+            .collect();
+        assert_eq!(invalid.len(), 3, "{invalid:?}");
+        assert!(invalid[0].contains("threshold -1 is outside [0, 1]; judged as threshold 1"), "{invalid:?}");
+
+        let sidecars = vec![
+            respec(sidecar(RUN_A, 0, 0, 1, &[SafetyStatus::Safe], true), 0.5, 3),
+            respec(sidecar(RUN_A, 0, 1, 1, &[SafetyStatus::Safe], true), 0.9, 5),
+        ];
+        let assembled = assemble(inputs(vec![], sidecars), &ReportContext::default());
+        let group = &assembled.report.trial_groups[0];
+        assert_eq!((group.total, group.no_result, group.threshold), (5, 3, 0.9));
+        assert!(
+            assembled.report.incomplete_reasons.iter().any(|r| r.message.contains("its trials disagree")),
+            "{:?}",
+            assembled.report.incomplete_reasons
+        );
     }
 
     fn status() -> impl Strategy<Value = SafetyStatus> {

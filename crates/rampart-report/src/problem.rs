@@ -364,6 +364,27 @@ pub enum InputProblem {
         expected: String,
     },
 
+    /// A test's `#[rampart::test]` spec (from its sidecar header) says something impossible:
+    /// a threshold outside [0, 1], a trial index past the trial count, clones of one group
+    /// that disagree. It is judged fail-closed (see `judged`).
+    #[error("test {test}: {detail}; judged as {judged}")]
+    #[diagnostic(
+        code(rampart::join::invalid_spec),
+        help(
+            "sidecars are written only by rampart's macro, so this one was edited or written by something else; re-run the test"
+        )
+    )]
+    InvalidSpec {
+        /// The sidecar.
+        path: String,
+        /// The test (`<binary id>$<test name>`).
+        test: String,
+        /// What is wrong.
+        detail: String,
+        /// How it is judged instead.
+        judged: String,
+    },
+
     /// Declared trial clones left no sidecar.
     #[error("trial group {group}: trial(s) {missing} left no sidecar and count as no-result")]
     #[diagnostic(
@@ -424,6 +445,7 @@ impl InputProblem {
                 (IncompleteKind::SidecarOfAnotherRun, Some(path), None, None)
             }
             P::TrialMissing { group, .. } => (IncompleteKind::TrialMissing, None, None, Some(group)),
+            P::InvalidSpec { path, test, .. } => (IncompleteKind::InvalidSpec, Some(path), Some(1), Some(test)),
         };
         Some(IncompleteReason {
             kind,
@@ -675,6 +697,12 @@ impl InputProblem {
             P::TrialMissing { group, missing } => {
                 ident(group);
                 ident(missing);
+            }
+            P::InvalidSpec { path, test, detail, judged } => {
+                ident(path);
+                ident(test);
+                text(detail, counts);
+                ident(judged);
             }
         }
     }

@@ -222,6 +222,9 @@ pub enum IncompleteKind {
     SidecarOversized,
     /// A symlink in a results directory points outside it and was skipped.
     SymlinkOutsideResults,
+    /// A sidecar header's test spec is impossible (a threshold outside [0, 1], a trial index
+    /// past its count, clones that disagree); the test is judged fail-closed.
+    InvalidSpec,
 }
 
 /// Population statistics (RAMPART's `PopulationSummary`), with null rates when nothing was
@@ -672,6 +675,7 @@ wire_names! {
         ResultOversized => "result_oversized",
         SidecarOversized => "sidecar_oversized",
         SymlinkOutsideResults => "symlink_outside_results",
+        InvalidSpec => "invalid_spec",
     }
     GroupVerdict {
         Passed => "PASSED",
