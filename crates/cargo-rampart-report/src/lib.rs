@@ -80,15 +80,31 @@ pub struct ReportArgs {
     /// List every result and trial group in the terminal summary, not only what failed.
     #[arg(long, short)]
     pub verbose: bool,
-    /// Largest result read, in bytes; a larger one is reported as an ERROR marker [default: 16 MiB].
-    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::DEFAULT_MAX_RESULT_BYTES)]
-    pub max_result_bytes: usize,
-    /// Largest sidecar file read, in bytes; past it only the first part is read [default: 1 GiB].
-    #[arg(long, value_name = "BYTES", default_value_t = rampart_report::DEFAULT_MAX_SIDECAR_BYTES)]
+    /// Largest result read (bytes, or with a unit: 16MiB); a larger one keeps its status, its
+    /// evidence is cut.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_result_bytes: u64,
+    /// Largest sidecar file read (bytes, or with a unit: 1GiB); past it only the first part
+    /// is read.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub max_sidecar_bytes: u64,
 }
 
 const EXIT_CODES_HELP: &str = "\
+Examples:
+  cargo nextest run --profile ci; cargo rampart-report
+      report on the newest nextest run of this workspace
+  cargo rampart-report --junit junit-1.xml --junit junit-2.xml --results runs-1 --results runs-2 --out report
+      merge partitions run on several machines
+  cargo rampart-report --format terminal --verbose
+      print every result, write no file
+
+Files written under --out (default target/rampart/report):
+  report.json   the full report (rampart.report.v1); a copy is kept in runs/
+  summary.md    the verdict and the failures, in Markdown (also appended to $GITHUB_STEP_SUMMARY)
+  junit.xml     one testcase per trial group and standalone rampart test, for CI test tabs
+  index.html    the interactive report (large runs add report-data-*.js files beside it)
+
 Exit codes:
   0   passed (also: no rampart tests at all)
   2   usage error or no usable input
@@ -96,6 +112,23 @@ Exit codes:
   10  safety failure: an UNSAFE result (any attempt) or a trial group below its threshold
   11  incomplete run: results may be missing
   12  nothing assessed: rampart tests ran but every result is an ERROR or none was recorded";
+
+/// A size in bytes: a number, optionally with a unit (`B`, `KiB`, `MiB`, `GiB`, and `K`, `M`,
+/// `G` for the same binary units).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size (e.g. 16MiB or 1048576)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        other => return Err(format!("unknown size unit `{other}` (use B, KiB, MiB or GiB)")),
+    };
+    number.checked_shl(shift).filter(|n| n >> shift == number).ok_or_else(|| format!("`{text}` is too large"))
+}
 
 /// The formats produced without `--format`: every one that is built.
 pub const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit,html";
@@ -111,7 +144,7 @@ pub enum OutputFormat {
     Markdown,
     /// `junit.xml` under --out: one testcase per trial group and standalone rampart test.
     Junit,
-    /// `index.html` under --out (not built yet: accepted and skipped).
+    /// `index.html` under --out: the interactive report (large runs add data files beside it).
     Html,
 }
 
@@ -224,13 +257,57 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 /// Renders a diagnostic as text.
+///
+/// The way cargo heads its own: `error[<code>]: <message>` (or `warning[...]`, `note[...]`),
+/// then miette's excerpt and help, then a blank line.
 pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = String::new();
-    if handler.render_report(&mut out, diagnostic).is_err() {
-        out = format!("{diagnostic}\n");
+    let mut rendered = String::new();
+    if handler.render_report(&mut rendered, diagnostic).is_err() {
+        rendered = format!("  × {diagnostic}\n");
     }
+    let code = diagnostic.code().map(|c| c.to_string());
+    let (severity, style) = match diagnostic.severity() {
+        Some(miette::Severity::Warning) => ("warning", anstyle::AnsiColor::Yellow.on_default().bold()),
+        Some(miette::Severity::Advice) => ("note", anstyle::AnsiColor::Cyan.on_default().bold()),
+        _ => ("error", anstyle::AnsiColor::Red.on_default().bold()),
+    };
+    let mut out = String::with_capacity(rendered.len() + 32);
+    let mut lines = rendered.lines().peekable();
+    let mut headed = false;
+    while let Some(line) = lines.next() {
+        let plain = rampart_report::clean_line(line);
+        if !headed && (code.as_deref() == Some(plain.trim()) || plain.trim().is_empty()) {
+            continue; // miette's bare code line: the code goes into the heading instead
+        }
+        let message = ["  × ", "  ⚠ ", "  ☞ "].iter().find_map(|m| plain.strip_prefix(m));
+        if let (false, Some(message)) = (headed, message) {
+            headed = true;
+            let mut message = message.to_owned();
+            // miette wraps the message onto `│` lines: one heading line, like cargo's.
+            while let Some(more) = lines.peek().map(|l| rampart_report::clean_line(l))
+                && let Some(rest) = more.strip_prefix("  │ ")
+            {
+                message.push(' ');
+                message.push_str(rest);
+                lines.next();
+            }
+            let head = match &code {
+                Some(code) => format!("{severity}[{code}]"),
+                None => severity.to_owned(),
+            };
+            let head = if color { format!("{}{head}{}", style.render(), style.render_reset()) } else { head };
+            out.push_str(&format!("{head}: {message}\n"));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out.push('\n');
     out
 }
 
@@ -409,7 +486,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         .with_rampart_dir_env(rampart_dir_from_env())
         .with_limits(
             Limits::new()
-                .with_max_result_bytes(args.max_result_bytes)
+                .with_max_result_bytes(usize::try_from(args.max_result_bytes).unwrap_or(usize::MAX))
                 .with_max_sidecar_bytes(args.max_sidecar_bytes),
         );
     let (mut inputs, found) =

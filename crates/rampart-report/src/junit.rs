@@ -84,14 +84,15 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> (Option<JunitRun>, Vec<InputProb
         Err(e) => {
             // Only the line holding the bad byte is quoted.
             let (start, end) = line_around(bytes, e.valid_up_to());
-            let (source_code, span) = line_excerpt(path, &bytes[start..end], e.valid_up_to() - start, 1);
+            let line_no = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+            let (source_code, span) = line_excerpt(path, line_no, &bytes[start..end], e.valid_up_to() - start, 1);
             return (
                 None,
                 vec![InputProblem::JunitNotUtf8 {
                     path: path.to_owned(),
                     valid_up_to: e.valid_up_to(),
                     span: Some(span),
-                    source_code: Some(source_code.with_language("xml")),
+                    source_code: Some(source_code),
                 }],
             );
         }

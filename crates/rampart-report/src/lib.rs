@@ -50,7 +50,7 @@ pub use markdown::{
     DroppedSection, GITHUB_STEP_SUMMARY_LIMIT, MarkdownSink, MarkdownSummary, MarkdownWritten, SUMMARY_FILE,
     escape_inline, render_markdown,
 };
-pub use problem::InputProblem;
+pub use problem::{Excerpt, InputProblem};
 pub use report::{
     AttemptKey, AttemptOutcome, AttemptRecord, GroupVerdict, IncompleteKind, IncompleteReason, Interval,
     MAX_OUTPUT_BYTES, PopulationSummary, RedactionSummary, ReportedResult, RunMetadata, RunVerdict,

@@ -2,11 +2,12 @@
 //! line/column or JUnit element path, and what to do) and, unless it is only advice, a reason
 //! the run is incomplete. None of them stops the report: everything readable is kept.
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use rampart::redact::{RedactionCounts, Redactor};
 
 use crate::report::{IncompleteKind, IncompleteReason};
 use crate::sanitize::visible;
+use crate::view::plural;
 
 /// A problem with the inputs.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -43,7 +44,7 @@ pub enum InputProblem {
         valid_up_to: usize,
         /// The file text (lossy).
         #[source_code]
-        source_code: Option<NamedSource<String>>,
+        source_code: Option<Excerpt>,
         /// The invalid byte.
         #[label("not UTF-8")]
         span: Option<SourceSpan>,
@@ -161,7 +162,7 @@ pub enum InputProblem {
         reason: String,
         /// The file text.
         #[source_code]
-        source_code: Option<NamedSource<String>>,
+        source_code: Option<Excerpt>,
         /// Where.
         #[label("here")]
         span: Option<SourceSpan>,
@@ -200,7 +201,7 @@ pub enum InputProblem {
         line: usize,
         /// The file text.
         #[source_code]
-        source_code: Option<NamedSource<String>>,
+        source_code: Option<Excerpt>,
         /// The line.
         #[label("torn line")]
         span: Option<SourceSpan>,
@@ -225,14 +226,14 @@ pub enum InputProblem {
         detail: String,
         /// The file text.
         #[source_code]
-        source_code: Option<NamedSource<String>>,
+        source_code: Option<Excerpt>,
         /// Where.
         #[label("{detail}")]
         span: Option<SourceSpan>,
     },
 
     /// A sidecar holds bytes that are not UTF-8.
-    #[error("sidecar {path} has {n_lines} line(s) that are not valid UTF-8")]
+    #[error("sidecar {path} has {} that {} not valid UTF-8", plural(*n_lines as u64, "line", "lines"), if *n_lines == 1 { "is" } else { "are" })]
     #[diagnostic(
         code(rampart::sidecar::not_utf8),
         help("the lines were read with U+FFFD replacements; the file was damaged")
@@ -281,7 +282,7 @@ pub enum InputProblem {
     },
 
     /// Numbers too large for a 64-bit float were read as null.
-    #[error("sidecar {path}: {n_numbers} number(s) too large for a 64-bit float were read as null")]
+    #[error("sidecar {path}: {} too large for a 64-bit float {} read as null", plural(*n_numbers as u64, "number", "numbers"), if *n_numbers == 1 { "was" } else { "were" })]
     #[diagnostic(
         code(rampart::sidecar::number_out_of_range),
         severity(Warning),
@@ -348,7 +349,7 @@ pub enum InputProblem {
     },
 
     /// A sidecar belongs to another run.
-    #[error("sidecar {path} belongs to run {found}, not to the run(s) reported ({expected})")]
+    #[error("sidecar {path} belongs to run {found}, not to the runs reported ({expected})")]
     #[diagnostic(
         code(rampart::join::other_run),
         help(
@@ -386,7 +387,7 @@ pub enum InputProblem {
     },
 
     /// Declared trial clones left no sidecar.
-    #[error("trial group {group}: trial(s) {missing} left no sidecar and count as no-result")]
+    #[error("trial group {group}: {} {missing} left no sidecar and {} as no-result", if missing.contains(',') { "trials" } else { "trial" }, if missing.contains(',') { "count" } else { "counts" })]
     #[diagnostic(
         code(rampart::join::trial_missing),
         help(
@@ -457,6 +458,55 @@ impl InputProblem {
     }
 }
 
+/// The source text a diagnostic quotes: one line of a file (or a window of it), shown with
+/// its real line number in that file.
+#[derive(Clone, Debug)]
+pub struct Excerpt {
+    name: String,
+    text: String,
+    /// 1-based line of `text` in its file.
+    line: usize,
+}
+
+impl Excerpt {
+    /// The quoted text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The file's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The 1-based line in the file.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(
+            miette::MietteSpanContents::new_named(
+                self.name.clone(),
+                inner.data(),
+                *inner.span(),
+                inner.line() + self.line.saturating_sub(1),
+                inner.column(),
+                inner.line_count(),
+            )
+            .with_language("json"),
+        ))
+    }
+}
+
 /// Characters of a line shown in a diagnostic's excerpt, around the problem.
 pub(crate) const MAX_EXCERPT_CHARS: usize = 240;
 
@@ -464,7 +514,7 @@ pub(crate) const MAX_EXCERPT_CHARS: usize = 240;
 /// which may hold valid results with secrets), cut to [`MAX_EXCERPT_CHARS`] around the marked
 /// bytes `[start, start + len)` of the line; the span is relative to the excerpt. Not yet
 /// redacted nor made visible: see [`InputProblem::harden`].
-pub(crate) fn line_excerpt(path: &str, line: &[u8], start: usize, len: usize) -> (NamedSource<String>, SourceSpan) {
+pub(crate) fn line_excerpt(path: &str, line_no: usize, line: &[u8], start: usize, len: usize) -> (Excerpt, SourceSpan) {
     let start = start.min(line.len());
     let end = start.saturating_add(len.max(1)).min(line.len());
     // A window of bytes around the span, widened to char boundaries by the lossy decoding.
@@ -493,7 +543,7 @@ pub(crate) fn line_excerpt(path: &str, line: &[u8], start: usize, len: usize) ->
     if suffix_chars > keep || to < line.len() {
         text.push('…');
     }
-    (NamedSource::new(path, text).with_language("json"), SourceSpan::new(span_start.into(), span_len))
+    (Excerpt { name: path.to_owned(), text, line: line_no.max(1) }, SourceSpan::new(span_start.into(), span_len))
 }
 
 /// The byte range of the line holding byte `offset` in `bytes` (without its newline).
@@ -603,12 +653,10 @@ impl InputProblem {
             *field = visible(&redactor.redact_text(field, counts));
         };
         let ident = |field: &mut String| *field = visible(field);
-        let excerpt = |source: &mut Option<NamedSource<String>>,
-                       span: &mut Option<SourceSpan>,
-                       counts: &mut RedactionCounts| {
+        let excerpt = |source: &mut Option<Excerpt>, span: &mut Option<SourceSpan>, counts: &mut RedactionCounts| {
             let Some(named) = source.take() else { return };
-            let original = named.inner().clone();
-            let name = visible(named.name());
+            let original = named.text.clone();
+            let name = visible(&named.name);
             let redacted = redact_excerpt(redactor, &original, counts);
             let (text, new_span) = match span.filter(|_| redacted == original) {
                 // Unchanged: keep the marked range, re-measured in the visible text.
@@ -627,7 +675,7 @@ impl InputProblem {
                     (text, SourceSpan::new(0.into(), len))
                 }
             };
-            *source = Some(NamedSource::new(name, text).with_language("json"));
+            *source = Some(Excerpt { name, text, line: named.line });
             *span = Some(new_span);
         };
         match self {

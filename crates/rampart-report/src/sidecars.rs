@@ -293,7 +293,7 @@ pub fn parse_sidecar_with(
         let start = problem.byte_offset.min(bytes.len());
         let line_bytes = &bytes[start..(start + problem.n_bytes).min(bytes.len())];
         let line_bytes = line_bytes.strip_suffix(b"\n").unwrap_or(line_bytes);
-        let (whole_source, whole_span) = line_excerpt(path, line_bytes, 0, line_bytes.len());
+        let (whole_source, whole_span) = line_excerpt(path, problem.line, line_bytes, 0, line_bytes.len());
         problems.push(match &problem.kind {
             LineProblemKind::TornTail => InputProblem::SidecarTornLine {
                 path: path.to_owned(),
@@ -304,7 +304,7 @@ pub fn parse_sidecar_with(
             // Without a position (e.g. an unknown enum value) the whole line is marked.
             LineProblemKind::Malformed { message, column } => {
                 let (source_code, span) = match column {
-                    Some(column) => line_excerpt(path, line_bytes, column.saturating_sub(1), 1),
+                    Some(column) => line_excerpt(path, problem.line, line_bytes, column.saturating_sub(1), 1),
                     None => (whole_source, whole_span),
                 };
                 InputProblem::SidecarBadLine {
@@ -354,8 +354,8 @@ fn fatal_problem(path: &str, bytes: &[u8], error: SidecarError) -> InputProblem 
             let (_, end) = line_around(bytes, 0);
             let line = &bytes[..end.min(n_bytes.max(end))];
             let (source_code, span) = match column {
-                Some(column) if column > 1 => line_excerpt(path, line, column - 1, 1),
-                _ => line_excerpt(path, line, 0, line.len()),
+                Some(column) if column > 1 => line_excerpt(path, 1, line, column - 1, 1),
+                _ => line_excerpt(path, 1, line, 0, line.len()),
             };
             InputProblem::SidecarBadHeader {
                 path: path.to_owned(),

@@ -246,7 +246,7 @@ mod tests {
         let (sidecar, problems) = crate::sidecars::parse_sidecar("s.jsonl", text.as_bytes());
         assert_eq!(sidecar.unwrap().sidecar.results.len(), 1);
         assert_eq!(kinds(&problems), [None]);
-        assert!(problems[0].to_string().contains("1 number(s)"), "{}", problems[0]);
+        assert!(problems[0].to_string().contains("1 number too large"), "{}", problems[0]);
     }
 
     #[test]
