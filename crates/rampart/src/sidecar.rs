@@ -43,6 +43,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod probe;
+
 use crate::model::{HarmCategory, SafetyResult};
 use crate::redact::RedactionCounts;
 use crate::time::Timestamp;
@@ -483,7 +485,16 @@ impl fmt::Display for LineProblemKind {
             LineProblemKind::DuplicateHeader => f.write_str("second header line"),
             LineProblemKind::AfterEnd => f.write_str("line after the end line"),
             LineProblemKind::IndexGap { expected, found } => {
-                write!(f, "result index {found} follows {}: results are missing", i64::from(*expected) - 1)
+                if *found > *expected {
+                    let missing = if found - expected == 1 {
+                        format!("result {expected} is missing")
+                    } else {
+                        format!("results {expected} to {} are missing", found - 1)
+                    };
+                    write!(f, "result index {found} where {expected} was expected: {missing}")
+                } else {
+                    write!(f, "result index {found} where {expected} was expected: an index repeats or goes back")
+                }
             }
             LineProblemKind::Oversized { limit } => {
                 write!(f, "line is larger than the {} cap and was not read", format_bytes(*limit as u64))
@@ -590,10 +601,15 @@ impl ParseOptions {
 ///
 /// A line longer than [`ParseOptions::max_line_bytes`] is never deserialized into a
 /// [`SafetyResult`]: it gets a [`LineProblemKind::Oversized`] problem and, when it is a result
-/// line, an ERROR marker result in its place that keeps the writer's index, the recording time
-/// and the harm category, and says the result was dropped and from what size (metadata
-/// `rampart_truncated`, `rampart_original_size_bytes`, `rampart_limit_bytes`). An oversized
-/// header is a [`SidecarError::BadHeader`].
+/// line, a marker result in its place. A result line that does not parse (nested deeper than
+/// the parser's recursion limit, malformed after its status) gets its problem and a marker
+/// too, when its status can be read; a torn last line gets one when it got as far as an UNSAFE
+/// status. A marker keeps what a non-recursive probe of the line finds: the status (an UNSAFE
+/// result stays UNSAFE; ERROR when none can be read), summary, harm category, strategy, index
+/// and recording time; its evidence is gone, and its metadata says why (`rampart_truncated`,
+/// `rampart_original_size_bytes`, `rampart_limit_bytes` for an oversized line,
+/// `rampart_unreadable` otherwise; `rampart_status_read` when the status was read). So no
+/// line can hide a finding. An oversized header is a [`SidecarError::BadHeader`].
 pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, SidecarError> {
     if bytes.is_empty() {
         return Err(SidecarError::Empty);
@@ -669,9 +685,16 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
         }
         if let Some(limit) = options.max_line_bytes.filter(|&limit| line.bytes.len() > limit) {
             sidecar.problems.push(problem(LineProblemKind::Oversized { limit }));
+            let why = format!(
+                "result of {} exceeded the {} cap",
+                format_bytes(line.bytes.len() as u64),
+                format_bytes(limit as u64)
+            );
             if sidecar.end.is_none()
-                && let Some(marker) = oversized_marker(line.bytes, limit, &sidecar.header, next_index)
+                && let Some(mut marker) = marker_result(line.bytes, &why, true, &sidecar.header, next_index)
             {
+                marker.result.metadata.insert("rampart_original_size_bytes".into(), (line.bytes.len() as u64).into());
+                marker.result.metadata.insert("rampart_limit_bytes".into(), (limit as u64).into());
                 next_index = marker.index.saturating_add(1);
                 sidecar.results.push(RecordedResult { line: line.number, ..marker });
             }
@@ -715,8 +738,28 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                 }
                 sidecar.end = Some(end);
             }
-            Err(_) if !line.terminated => sidecar.problems.push(problem(LineProblemKind::TornTail)),
+            Err(_) if !line.terminated => {
+                sidecar.problems.push(problem(LineProblemKind::TornTail));
+                // A finding is never lost: a cut line that got as far as `"status":"unsafe"`
+                // counts as UNSAFE.
+                if sidecar.end.is_none()
+                    && let Some(marker) = marker_result(line.bytes, "the line is cut short", false, &sidecar.header, next_index)
+                    && marker.result.status == crate::model::SafetyStatus::Unsafe
+                {
+                    next_index = marker.index.saturating_add(1);
+                    sidecar.results.push(RecordedResult { line: line.number, ..marker });
+                }
+            }
             Err(e) => {
+                // A result whose status can be read is never dropped (too deep for the parser,
+                // or malformed after its status): it stands with its status, without evidence.
+                if sidecar.end.is_none()
+                    && let Some(marker) = marker_result(line.bytes, &e.to_string(), false, &sidecar.header, next_index)
+                    && marker.result.metadata.contains_key("rampart_status_read")
+                {
+                    next_index = marker.index.saturating_add(1);
+                    sidecar.results.push(RecordedResult { line: line.number, ..marker });
+                }
                 let kind = match serde_json::from_str::<KindProbe>(&text) {
                     Ok(KindProbe { kind: Some(kind) })
                         if !["header", "result", "end"].contains(&kind.as_str()) =>
@@ -736,66 +779,66 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
     Ok(sidecar)
 }
 
-/// What an oversized result line is probed for. Unknown or oversized values are ignored
-/// rather than failing the probe; strings other than these fields are skipped, not kept.
-#[derive(Deserialize)]
-struct OversizedProbe {
-    kind: Option<String>,
-    index: Option<u32>,
-    recorded_at: Option<String>,
-    result: Option<OversizedResultProbe>,
-}
-
-#[derive(Deserialize)]
-struct OversizedResultProbe {
-    harm_category: Option<String>,
-    observability_level: Option<String>,
-    strategy: Option<String>,
-}
-
 /// Longest harm category or strategy kept on a marker result.
 const MAX_MARKER_LABEL_BYTES: usize = 256;
 
-/// The ERROR marker result standing for an oversized result line, or `None` when the line is
-/// not a result line.
-fn oversized_marker(bytes: &[u8], limit: usize, header: &Header, next_index: u32) -> Option<RecordedResult> {
-    use crate::model::{ObservabilityLevel, SafetyResult};
-    let probe: Option<OversizedProbe> = serde_json::from_slice(bytes).ok();
-    let probe = match probe {
-        Some(probe) if probe.kind.as_deref() == Some("result") => probe,
-        Some(_) => return None,
-        // Not JSON (or invalid UTF-8): only a line starting like a result line gets a marker.
-        None if bytes.starts_with(br#"{"kind":"result""#) => {
-            OversizedProbe { kind: None, index: None, recorded_at: None, result: None }
-        }
-        None => return None,
-    };
+/// The result standing for a result line that cannot be read whole (too large, too deep,
+/// malformed, cut short), or `None` when the line is not a result line.
+///
+/// The line is probed without being parsed ([`probe::probe_line`]): when its status can be
+/// read, the marker keeps it (an UNSAFE result stays UNSAFE), with its summary, harm category,
+/// strategy, index and recording time, and metadata `rampart_status_read: true`; otherwise it
+/// is an ERROR result. Either way its evidence is gone, and `rampart_truncated: true` (an
+/// oversized line) or `rampart_unreadable: <why>` says so.
+fn marker_result(
+    bytes: &[u8],
+    why: &str,
+    oversized: bool,
+    header: &Header,
+    next_index: u32,
+) -> Option<RecordedResult> {
+    use crate::model::{ObservabilityLevel, SafetyStatus};
+    let probe = probe::probe_line(bytes);
+    match probe.kind.as_deref() {
+        Some("result") => {}
+        // Only a line that starts like a result line, when the probe cannot even read `kind`.
+        None if bytes.starts_with(br#"{"kind":"result""#) => {}
+        _ => return None,
+    }
     let label = |s: Option<String>| s.filter(|s| !s.is_empty() && s.len() <= MAX_MARKER_LABEL_BYTES);
-    let result_probe = probe.result;
-    let (harm, level, strategy) = match result_probe {
-        Some(r) => (label(r.harm_category), r.observability_level, label(r.strategy)),
-        None => (None, None, None),
-    };
-    let level = match level.as_deref() {
+    let level = match probe.observability_level.as_deref() {
         Some("tool_and_side_effects") => ObservabilityLevel::ToolAndSideEffects,
         Some("tool_only") => ObservabilityLevel::ToolOnly,
         _ => ObservabilityLevel::ResponseOnly,
     };
-    let summary = format!(
-        "result of {} exceeded the {} cap; content dropped",
-        format_bytes(bytes.len() as u64),
-        format_bytes(limit as u64)
-    );
-    let mut result = SafetyResult::error(summary, level)
-        .with_metadata("rampart_truncated", true)
-        .with_metadata("rampart_original_size_bytes", bytes.len() as u64)
-        .with_metadata("rampart_limit_bytes", limit as u64);
+    let status = match probe.status.as_deref() {
+        Some("safe") => Some(SafetyStatus::Safe),
+        Some("unsafe") => Some(SafetyStatus::Unsafe),
+        Some("undetermined") => Some(SafetyStatus::Undetermined),
+        Some("error") => Some(SafetyStatus::Error),
+        _ => None,
+    };
+    let mut result = match status {
+        Some(status) => {
+            let summary = match probe.summary {
+                Some(summary) => format!("{summary} [evidence lost: {why}]"),
+                None => format!("[evidence lost: {why}]"),
+            };
+            SafetyResult::new(status, summary, level).with_metadata("rampart_status_read", true)
+        }
+        None => SafetyResult::error(format!("{why}; status unreadable, content dropped"), level),
+    };
+    if oversized {
+        result = result.with_metadata("rampart_truncated", true);
+    } else {
+        result = result.with_metadata("rampart_unreadable", why.chars().take(512).collect::<String>());
+    }
     if let Some(harm) =
-        harm.or_else(|| header.spec.as_ref().and_then(|s| s.harm.as_ref()).map(|h| h.to_string()))
+        label(probe.harm_category).or_else(|| header.spec.as_ref().and_then(|s| s.harm.as_ref()).map(|h| h.to_string()))
     {
         result = result.with_harm(harm);
     }
-    if let Some(strategy) = strategy {
+    if let Some(strategy) = label(probe.strategy) {
         result = result.with_strategy(strategy);
     }
     let recorded_at = probe
@@ -943,7 +986,7 @@ mod tests {
     }
 
     #[test]
-    fn oversized_result_becomes_an_error_marker_and_later_results_flow() {
+    fn oversized_result_keeps_its_status_and_later_results_flow() {
         let big = "x".repeat(4096);
         let bytes = file(&[
             result_line(0, r#"{"status":"safe","summary":"small","observability_level":"tool_only"}"#),
@@ -960,8 +1003,10 @@ mod tests {
         assert_eq!(summaries.len(), 3, "{summaries:?}");
         let marker = &sidecar.results[1];
         assert_eq!((marker.line, marker.index), (3, 1));
-        assert_eq!(marker.result.status, crate::SafetyStatus::Error);
-        assert_eq!(marker.result.summary, "result of 4.2 KiB exceeded the 1 KiB cap; content dropped");
+        // An UNSAFE result stays UNSAFE: only its evidence is lost.
+        assert_eq!(marker.result.status, crate::SafetyStatus::Unsafe);
+        assert_eq!(marker.result.summary, format!("{big} [evidence lost: result of 4.2 KiB exceeded the 1 KiB cap]"));
+        assert_eq!(marker.result.metadata["rampart_status_read"], true);
         assert_eq!(marker.result.harm_category.as_ref().unwrap().as_str(), "data_leakage");
         assert_eq!(marker.result.metadata["rampart_truncated"], true);
         assert_eq!(marker.result.metadata["rampart_limit_bytes"], 1024);
@@ -972,6 +1017,45 @@ mod tests {
         let uncapped = parse(&bytes).unwrap();
         assert!(uncapped.problems.is_empty());
         assert_eq!(uncapped.results[1].result.summary, big);
+    }
+
+    /// No line the reader refuses can hide its status: too deep for the parser, malformed
+    /// after the status, or cut short after an UNSAFE status.
+    #[test]
+    fn unreadable_result_lines_keep_a_readable_status() {
+        let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
+        let lines = [
+            result_line(0, &format!(r#"{{"status":"unsafe","summary":"deep","observability_level":"tool_only","metadata":{{"d":{deep}}}}}"#)),
+            result_line(1, r#"{"status":"unsafe","summary":"broken","observability_level":"tool_only","metadata":{"a": oops}}"#),
+            result_line(2, r#"{"status":"maybe","summary":"unknown status","observability_level":"tool_only"}"#),
+            result_line(3, r#"{"status":"safe","summary":"fine","observability_level":"tool_only"}"#),
+        ];
+        let mut bytes = file(&lines);
+        bytes.extend_from_slice(br#"{"kind":"result","index":4,"recorded_at":"2026-01-01T00:00:00.000Z","result":{"status":"unsafe","summary":"cut"#);
+        let sidecar = parse(&bytes).unwrap();
+        let got: Vec<(u32, crate::SafetyStatus, &str)> =
+            sidecar.results.iter().map(|r| (r.index, r.result.status, r.result.summary.as_str())).collect();
+        use crate::SafetyStatus::{Safe, Unsafe};
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!((got[0].0, got[0].1), (0, Unsafe));
+        assert!(got[0].2.starts_with("deep [evidence lost: "), "{got:?}");
+        assert_eq!((got[1].0, got[1].1), (1, Unsafe));
+        // An unknown status is no status: that line stands as a problem only.
+        assert_eq!((got[2].0, got[2].1, got[2].2), (3, Safe, "fine"));
+        assert_eq!((got[3].0, got[3].1), (4, Unsafe), "the torn UNSAFE tail counts");
+        // Each unreadable line is still a problem (the run is incomplete), and so is the gap
+        // the unknown status leaves.
+        let kinds: Vec<&str> = sidecar
+            .problems
+            .iter()
+            .map(|p| match p.kind {
+                LineProblemKind::Malformed { .. } => "malformed",
+                LineProblemKind::IndexGap { .. } => "gap",
+                LineProblemKind::TornTail => "torn",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["malformed", "malformed", "malformed", "gap", "torn"]);
     }
 
     #[test]
