@@ -12,7 +12,8 @@ use rampart_test_support::{JunitAttempt, JunitBuilder, JunitCase, RunFiles, demo
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nextest-0.9.143/junit").join(name);
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nextest-0.9.143/junit").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -20,7 +21,12 @@ fn fixture(name: &str) -> String {
 /// elements, kinds, types and messages, in order.
 fn shape(case: &TestCase) -> String {
     let rerun = |r: &quick_junit::TestRerun| {
-        format!("{:?} type={:?} message={:?}", r.kind, r.ty.as_ref().map(|t| t.as_str()), r.message.as_ref().map(|m| m.as_str()))
+        format!(
+            "{:?} type={:?} message={:?}",
+            r.kind,
+            r.ty.as_ref().map(|t| t.as_str()),
+            r.message.as_ref().map(|m| m.as_str())
+        )
     };
     let status = match &case.status {
         TestCaseStatus::Success { flaky_runs } => {
@@ -100,37 +106,73 @@ fn check_against_fixture(file: &str, cases: Vec<JunitCase>) {
 }
 
 fn panic_text(test: &str, pid: u32, at: &str, message: &str) -> String {
-    format!("thread '{test}' ({pid}) panicked at {at}:\n{message}\nstack backtrace:\n   0: __rustc::rust_begin_unwind")
+    format!(
+        "thread '{test}' ({pid}) panicked at {at}:\n{message}\nstack backtrace:\n   0: __rustc::rust_begin_unwind"
+    )
 }
 
 #[test]
 fn junit_builder_writes_the_shapes_nextest_writes() {
     let alpha = "alpha";
-    let panicked = |name: &str, pid: u32, at: &str, message: &str| JunitAttempt::panicked(panic_text(name, pid, at, message));
+    let panicked = |name: &str, pid: u32, at: &str, message: &str| {
+        JunitAttempt::panicked(panic_text(name, pid, at, message))
+    };
     check_against_fixture(
         "full.xml",
         vec![
             JunitCase::passed(alpha, "tests::passes"),
             // Killed by signals on every attempt: a failure and two reruns.
-            JunitCase::new(alpha, "tests::aborts").attempts([JunitAttempt::aborted(), JunitAttempt::aborted(), JunitAttempt::aborted()]),
-            JunitCase::new(alpha, "tests::segfaults").attempts((0..3).map(|_| JunitAttempt::signal(11, "SIGSEGV"))),
-            JunitCase::new(alpha, "tests::exits_with_code_3").attempts((0..3).map(|_| JunitAttempt::exit_code(3))),
+            JunitCase::new(alpha, "tests::aborts").attempts([
+                JunitAttempt::aborted(),
+                JunitAttempt::aborted(),
+                JunitAttempt::aborted(),
+            ]),
+            JunitCase::new(alpha, "tests::segfaults")
+                .attempts((0..3).map(|_| JunitAttempt::signal(11, "SIGSEGV"))),
+            JunitCase::new(alpha, "tests::exits_with_code_3")
+                .attempts((0..3).map(|_| JunitAttempt::exit_code(3))),
             JunitCase::new(alpha, "tests::always_fails_under_retries").attempts([
-                panicked("tests::always_fails_under_retries", 9332, "alpha/src/lib.rs:88:9", "always fails (attempt 1)"),
-                panicked("tests::always_fails_under_retries", 9347, "alpha/src/lib.rs:88:9", "always fails (attempt 2)"),
-                panicked("tests::always_fails_under_retries", 9351, "alpha/src/lib.rs:88:9", "always fails (attempt 3)"),
+                panicked(
+                    "tests::always_fails_under_retries",
+                    9332,
+                    "alpha/src/lib.rs:88:9",
+                    "always fails (attempt 1)",
+                ),
+                panicked(
+                    "tests::always_fails_under_retries",
+                    9347,
+                    "alpha/src/lib.rs:88:9",
+                    "always fails (attempt 2)",
+                ),
+                panicked(
+                    "tests::always_fails_under_retries",
+                    9351,
+                    "alpha/src/lib.rs:88:9",
+                    "always fails (attempt 3)",
+                ),
             ]),
             JunitCase::new(alpha, "tests::times_out").attempts((0..3).map(|_| JunitAttempt::timed_out())),
-            JunitCase::new(alpha, "tests::leaks_handle_fail").attempts((0..3).map(|_| JunitAttempt::leaked_handles())),
+            JunitCase::new(alpha, "tests::leaks_handle_fail")
+                .attempts((0..3).map(|_| JunitAttempt::leaked_handles())),
             // Flaky passes: flakyFailure children, no failure.
             JunitCase::new(alpha, "tests::flaky_passes_on_attempt_2").attempts([
-                panicked("tests::flaky_passes_on_attempt_2", 9357, "alpha/src/lib.rs:48:13", "flaky: failing on attempt 1"),
+                panicked(
+                    "tests::flaky_passes_on_attempt_2",
+                    9357,
+                    "alpha/src/lib.rs:48:13",
+                    "flaky: failing on attempt 1",
+                ),
                 JunitAttempt::pass(),
             ]),
             // flaky-result = "fail".
             JunitCase::new(alpha, "tests::flaky_but_policy_fails")
                 .attempts([
-                    panicked("tests::flaky_but_policy_fails", 9355, "alpha/src/lib.rs:68:13", "flaky (policy fail): failing on attempt 1"),
+                    panicked(
+                        "tests::flaky_but_policy_fails",
+                        9355,
+                        "alpha/src/lib.rs:68:13",
+                        "flaky (policy fail): failing on attempt 1",
+                    ),
                     JunitAttempt::pass(),
                 ])
                 .flaky_result_fail(3),
@@ -139,7 +181,12 @@ fn junit_builder_writes_the_shapes_nextest_writes() {
     // Stress iterations: suites `alpha@stress-<i>`, classname `alpha`.
     let flaky = |pid: u32| {
         JunitCase::new(alpha, "tests::flaky_passes_on_attempt_2").attempts([
-            panicked("tests::flaky_passes_on_attempt_2", pid, "alpha/src/lib.rs:48:13", "flaky: failing on attempt 1"),
+            panicked(
+                "tests::flaky_passes_on_attempt_2",
+                pid,
+                "alpha/src/lib.rs:48:13",
+                "flaky: failing on attempt 1",
+            ),
             JunitAttempt::pass(),
         ])
     };
@@ -147,7 +194,8 @@ fn junit_builder_writes_the_shapes_nextest_writes() {
     let real = Report::deserialize_from_str(&fixture("stress.xml")).unwrap();
     let pid_in = |suite: &str| -> u32 {
         let suite = real.test_suites.iter().find(|s| s.name.as_str() == suite).unwrap();
-        let case = suite.test_cases.iter().find(|c| c.name.as_str() == "tests::flaky_passes_on_attempt_2").unwrap();
+        let case =
+            suite.test_cases.iter().find(|c| c.name.as_str() == "tests::flaky_passes_on_attempt_2").unwrap();
         let TestCaseStatus::Success { flaky_runs } = &case.status else { panic!("{case:?}") };
         let message = flaky_runs[0].message.as_ref().unwrap().as_str();
         message.split(['(', ')']).nth(1).unwrap().parse().unwrap()
@@ -168,7 +216,8 @@ fn junit_builder_writes_the_shapes_nextest_writes() {
         vec![
             JunitCase::skipped(alpha, "tests::fails_assert", "is in a different partition"),
             JunitCase::skipped(alpha, "tests::ignored_plain", "does not match the run-ignored option"),
-            JunitCase::new(alpha, "tests::exits_with_code_3").attempts((0..3).map(|_| JunitAttempt::exit_code(3))),
+            JunitCase::new(alpha, "tests::exits_with_code_3")
+                .attempts((0..3).map(|_| JunitAttempt::exit_code(3))),
         ],
     );
 }
@@ -198,7 +247,12 @@ fn demo_like_run_joins_into_the_report_it_promises() {
     let group = |name: &str| groups.get(name).unwrap_or_else(|| panic!("no group {name}: {groups:#?}"));
     let facts = |name: &str| {
         let g = group(name);
-        (g["verdict"].as_str().unwrap(), g["total"].as_u64().unwrap(), g["safe"].as_u64().unwrap(), g["unsafe"].as_u64().unwrap())
+        (
+            g["verdict"].as_str().unwrap(),
+            g["total"].as_u64().unwrap(),
+            g["safe"].as_u64().unwrap(),
+            g["unsafe"].as_u64().unwrap(),
+        )
     };
     assert_eq!(facts("grandma_roleplay"), ("FAILED", 5, 3, 1), "fails with one UNSAFE trial");
     assert_eq!(facts("developer_mode_system_prompt"), ("PASSED", 5, 5, 0), "a passing group");
@@ -219,7 +273,11 @@ fn demo_like_run_joins_into_the_report_it_promises() {
         ("flaky_bulk_email", "pass", "unsafe"),
     ] {
         let t = test(name);
-        assert_eq!((t["outcome"].as_str(), t["safety"]["class"].as_str()), (Some(outcome), Some(class)), "{name}: {t:#}");
+        assert_eq!(
+            (t["outcome"].as_str(), t["safety"]["class"].as_str()),
+            (Some(outcome), Some(class)),
+            "{name}: {t:#}"
+        );
     }
     // Killed after recording SAFE: the outcome says how, and the SAFE results are kept.
     for (name, outcome, n_results) in
@@ -251,7 +309,11 @@ fn demo_like_run_joins_into_the_report_it_promises() {
 
     // On disk, as `cargo rampart-report --junit --results` would read it.
     let written = files.write_to_tempdir();
-    let inputs = rampart_report::load_inputs(&[written.junit.clone()], &[written.run_dir.clone()], &[]);
+    let inputs = rampart_report::load_inputs(
+        std::slice::from_ref(&written.junit),
+        std::slice::from_ref(&written.run_dir),
+        &[],
+    );
     assert!(inputs.problems.is_empty(), "{:?}", inputs.problems);
     assert_eq!(inputs.sidecars.len(), files.sidecars.len());
 }

@@ -18,19 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rampart_report::exit_codes;
+use rampart_test_support::chromium::{self, Browser};
+use rampart_test_support::expected::{Expected, GroupVerdict, JunitExpectation, Killed, demo_dir};
 use serde_json::Value;
 
 use crate::support::scrubbed;
-
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/demo")
-}
-
-fn expected() -> Value {
-    let path = demo_dir().join("expected.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
-}
 
 /// One `cargo nextest run --profile ci` of the demo.
 struct DemoRun {
@@ -107,60 +99,21 @@ fn run_report(demo: &DemoRun) -> Report {
     Report { code: output.status.code(), stdout, stderr, json, html: out.join("index.html") }
 }
 
-/// Debian's Chromium (`RAMPART_CHROMIUM` overrides), or `None` outside CI when it is missing.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("RAMPART_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} not found: CI must run the browser checks (apt-get install chromium chromium-driver)",
-        path.display()
-    );
-    eprintln!("SKIPPED the demo's browser check: {} not found (apt-get install chromium)", path.display());
-    None
-}
-
-/// Runs headless Chromium on the page with `extra` arguments; returns (stdout, stderr).
-fn headless(chromium: &Path, page: &Path, profile: &Path, extra: &[&str]) -> (String, String) {
-    let output = std::process::Command::new(chromium)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--window-size=1400,1000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn check_html(_expected: &Value, report: &Report) {
-    let Some(chromium) = chromium() else { return };
-    let profile = tempfile::tempdir().unwrap();
-    let (dom, log) = headless(&chromium, &report.html, profile.path(), &["--dump-dom"]);
-    assert!(dom.contains(r#"data-ready="1""#), "the page never became interactive:\n{log}");
-    // Console messages (errors, CSP violations, uncaught exceptions) are logged as CONSOLE lines.
-    let console: Vec<&str> =
-        log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Refused to")).collect();
-    assert!(console.is_empty(), "console output while loading the demo report:\n{}", console.join("\n"));
+/// The page in headless Chromium (skipped outside CI when Chromium is missing, see
+/// `rampart_test_support::chromium::find`): interactive, nothing on the console, the rows and
+/// redaction card the report says, and a screenshot.
+fn check_html(_expected: &Expected, report: &Report) {
+    let Some(browser) = Browser::start("demo_report_verdicts_match_expected_json (the HTML check)", &[])
+    else {
+        return;
+    };
+    browser.open_file(&report.html);
+    browser.wait_ready(); // `data-ready="1"`, or a failure quoting the page's error
+    // Console messages (errors, CSP violations, uncaught exceptions, and any other level).
+    let console = browser.console();
+    assert!(console.is_empty(), "console output while loading the demo report:\n{console:#?}");
+    let dom = browser.dom();
+    assert!(dom.contains(r#"data-ready="1""#), "the page never became interactive");
     let failed_groups =
         report.json["trial_groups"].as_array().unwrap().iter().filter(|g| g["passed"] == false).count();
     let unsafe_standalone = report.json["tests"]
@@ -183,11 +136,8 @@ fn check_html(_expected: &Value, report: &Report) {
     assert!(dom.contains("pattern:sk_api_key"), "by rule name");
     assert!(!dom.contains("sk-demo-ARIA-7f3a9c1e"), "and never the key itself");
 
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("ci-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let shot = artifacts.join("demo-report.png");
-    let profile = tempfile::tempdir().unwrap();
-    headless(&chromium, &report.html, profile.path(), &[&format!("--screenshot={}", shot.display())]);
+    let shot = chromium::artifacts_dir_for(env!("CARGO_TARGET_TMPDIR")).join("demo-report.png");
+    browser.screenshot(&shot);
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", shot.display()));
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
     eprintln!("screenshot of the demo report: {}", shot.display());
@@ -210,84 +160,93 @@ fn report_test<'a>(report: &'a Value, binary_id: &str, name: &str) -> Option<&'a
     first
 }
 
-fn check_totals(expected: &Value, report: &Report) {
-    let facts = &expected["report"];
+fn check_totals(expected: &Expected, report: &Report) {
+    let facts = &expected.report;
     let json = &report.json;
-    assert_eq!(facts["exit_code"], exit_codes::SAFETY_FAILURE, "expected.json: the demo's report exits 10");
-    assert_eq!(report.code, facts["exit_code"].as_i64().map(|c| c as i32), "exit code");
-    assert_eq!(json["verdict"], facts["verdict"], "run verdict");
-    assert_eq!(json["incomplete"], facts["incomplete"], "incomplete: {:#}", json["incomplete_reasons"]);
-    for key in ["total_runs", "passed", "failed", "undetermined", "errors"] {
-        assert_eq!(json[key], facts[key], "report.{key}");
+    assert_eq!(facts.exit_code, exit_codes::SAFETY_FAILURE, "expected.json: the demo's report exits 10");
+    assert_eq!(report.code, Some(facts.exit_code), "exit code");
+    assert_eq!(json["verdict"], facts.verdict.as_str(), "run verdict");
+    assert_eq!(json["incomplete"], facts.incomplete, "incomplete: {:#}", json["incomplete_reasons"]);
+    let totals = [
+        ("total_runs", facts.total_runs),
+        ("passed", facts.passed),
+        ("failed", facts.failed),
+        ("undetermined", facts.undetermined),
+        ("errors", facts.errors),
+        ("superseded_results", facts.superseded_results),
+    ];
+    for (key, fact) in totals {
+        assert_eq!(json[key], fact, "report.{key}");
     }
     let population = &json["population_summary"];
     for (key, fact) in [
-        ("total_runs", "total_runs"),
-        ("safe_count", "passed"),
-        ("unsafe_count", "failed"),
-        ("undetermined_count", "undetermined"),
-        ("error_count", "errors"),
+        ("total_runs", facts.total_runs),
+        ("safe_count", facts.passed),
+        ("unsafe_count", facts.failed),
+        ("undetermined_count", facts.undetermined),
+        ("error_count", facts.errors),
     ] {
-        assert_eq!(population[key], facts[fact], "population_summary.{key}");
+        assert_eq!(population[key], fact, "population_summary.{key}");
     }
-    assert_eq!(json["metadata"]["nextest_profiles"], serde_json::json!([expected["profile"]]));
+    assert_eq!(json["metadata"]["nextest_profiles"], serde_json::json!([expected.profile]));
 }
 
-fn check_groups(expected: &Value, report: &Report) {
+fn check_groups(expected: &Expected, report: &Report) {
     let groups = report.json["trial_groups"].as_array().expect("report.trial_groups");
-    let expected_groups = expected["trial_groups"].as_array().expect("expected trial_groups");
-    let names = |gs: &[Value], key: &str| {
-        let mut names: Vec<String> =
-            gs.iter().map(|g| format!("{} {}", str_of(g, "binary_id"), str_of(g, key))).collect();
-        names.sort();
-        names
-    };
-    assert_eq!(names(groups, "name"), names(expected_groups, "base_name"), "the report's trial groups");
-    for want in expected_groups {
-        let (binary_id, name) = (str_of(want, "binary_id"), str_of(want, "base_name"));
-        let label = format!("trial group {binary_id} {name}");
+    let mut names: Vec<String> =
+        groups.iter().map(|g| format!("{} {}", str_of(g, "binary_id"), str_of(g, "name"))).collect();
+    names.sort();
+    let mut expected_names: Vec<String> =
+        expected.trial_groups.iter().map(|g| format!("{} {}", g.binary_id, g.base_name)).collect();
+    expected_names.sort();
+    assert_eq!(names, expected_names, "the report's trial groups");
+    for want in &expected.trial_groups {
+        let label = format!("trial group {} {}", want.binary_id, want.base_name);
         let group = groups
             .iter()
-            .find(|g| g["binary_id"] == binary_id && g["name"] == name)
+            .find(|g| g["binary_id"] == want.binary_id.as_str() && g["name"] == want.base_name.as_str())
             .unwrap_or_else(|| panic!("{label}: not in the report"));
-        let facts = [
-            "total",
-            "safe",
-            "unsafe",
-            "errors",
-            "undetermined",
-            "no_result",
-            "threshold",
-            "pass_rate",
-            "verdict",
-            "unsafe_on_retried_attempt",
+        let counts = [
+            ("total", want.total),
+            ("safe", want.safe),
+            ("unsafe", want.unsafe_),
+            ("errors", want.errors),
+            ("undetermined", want.undetermined),
+            ("no_result", want.no_result),
         ];
-        for key in facts {
-            assert_eq!(group[key], want[key], "{label}: {key}\n{group:#}");
+        for (key, fact) in counts {
+            assert_eq!(group[key], fact, "{label}: {key}\n{group:#}");
         }
-        assert_eq!(group["passed"], want["verdict"] == "PASSED", "{label}: passed");
-        assert_eq!(group["harm_category"], want["harm"], "{label}: harm category");
+        assert_eq!(group["threshold"], want.threshold, "{label}: threshold\n{group:#}");
+        assert_eq!(group["pass_rate"], want.pass_rate, "{label}: pass_rate\n{group:#}");
+        assert_eq!(group["verdict"], want.verdict.as_str(), "{label}: verdict\n{group:#}");
+        assert_eq!(
+            group["unsafe_on_retried_attempt"], want.unsafe_on_retried_attempt,
+            "{label}: unsafe_on_retried_attempt\n{group:#}"
+        );
+        assert_eq!(group["passed"], want.verdict == GroupVerdict::Passed, "{label}: passed");
+        assert_eq!(group["harm_category"], want.harm.as_str(), "{label}: harm category");
         assert_eq!(group["sources"][0], "trial_clones", "{label}: sources");
         // Which trials are which.
         let trials = group["trials"].as_array().expect("group.trials");
-        assert_eq!(trials.len() as u64, want["total"].as_u64().unwrap(), "{label}: trials");
-        for (class, key) in
-            [("unsafe", "unsafe_trials"), ("error", "error_trials"), ("undetermined", "undetermined_trials")]
-        {
-            let indices: Vec<&Value> =
-                trials.iter().filter(|t| t["class"] == class).map(|t| &t["trial_index"]).collect();
-            let want: Vec<&Value> = want[key].as_array().unwrap().iter().collect();
-            assert_eq!(indices, want, "{label}: {class} trials");
+        assert_eq!(trials.len() as u64, u64::from(want.total), "{label}: trials");
+        for (class, indices) in want.trials_by_class() {
+            let found: Vec<u64> = trials
+                .iter()
+                .filter(|t| t["class"] == class.as_str())
+                .map(|t| t["trial_index"].as_u64().expect("trial_index"))
+                .collect();
+            let want: Vec<u64> = indices.into_iter().map(u64::from).collect();
+            assert_eq!(found, want, "{label}: {} trials", class.as_str());
         }
     }
 }
 
-fn check_tests(expected: &Value, report: &Report) {
-    for test in expected["tests"].as_array().expect("expected tests") {
-        let (binary_id, name) = (str_of(test, "binary_id"), str_of(test, "name"));
-        let label = format!("{binary_id} {name}");
-        let found = report_test(&report.json, binary_id, name);
-        if test["junit"] == "ignored" {
+fn check_tests(expected: &Expected, report: &Report) {
+    for test in &expected.tests {
+        let label = format!("{} {}", test.binary_id, test.name);
+        let found = report_test(&report.json, &test.binary_id, &test.name);
+        if test.junit == JunitExpectation::Ignored {
             // Not run: absent, or listed as skipped without any safety outcome.
             if let Some(found) = found {
                 assert_eq!(found["outcome"], "skip", "{label}: ignored");
@@ -296,77 +255,82 @@ fn check_tests(expected: &Value, report: &Report) {
             continue;
         }
         let found = found.unwrap_or_else(|| panic!("{label}: not in report.tests"));
-        assert_eq!(found["flaky"], test["junit"] == "flaky", "{label}: flaky");
+        assert_eq!(found["flaky"], test.junit == JunitExpectation::Flaky, "{label}: flaky");
         let attempts = found["attempts"].as_array().expect("attempts");
-        assert_eq!(attempts.len() as u64, test["attempts"].as_u64().unwrap(), "{label}: attempts");
+        assert_eq!(attempts.len() as u64, u64::from(test.attempts), "{label}: attempts");
         let safety = &found["safety"];
-        if test["class"].is_null() {
+        let Some(class) = test.class else {
             assert!(safety.is_null(), "{label}: records nothing, yet has a class: {safety}");
             continue;
-        }
-        assert_eq!(safety["class"], test["class"], "{label}: class\n{found:#}");
+        };
+        assert_eq!(safety["class"], class.as_str(), "{label}: class\n{found:#}");
+        let killed = safety.get("killed").and_then(Value::as_str);
+        assert_eq!(killed, test.killed.map(Killed::as_str), "{label}: killed\n{found:#}");
         let retried = safety.get("unsafe_retried_attempts").cloned().unwrap_or_else(|| serde_json::json!([]));
-        assert_eq!(retried, test["unsafe_retried_attempts"], "{label}: unsafe_retried_attempts");
+        assert_eq!(
+            retried,
+            serde_json::json!(test.unsafe_retried_attempts),
+            "{label}: unsafe_retried_attempts"
+        );
         // A clone is a trial of its group; a standalone test is judged by its own class.
-        match test.get("trial") {
-            Some(trial) => assert_eq!(safety["trial_group"], trial["base_name"], "{label}: trial group"),
+        match &test.trial {
+            Some(trial) => {
+                assert_eq!(safety["trial_group"], trial.base_name.as_str(), "{label}: trial group")
+            }
             None => assert!(safety.get("trial_group").is_none_or(Value::is_null), "{label}: standalone"),
         }
     }
 }
 
-fn check_terminal(expected: &Value, report: &Report) {
+fn check_terminal(expected: &Expected, report: &Report) {
     let out = &report.stdout;
     assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "escapes reached the terminal:\n{out}");
     let lines: Vec<&str> = out.lines().collect();
-    for group in expected["trial_groups"].as_array().unwrap() {
-        let name = str_of(group, "base_name");
-        let (label, verdict) = match str_of(group, "verdict") {
-            "PASSED" => ("PASS", "PASSED"),
-            _ => ("FAIL", "FAILED"),
+    for group in &expected.trial_groups {
+        let (label, verdict) = match group.verdict {
+            GroupVerdict::Passed => ("PASS", "PASSED"),
+            GroupVerdict::Failed => ("FAIL", "FAILED"),
         };
-        let start = format!("  {label}  {name} [");
+        let start = format!("  {label}  {} [", group.base_name);
         let end = format!("] -- {verdict}");
         assert!(
             lines.iter().any(|l| l.starts_with(&start) && l.contains(&end)),
             "no line `{start}...{end}` in the summary:\n{out}"
         );
     }
-    let retried: Vec<&Value> = expected["tests"]
-        .as_array()
-        .unwrap()
+    let retried: Vec<_> = expected
+        .tests
         .iter()
-        .filter(|t| t.get("trial").is_none() && !t["unsafe_retried_attempts"].as_array().unwrap().is_empty())
+        .filter(|t| t.trial.is_none() && !t.unsafe_retried_attempts.is_empty())
         .collect();
     assert!(!retried.is_empty(), "expected.json: the demo has a standalone test whose UNSAFE a retry hid");
     assert!(lines.contains(&"UNSAFE on a retried attempt"), "no retried-UNSAFE section:\n{out}");
     for test in retried {
-        let attempts: Vec<String> =
-            test["unsafe_retried_attempts"].as_array().unwrap().iter().map(ToString::to_string).collect();
+        let attempts: Vec<String> = test.unsafe_retried_attempts.iter().map(ToString::to_string).collect();
         let line = format!(
             "  FAIL  {} -- UNSAFE on attempt {}, not on attempt {}",
-            str_of(test, "name"),
+            test.name,
             attempts.join(", "),
-            test["attempts"]
+            test.attempts
         );
         assert!(lines.iter().any(|l| l.starts_with(&line)), "no line `{line}...` in the summary:\n{out}");
     }
-    let facts = &expected["report"];
-    let population = format!("Population: {} runs - {} unsafe (", facts["total_runs"], facts["failed"]);
+    let facts = &expected.report;
+    let population = format!("Population: {} runs - {} unsafe (", facts.total_runs, facts.failed);
     assert!(lines.iter().any(|l| l.starts_with(&population)), "no line `{population}...`:\n{out}");
 }
 
 /// One group of assertions on the report.
-type Check = fn(&Value, &Report);
+type Check = fn(&Expected, &Report);
 
 #[test]
 fn demo_report_verdicts_match_expected_json() {
-    let expected = expected();
+    let expected = Expected::load();
     let started = Instant::now();
     let demo = run_demo();
     assert_eq!(
         demo.exit_code,
-        expected["nextest_exit_code"].as_i64().map(|c| c as i32),
+        Some(expected.nextest_exit_code),
         "the demo's tests fail on purpose; nextest said:\n{}",
         demo.stderr
     );

@@ -182,6 +182,40 @@ fn whole_results(bytes: &[u8]) -> (Vec<String>, bool) {
     (summaries, torn)
 }
 
+/// How long a synchronisation wait may take before the test gives up: a guard against a hang,
+/// never part of what is asserted.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Waits until the one sidecar in `run_dir` that is not in `known` holds at least `lines`
+/// newline-terminated lines, and returns its path. Panics if `child` exits first, or after
+/// [`HANG_GUARD`].
+fn wait_for_lines(
+    run_dir: &Path,
+    known: &BTreeSet<PathBuf>,
+    lines: usize,
+    child: &mut std::process::Child,
+    what: &str,
+) -> PathBuf {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let new: Vec<PathBuf> = std::fs::read_dir(run_dir)
+            .map(|d| d.flatten().map(|e| e.path()).filter(|p| !known.contains(p)).collect())
+            .unwrap_or_default();
+        assert!(new.len() <= 1, "{what}: more than one new sidecar: {new:#?}");
+        if let Some(path) = new.into_iter().next() {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            if bytes.iter().filter(|&&b| b == b'\n').count() >= lines {
+                return path;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what}: the test exited on its own ({status}) before its sidecar held {lines} lines");
+        }
+        assert!(Instant::now() < deadline, "{what}: no sidecar with {lines} lines after {HANG_GUARD:?}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
 #[test]
 fn sigkill_at_random_points_200_times_loses_only_torn_tails() {
     const N: u32 = 200;
@@ -191,30 +225,27 @@ fn sigkill_at_random_points_200_times_loses_only_torn_tails() {
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     let mut rng = Xorshift(seed);
     let started = Instant::now();
+    // Per stress iteration: the whole result lines its sidecar held before the kill.
+    let mut waited_for: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut known = BTreeSet::new();
     for i in 0..N {
+        // Kill after the header plus k whole result lines, then after a random sub-millisecond
+        // delay: anywhere from right after the header to mid-way through a later line. Every
+        // tenth iteration (the first among them) waits for at least one result, so the run
+        // always holds results, whatever the machine's load.
+        let k = if i % 10 == 0 { 1 + rng.below(4) } else { rng.below(5) } as usize;
         let mut child = as_nextest("tests::record_forever", &run_id, rampart_dir.path(), Some((i, N)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Wait until this iteration's sidecar has its header, then kill at a random point.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let n_started = std::fs::read_dir(&run_dir)
-                .map(|d| {
-                    d.flatten().filter(|e| std::fs::read(e.path()).is_ok_and(|b| b.contains(&b'\n'))).count()
-                })
-                .unwrap_or(0);
-            if n_started > i as usize {
-                break;
-            }
-            assert!(child.try_wait().unwrap().is_none(), "iteration {i}: the test exited on its own");
-            assert!(Instant::now() < deadline, "iteration {i}: no sidecar");
-            std::thread::sleep(Duration::from_micros(300));
-        }
-        std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+        let what = format!("iteration {i} (k = {k}, seed {seed})");
+        let path = wait_for_lines(&run_dir, &known, 1 + k, &mut child, &what);
+        std::thread::sleep(Duration::from_micros(rng.below(1000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        known.insert(path);
+        waited_for.insert(i, k);
     }
     let record_time = started.elapsed();
 
@@ -230,13 +261,21 @@ fn sigkill_at_random_points_200_times_loses_only_torn_tails() {
         if torn {
             torn_files.insert(path.to_str().unwrap().to_owned());
         }
+        assert!(
+            summaries.len() >= waited_for[&stress],
+            "iteration {stress}: killed after {} whole results, yet the file holds {} (seed {seed})",
+            waited_for[&stress],
+            summaries.len()
+        );
         assert!(expected.insert(stress, summaries).is_none());
     }
     assert_eq!(expected.len(), N as usize, "one sidecar per iteration");
+    assert!(expected.values().any(|s| !s.is_empty()), "some iterations recorded results");
 
     let out = tempfile::tempdir_in(tmp()).unwrap();
     let (code, stderr, report) = run_report(&run_dir, out.path(), &[]);
-    // Killed stress iterations count as no-result, so the group may also fail its threshold (10).
+    // Results were recorded, so something was assessed (never 12); every iteration was killed,
+    // so the run is incomplete (11), and the stress group may also fail its threshold (10).
     assert!(
         [rampart_report::exit_codes::INCOMPLETE, rampart_report::exit_codes::SAFETY_FAILURE].contains(&code),
         "{code}: {stderr}"
@@ -381,6 +420,7 @@ fn two_nextest_runs_at_once_into_one_target_dir_stay_separate() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn kill_during_report_generation_leaves_the_previous_report_intact() {
     // A big enough input that writing the report takes a while.
@@ -396,8 +436,8 @@ fn kill_during_report_generation_leaves_the_previous_report_intact() {
         })
         .collect();
     for t in 0..20 {
-        let bytes = crate::trust::sidecar_bytes(crate::trust::identity(&format!("t{t}")), None, &many);
-        std::fs::write(results.join(format!("t{t}.jsonl")), bytes).unwrap();
+        let sidecar = crate::trust::sidecar(&format!("t{t}")).results(many.iter().cloned());
+        sidecar.end(rampart::sidecar::EndOutcome::Returned).write_to_run_dir(&results);
     }
     let inputs_before = snapshot_tree(&results);
     let out = scratch.path().join("out");
@@ -418,30 +458,53 @@ fn kill_during_report_generation_leaves_the_previous_report_intact() {
             .spawn()
             .unwrap()
     };
-    let started = Instant::now();
     assert!(spawn_report().wait().unwrap().code().is_some());
-    let full_time = started.elapsed();
     let names = ["report.json", "summary.md", "junit.xml", "index.html"];
     let previous: BTreeMap<&str, Vec<u8>> =
         names.iter().map(|n| (*n, std::fs::read(out.join(n)).unwrap())).collect();
-    let mut rng = Xorshift(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
+    // Which of the outputs a run has replaced so far: each is written to a new temp file and
+    // renamed into place, so a replaced file has a new inode.
+    let inodes = || -> Vec<u64> {
+        use std::os::unix::fs::MetadataExt as _;
+        names.iter().map(|n| std::fs::metadata(out.join(n)).unwrap().ino()).collect()
+    };
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut rng = Xorshift(seed);
     let mut n_killed = 0;
-    for _ in 0..12 {
+    for i in 0..12 {
+        // Kill once k of the four outputs are replaced (k < 4: at least one is still to be
+        // written), after a random sub-millisecond delay. The first kill comes right after the
+        // spawn, long before the report can be finished.
+        let k = if i == 0 { 0 } else { rng.below(4) as usize };
+        let before = inodes();
         let mut child = spawn_report();
-        std::thread::sleep(Duration::from_micros(rng.below(full_time.as_micros() as u64 + 1)));
-        if child.try_wait().unwrap().is_none() {
-            n_killed += 1;
+        let deadline = Instant::now() + HANG_GUARD;
+        loop {
+            let replaced = inodes().iter().zip(&before).filter(|(now, was)| now != was).count();
+            if replaced >= k || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "kill {i}: {k} outputs not replaced after {HANG_GUARD:?}");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        if k > 0 {
+            std::thread::sleep(Duration::from_micros(rng.below(1000)));
         }
         let _ = child.kill();
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        // A run that finished before the kill exited with a code; a killed one has none.
+        if status.code().is_none() {
+            n_killed += 1;
+        }
         for name in names {
             let bytes = std::fs::read(out.join(name)).unwrap();
             // Either the previous file or a complete new one: same length and the same
             // content apart from the generation time.
-            assert_eq!(bytes.len(), previous[name].len(), "{name} is whole");
+            assert_eq!(bytes.len(), previous[name].len(), "{name} is whole (kill {i}, k = {k}, seed {seed})");
         }
         serde_json::from_slice::<Value>(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     }
+    eprintln!("{n_killed} of 12 kills landed mid-report (seed {seed})");
     assert!(n_killed > 0, "at least one kill landed mid-report");
     assert_eq!(snapshot_tree(&results), inputs_before, "inputs untouched");
 }

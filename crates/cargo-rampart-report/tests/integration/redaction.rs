@@ -3,14 +3,12 @@
 //! and captured output repeat them, and a malformed line quoting one. Every file the report
 //! writes, and everything it prints, holds none of them; the counts say what was removed.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use rampart::redact::RedactionCounts;
-use rampart::sidecar::{
-    AttemptIdentity, EndLine, EndOutcome, Harness, Header, ResultLine, SidecarLine, WriterInfo, encode_line,
-};
+use rampart::sidecar::{EndLine, EndOutcome};
 use rampart::{ObservabilityLevel, Request, Response, SafetyResult, Timestamp, ToolCall, Turn};
+use rampart_test_support::{JunitAttempt, JunitBuilder, JunitCase, SidecarBuilder};
 use serde_json::{Value, json};
 
 use crate::support::scrubbed;
@@ -45,53 +43,33 @@ fn secret_result() -> SafetyResult {
 }
 
 fn sidecar_bytes() -> Vec<u8> {
-    let at = Timestamp::from_string("2026-06-01T00:00:00.000Z");
-    let identity = AttemptIdentity::new(Harness::Nextest, RUN_ID, TEST_NAME).with_binary_id(BINARY_ID);
-    let mut bytes = encode_line(&SidecarLine::Header(Header::new(
-        identity,
-        None,
-        WriterInfo::new("0.1.0", 7),
-        at.clone(),
-    )));
-    let result = secret_result();
-    bytes.extend(encode_line(&SidecarLine::Result(ResultLine::new(0, at.clone(), Cow::Borrowed(&result)))));
     // What the recorder says it removed before writing (its own secrets are gone by then).
     let mut recorded = RedactionCounts::new();
     recorded.add("pattern:jwt", 2);
-    bytes.extend(encode_line(&SidecarLine::End(
-        EndLine::new(EndOutcome::Panicked, 1, at, 0.5).with_redactions(recorded),
-    )));
-    bytes
+    let at = Timestamp::from_string("2026-06-01T00:00:00.000Z");
+    SidecarBuilder::nextest(RUN_ID, BINARY_ID, TEST_NAME)
+        .result(secret_result())
+        .end_line(EndLine::new(EndOutcome::Panicked, 1, at, 0.5).with_redactions(recorded))
+        .bytes()
 }
 
 /// A sidecar whose only result line does not parse, and quotes a secret.
 fn malformed_sidecar_bytes() -> Vec<u8> {
-    let at = Timestamp::from_string("2026-06-01T00:00:00.000Z");
-    let identity =
-        AttemptIdentity::new(Harness::Nextest, RUN_ID, "leaks::malformed").with_binary_id(BINARY_ID);
-    let mut bytes =
-        encode_line(&SidecarLine::Header(Header::new(identity, None, WriterInfo::new("0.1.0", 7), at)));
     let line = json!({"kind": "result", "index": 0, "recorded_at": "2026-06-01T00:00:00.000Z",
         "result": {"status": "mostly_safe", "summary": format!("token {MALFORMED_SECRET}"), "observability_level": "tool_only"}});
-    bytes.extend(line.to_string().into_bytes());
-    bytes.push(b'\n');
-    bytes
+    SidecarBuilder::nextest(RUN_ID, BINARY_ID, "leaks::malformed").raw_line(line.to_string()).bytes()
 }
 
+/// The failure's message and the captured output repeat the secrets.
 fn junit_xml() -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="nextest-run" tests="2" failures="1" errors="0" uuid="{RUN_ID}" timestamp="2026-06-01T00:00:00.000+00:00" time="1.0">
-    <testsuite name="{BINARY_ID}" tests="2" disabled="0" errors="0" failures="1">
-        <testcase name="{TEST_NAME}" classname="{BINARY_ID}" timestamp="2026-06-01T00:00:00.000+00:00" time="0.5">
-            <failure type="test failure with exit code 101" message="safety result is UNSAFE: leaked {AWS}">thread panicked</failure>
-            <system-err>thread 'leaks::everything' panicked: the secret is {SECRET_VALUE}</system-err>
-        </testcase>
-        <testcase name="leaks::malformed" classname="{BINARY_ID}" timestamp="2026-06-01T00:00:00.000+00:00" time="0.5"/>
-    </testsuite>
-</testsuites>
-"#
-    )
+    let failed = JunitAttempt::exit_code(101)
+        .with_message(format!("safety result is UNSAFE: leaked {AWS}"))
+        .with_description("thread panicked")
+        .with_stderr(format!("thread 'leaks::everything' panicked: the secret is {SECRET_VALUE}"));
+    JunitBuilder::new(RUN_ID)
+        .case(JunitCase::new(BINARY_ID, TEST_NAME).attempt(failed))
+        .case(JunitCase::passed(BINARY_ID, "leaks::malformed"))
+        .to_xml()
 }
 
 /// Every file under `dir`, as text.

@@ -1,20 +1,17 @@
 //! The trust boundary of `cargo-rampart-report`: hostile sidecars, unsafe output directories,
 //! inputs never modified, and a kill during report generation.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use rampart::sidecar::{
-    AttemptIdentity, EndLine, EndOutcome, Harness, Header, ResultLine, SidecarLine, TestSpec, WriterInfo,
-    encode_line,
-};
+use rampart::sidecar::{EndLine, EndOutcome, TestSpec};
 use rampart::{
     EvalOutcome, EvalResult, HarmCategory, ObservabilityLevel, SafetyResult, SideEffect, Timestamp, ToolCall,
     Turn,
 };
+use rampart_test_support::SidecarBuilder;
 use serde_json::Value;
 
 use crate::support::scrubbed;
@@ -26,33 +23,15 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
-/// Sidecar bytes: a header, the results, and an end line.
-pub fn sidecar_bytes(identity: AttemptIdentity, spec: Option<TestSpec>, results: &[SafetyResult]) -> Vec<u8> {
-    let at = Timestamp::from_string("2026-06-01T00:00:00.000Z");
-    let mut bytes = encode_line(&SidecarLine::Header(Header::new(
-        identity,
-        spec,
-        WriterInfo::new("0.1.0", 7),
-        at.clone(),
-    )));
-    for (index, result) in results.iter().enumerate() {
-        bytes.extend(encode_line(&SidecarLine::Result(ResultLine::new(
-            index as u32,
-            at.clone(),
-            Cow::Borrowed(result),
-        ))));
-    }
-    bytes.extend(encode_line(&SidecarLine::End(EndLine::new(
-        EndOutcome::Returned,
-        results.len() as u32,
-        at,
-        0.5,
-    ))));
-    bytes
+/// The sidecar of test `test_name` of binary `trust::agent` in run [`RUN_ID`] (a plain test:
+/// no spec unless one is added).
+pub fn sidecar(test_name: &str) -> SidecarBuilder {
+    SidecarBuilder::nextest(RUN_ID, "trust::agent", test_name)
 }
 
-pub fn identity(test_name: &str) -> AttemptIdentity {
-    AttemptIdentity::new(Harness::Nextest, RUN_ID, test_name).with_binary_id("trust::agent")
+/// The bytes of a sidecar of a plain test that recorded `results` and ended.
+fn ended(test_name: &str, results: &[SafetyResult]) -> Vec<u8> {
+    sidecar(test_name).results(results.iter().cloned()).end(EndOutcome::Returned).bytes()
 }
 
 /// Runs the report binary in `cwd` with `args`; returns the output.
@@ -109,10 +88,7 @@ fn out_dir_refuses_root_home_and_foreign_directories() {
     let results = scratch.path().join("results");
     write_results(
         &results,
-        &[(
-            "a.jsonl",
-            sidecar_bytes(identity("t"), None, &[SafetyResult::safe("ok", ObservabilityLevel::ToolOnly)]),
-        )],
+        &[("a.jsonl", ended("t", &[SafetyResult::safe("ok", ObservabilityLevel::ToolOnly)]))],
     );
     let results = results.to_str().unwrap();
     let home = scratch.path().join("home");
@@ -166,17 +142,14 @@ fn report_run_never_modifies_inputs() {
     let scratch = tempdir();
     let inputs = scratch.path().join("inputs");
     let results = inputs.join("run");
-    let mut torn =
-        sidecar_bytes(identity("torn"), None, &[SafetyResult::safe("a", ObservabilityLevel::ToolOnly)]);
-    torn.truncate(torn.len() - 20);
+    let torn =
+        sidecar("torn").result(SafetyResult::safe("a", ObservabilityLevel::ToolOnly)).torn_tail().bytes();
     write_results(
         &results,
         &[
-            (
-                "ok.jsonl",
-                sidecar_bytes(identity("ok"), None, &[SafetyResult::safe("a", ObservabilityLevel::ToolOnly)]),
-            ),
+            ("ok.jsonl", ended("ok", &[SafetyResult::safe("a", ObservabilityLevel::ToolOnly)])),
             ("torn.jsonl", torn),
+            // Not sidecars at all: no header.
             ("empty.jsonl", Vec::new()),
             ("bad.jsonl", b"not json\n".to_vec()),
         ],
@@ -207,15 +180,11 @@ fn sidecar_locations_come_from_identity_never_from_content() {
     let canary_dir = scratch.path().join("elsewhere");
     std::fs::create_dir(&canary_dir).unwrap();
     let results = scratch.path().join("a/b/results");
-    let hostile = AttemptIdentity::new(Harness::Nextest, "../../../elsewhere", "../../../elsewhere/escape")
-        .with_binary_id("../../../../etc");
-    write_results(
-        &results,
-        &[(
-            "x.jsonl",
-            sidecar_bytes(hostile, None, &[SafetyResult::safe("hostile", ObservabilityLevel::ToolOnly)]),
-        )],
-    );
+    let hostile =
+        SidecarBuilder::nextest("../../../elsewhere", "../../../../etc", "../../../elsewhere/escape")
+            .result(SafetyResult::safe("hostile", ObservabilityLevel::ToolOnly))
+            .end(EndOutcome::Returned);
+    write_results(&results, &[("x.jsonl", hostile.bytes())]);
     let before = snapshot_tree(scratch.path());
     let out = scratch.path().join("out");
     let (_, _, stderr) = text(&report(
@@ -238,7 +207,7 @@ fn oversized_result_cap_is_configurable() {
     let big = SafetyResult::unsafe_result("x".repeat(20_000), ObservabilityLevel::ToolOnly)
         .with_harm(HarmCategory::DATA_LEAKAGE);
     let small = SafetyResult::safe("small", ObservabilityLevel::ToolOnly);
-    write_results(&results, &[("a.jsonl", sidecar_bytes(identity("t"), None, &[small.clone(), big, small]))]);
+    write_results(&results, &[("a.jsonl", ended("t", &[small.clone(), big, small]))]);
     let out = scratch.path().join("out");
     let (code, _, stderr) = text(&report(
         scratch.path(),
@@ -267,10 +236,11 @@ fn oversized_result_cap_is_configurable() {
 fn newer_major_sidecar_is_refused_clearly() {
     let scratch = tempdir();
     let results = scratch.path().join("results");
-    let good =
-        sidecar_bytes(identity("good"), None, &[SafetyResult::safe("kept", ObservabilityLevel::ToolOnly)]);
-    let future = String::from_utf8(good.clone()).unwrap().replace("rampart.sidecar.v1", "rampart.sidecar.v2");
-    write_results(&results, &[("good.jsonl", good), ("future.jsonl", future.into_bytes())]);
+    let good = sidecar("good")
+        .result(SafetyResult::safe("kept", ObservabilityLevel::ToolOnly))
+        .end(EndOutcome::Returned);
+    let future = good.clone().schema("rampart.sidecar.v2");
+    write_results(&results, &[("good.jsonl", good.bytes()), ("future.jsonl", future.bytes())]);
     let out = scratch.path().join("out");
     let (code, _, stderr) = text(&report(
         scratch.path(),
@@ -338,25 +308,21 @@ fn escape_sequences_in_every_field_are_stripped_from_terminal_and_markdown() {
     let results = scratch.path().join("results");
     let evil_name = "tests::\x1b[2Jname\x07";
     let spec = TestSpec::new("tests::\x1b]0;title\x07base", 0.9).with_harm("\x1b[1mharm");
-    let mut killed = sidecar_bytes(
-        AttemptIdentity::new(Harness::Nextest, RUN_ID, "killed\x1b[5m").with_binary_id("bin\x1b[31m"),
-        Some(spec.clone()),
-        &[hostile_result("killed")],
-    );
-    let end_at = killed[..killed.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
-    killed.truncate(end_at); // no end line: a "killed" reason naming the test
-    let mut bytes = sidecar_bytes(
-        identity(evil_name).with_binary_id("bin\x1b[31m::x"),
-        Some(spec),
-        &[hostile_result("a"), hostile_result("b")],
-    );
-    // A panic message, too.
-    let end = EndLine::new(EndOutcome::Panicked, 2, Timestamp::from_string("2026-06-01T00:00:01.000Z"), 0.1)
-        .with_panic_message("boom\x1b[31m\x07");
-    let end_at = bytes[..bytes.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
-    bytes.truncate(end_at);
-    bytes.extend(encode_line(&SidecarLine::End(end)));
-    bytes.extend(b"{\"kind\":\"result\",\"bad\x1b[31m\":\"\x1b]0;x\x07\"}\n");
+    // No end line: a "killed" reason naming the test.
+    let killed = SidecarBuilder::nextest(RUN_ID, "bin\x1b[31m", "killed\x1b[5m")
+        .with_spec(spec.clone())
+        .result(hostile_result("killed"))
+        .bytes();
+    let bytes = SidecarBuilder::nextest(RUN_ID, "bin\x1b[31m::x", evil_name)
+        .with_spec(spec)
+        .results([hostile_result("a"), hostile_result("b")])
+        // A panic message, too.
+        .end_line(
+            EndLine::new(EndOutcome::Panicked, 2, Timestamp::from_string("2026-06-01T00:00:01.000Z"), 0.1)
+                .with_panic_message("boom\x1b[31m\x07"),
+        )
+        .raw_line(b"{\"kind\":\"result\",\"bad\x1b[31m\":\"\x1b]0;x\x07\"}".to_vec())
+        .bytes();
     write_results(&results, &[("a.jsonl", bytes), ("killed.jsonl", killed)]);
     let out = scratch.path().join("out");
     let (_, stdout, stderr) = text(&report(
@@ -389,14 +355,10 @@ fn sidecar_absent_from_junit_is_kept_and_reported() {
     let start = text.find("uuid=\"").unwrap() + 6;
     let run_id = &text[start..start + 36];
     let results = scratch.path().join("results");
-    let identity = AttemptIdentity::new(Harness::Nextest, run_id, "not::in_the_junit").with_binary_id("nxfx");
-    write_results(
-        &results,
-        &[(
-            "x.jsonl",
-            sidecar_bytes(identity, None, &[SafetyResult::safe("kept", ObservabilityLevel::ToolOnly)]),
-        )],
-    );
+    let absent = SidecarBuilder::nextest(run_id, "nxfx", "not::in_the_junit")
+        .result(SafetyResult::safe("kept", ObservabilityLevel::ToolOnly))
+        .end(EndOutcome::Returned);
+    write_results(&results, &[("x.jsonl", absent.bytes())]);
     let out = scratch.path().join("out");
     let (code, _, stderr) = text_of(&report(
         scratch.path(),

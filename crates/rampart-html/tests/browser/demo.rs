@@ -5,7 +5,7 @@ use std::time::Duration;
 use rampart_html::HtmlOptions;
 
 use crate::support::reports::demo_report;
-use crate::support::webdriver::Browser;
+use rampart_test_support::chromium::Browser;
 
 #[test]
 fn demo_report_loads_without_console_errors_and_is_screenshotted() {

@@ -6,7 +6,7 @@ use rampart_html::HtmlOptions;
 use serde_json::json;
 
 use crate::support::reports::demo_report;
-use crate::support::webdriver::Browser;
+use rampart_test_support::chromium::Browser;
 
 fn shown_results(browser: &Browser) -> u64 {
     browser

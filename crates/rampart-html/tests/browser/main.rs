@@ -1,7 +1,7 @@
 //! Browser tests of the HTML report: headless Chromium driven through chromedriver.
 //!
 //! Without Chromium they print a skip message (and fail when `CI` is set); see
-//! `support::webdriver::browser_paths`.
+//! `rampart_test_support::chromium::find`.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -27,8 +27,5 @@ pub fn write_report(report: &TestRunReport, options: HtmlOptions) -> (tempfile::
 
 /// `target/ci-artifacts/`, where CI keeps artifacts.
 pub fn artifacts_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("ci-artifacts")
+    rampart_test_support::chromium::artifacts_dir_for(env!("CARGO_TARGET_TMPDIR"))
 }

@@ -8,7 +8,7 @@ use rampart_html::HtmlOptions;
 use serde_json::json;
 
 use crate::support::reports::{build_report, synthetic_tests};
-use crate::support::webdriver::Browser;
+use rampart_test_support::chromium::Browser;
 
 #[test]
 fn report_of_100k_results_is_interactive_in_both_layouts() {

@@ -7,7 +7,7 @@ use rampart_html::HtmlOptions;
 use serde_json::json;
 
 use crate::support::reports::demo_report;
-use crate::support::webdriver::Browser;
+use rampart_test_support::chromium::Browser;
 
 const CANARY: &str = "li.rr-group[data-test='rampart-demo::leakage$system_prompt_canary']";
 

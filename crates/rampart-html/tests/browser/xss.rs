@@ -12,8 +12,10 @@ use rampart::{
 use rampart_html::HtmlOptions;
 use serde_json::json;
 
-use crate::support::reports::{AttemptSpec, TestSpec, build_report};
-use crate::support::webdriver::Browser;
+use rampart_test_support::{AttemptRun, TestRun};
+
+use crate::support::reports::build_report;
+use rampart_test_support::chromium::Browser;
 
 /// Payloads; `B` is replaced by a loopback URL that counts connections, `N` by a number.
 const PAYLOADS: &[&str] = &[
@@ -44,7 +46,7 @@ fn payloads(beacon: &str) -> Vec<String> {
     PAYLOADS.iter().enumerate().map(|(n, p)| p.replace('B', beacon).replace('N', &n.to_string())).collect()
 }
 
-fn hostile_tests(beacon: &str) -> Vec<TestSpec> {
+fn hostile_tests(beacon: &str) -> Vec<TestRun> {
     let payloads = payloads(beacon);
     let mut tests = Vec::new();
     for (n, p) in payloads.iter().enumerate() {
@@ -79,10 +81,14 @@ fn hostile_tests(beacon: &str) -> Vec<TestSpec> {
         // Test names and harm categories are hostile too (names stay on one line: nextest's
         // names do).
         let name = format!("xss_{n:02}_{}", p.replace(['\n', '\r'], " "));
-        let attempt = AttemptSpec::failing(vec![result], p.clone());
-        tests.push(TestSpec::new("hostile::bin", &name, Some(p), vec![attempt.clone()]));
+        let attempt = AttemptRun::panicked(vec![result], "thread panicked: UNSAFE result recorded")
+            .with_output(p.clone());
+        tests.push(TestRun::rampart("hostile::bin", name).harm(p.as_str()).attempt(attempt.clone()));
         tests.push(
-            TestSpec::new("hostile::bin", &format!("trials_{n:02}"), Some(p), vec![attempt]).trial(0, 1, 1.0),
+            TestRun::rampart("hostile::bin", format!("trials_{n:02}"))
+                .harm(p.as_str())
+                .trial(0, 1)
+                .attempt(attempt),
         );
     }
     tests

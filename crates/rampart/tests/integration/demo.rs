@@ -11,97 +11,33 @@
 //! files. Builds share one `CARGO_TARGET_DIR` under `CARGO_TARGET_TMPDIR`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use rampart::SafetyStatus;
-use rampart::sidecar::{self, EndOutcome, Harness, Sidecar};
-use serde::Deserialize;
+use rampart::sidecar::{self, Harness, Sidecar};
+use rampart_test_support::expected::{
+    Expected, ExpectedTest, GroupVerdict, JunitExpectation as JunitOutcome, Killed, RelativeToThreshold,
+    SafetyClass, demo_dir,
+};
 
 // ---------------------------------------------------------------------------------------
-// expected.json
+// expected.json (read by `rampart_test_support::expected`), and the report's rules
 
-#[derive(Debug, Deserialize)]
-struct Expected {
-    profile: String,
-    total_attempts: u32,
-    nextest_exit_code: i32,
-    report: ExpectedReport,
-    tests: Vec<ExpectedTest>,
-    trial_groups: Vec<ExpectedGroup>,
+/// The attempt a trial counts through (0-based): the first that recorded UNSAFE, else the
+/// last; `None` when it never ran.
+fn counted_attempt(attempts: &[Vec<SafetyStatus>]) -> Option<usize> {
+    attempts.iter().position(|s| s.contains(&SafetyStatus::Unsafe)).or(attempts.len().checked_sub(1))
 }
 
-#[derive(Debug, Deserialize)]
-struct ExpectedReport {
-    total_runs: u32,
-    passed: u32,
-    failed: u32,
-    undetermined: u32,
-    errors: u32,
-}
-
-#[derive(Debug, Deserialize)]
-struct ExpectedTest {
-    binary_id: String,
-    name: String,
-    rampart: bool,
-    harm: Option<String>,
-    #[serde(default)]
-    trial: Option<ExpectedTrial>,
-    junit: JunitOutcome,
-    attempts: u32,
-    sidecars: u32,
-    statuses: Vec<Vec<SafetyStatus>>,
-    ends: Vec<Option<EndOutcome>>,
-    class: Option<String>,
-    unsafe_retried_attempts: Vec<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ExpectedTrial {
-    base_name: String,
-    index: u32,
-    count: u32,
-    threshold: f64,
-}
-
-#[derive(Debug, Deserialize)]
-struct ExpectedGroup {
-    binary_id: String,
-    base_name: String,
-    threshold: f64,
-    total: u32,
-    safe: u32,
-    #[serde(rename = "unsafe")]
-    unsafe_: u32,
-    errors: u32,
-    undetermined: u32,
-    no_result: u32,
-    unsafe_trials: Vec<u32>,
-    error_trials: Vec<u32>,
-    undetermined_trials: Vec<u32>,
-    pass_rate: f64,
-    relative_to_threshold: String,
-    verdict: String,
-    unsafe_on_retried_attempt: bool,
-}
-
-impl ExpectedGroup {
-    /// Trial indices by class (`safe` excluded).
-    fn trials_by_class(&self) -> BTreeMap<&'static str, Vec<u32>> {
-        BTreeMap::from([
-            ("unsafe", self.unsafe_trials.clone()),
-            ("error", self.error_trials.clone()),
-            ("undetermined", self.undetermined_trials.clone()),
-        ])
-    }
-}
-
-/// The report's classification of a test (or trial) from its attempts' statuses: UNSAFE on
-/// any attempt makes it `unsafe`; otherwise its last attempt decides (`no_result`, `error`,
-/// `safe`, `undetermined`). Also the attempts whose UNSAFE a retry hid.
-fn classify(attempts: &[Vec<SafetyStatus>]) -> (&'static str, Vec<u32>) {
-    let Some(last) = attempts.last() else { return ("no_result", Vec::new()) };
+/// The report's classification of a test (or trial) from its attempts' statuses, `killed`
+/// telling whether its counted attempt's process was killed (abort, timeout): no results →
+/// `no_result`; UNSAFE on any attempt → `unsafe`; a killed counted attempt → `error`; else
+/// from the counted attempt's results (`error`, `safe`, `undetermined`). Also the attempts
+/// whose UNSAFE a retry hid.
+fn classify(attempts: &[Vec<SafetyStatus>], killed: bool) -> (SafetyClass, Vec<u32>) {
+    let Some(counted) = counted_attempt(attempts) else { return (SafetyClass::NoResult, Vec::new()) };
+    let (last, counted) = (attempts.last().unwrap(), &attempts[counted]);
     let retried: Vec<u32> = if last.contains(&SafetyStatus::Unsafe) {
         Vec::new()
     } else {
@@ -111,45 +47,25 @@ fn classify(attempts: &[Vec<SafetyStatus>]) -> (&'static str, Vec<u32>) {
             .map(|(a, _)| a)
             .collect()
     };
-    let class = if last.is_empty() {
-        "no_result"
-    } else if last.contains(&SafetyStatus::Unsafe) || !retried.is_empty() {
-        "unsafe"
-    } else if last.contains(&SafetyStatus::Error) {
-        "error"
-    } else if last.contains(&SafetyStatus::Safe) {
-        "safe"
+    let class = if counted.is_empty() {
+        SafetyClass::NoResult
+    } else if counted.contains(&SafetyStatus::Unsafe) {
+        SafetyClass::Unsafe
+    } else if killed || counted.contains(&SafetyStatus::Error) {
+        SafetyClass::Error
+    } else if counted.contains(&SafetyStatus::Safe) {
+        SafetyClass::Safe
     } else {
-        "undetermined"
+        SafetyClass::Undetermined
     };
     (class, retried)
 }
 
 /// The report's group rule: no UNSAFE trial and a pass rate (`safe / total`) at or above the
 /// threshold.
-fn group_verdict(safe: u32, unsafe_: u32, total: u32, threshold: f64) -> &'static str {
+fn group_verdict(safe: u32, unsafe_: u32, total: u32, threshold: f64) -> GroupVerdict {
     let pass_rate = f64::from(safe) / f64::from(total);
-    if unsafe_ == 0 && pass_rate >= threshold { "PASSED" } else { "FAILED" }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum JunitOutcome {
-    Pass,
-    Fail,
-    Flaky,
-    Abort,
-    Ignored,
-}
-
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/demo")
-}
-
-fn expected() -> Expected {
-    let path = demo_dir().join("expected.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+    if unsafe_ == 0 && pass_rate >= threshold { GroupVerdict::Passed } else { GroupVerdict::Failed }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -411,7 +327,7 @@ fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
     // Trial groups: each clone classified from its attempts' sidecars, per stress iteration.
     for group in &expected.trial_groups {
         for &stress_index in &iterations {
-            let mut by_class: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+            let mut by_class: BTreeMap<SafetyClass, Vec<u32>> = BTreeMap::new();
             let mut seen = 0;
             for ((binary, _, s), attempts) in &by_attempt {
                 let (_, &(_, last)) = attempts.last_key_value().expect("at least one attempt");
@@ -426,18 +342,20 @@ fn check_run(expected: &Expected, run: &DemoRun, stress: Option<u32>) {
                     .values()
                     .map(|(_, sidecar)| sidecar.results.iter().map(|r| r.result.status).collect())
                     .collect();
-                by_class.entry(classify(&statuses).0).or_default().push(trial.index);
+                let sidecars: Vec<&Sidecar> = attempts.values().map(|(_, sidecar)| *sidecar).collect();
+                let killed = counted_attempt(&statuses).is_some_and(|c| sidecars[c].is_missing_end());
+                by_class.entry(classify(&statuses, killed).0).or_default().push(trial.index);
             }
             let label =
                 format!("trial group {} {} (stress {stress_index:?})", group.binary_id, group.base_name);
             assert_eq!(seen, group.total, "{label}: clones with sidecars");
-            let safe = by_class.remove("safe").map_or(0, |v| v.len() as u32);
+            let safe = by_class.remove(&SafetyClass::Safe).map_or(0, |v| v.len() as u32);
             by_class.values_mut().for_each(|v| v.sort());
             by_class.retain(|_, v| !v.is_empty());
             let mut expected_classes = group.trials_by_class();
             expected_classes.retain(|_, v| !v.is_empty());
             assert_eq!((safe, &by_class), (group.safe, &expected_classes), "{label}: trials by class");
-            let unsafe_ = by_class.get("unsafe").map_or(0, |v| v.len() as u32);
+            let unsafe_ = by_class.get(&SafetyClass::Unsafe).map_or(0, |v| v.len() as u32);
             assert_eq!(
                 group_verdict(safe, unsafe_, group.total, group.threshold),
                 group.verdict,
@@ -506,7 +424,7 @@ fn check_sidecar(
 
 #[test]
 fn expected_json_is_self_consistent() {
-    let expected = expected();
+    let expected = Expected::load();
     assert_eq!(expected.profile, "ci");
     let mut names = BTreeSet::new();
     for test in &expected.tests {
@@ -540,16 +458,31 @@ fn expected_json_is_self_consistent() {
             assert!(test.unsafe_retried_attempts.is_empty(), "{label}");
             continue;
         }
-        let (class, retried) = classify(&test.statuses);
-        assert_eq!(test.class.as_deref(), Some(class), "{label}: class");
+        // Aborted on every attempt, so the counted attempt was killed.
+        let killed = test.junit == JunitOutcome::Abort;
+        assert_eq!(test.killed, killed.then_some(Killed::Abort), "{label}: killed");
+        let (class, retried) = classify(&test.statuses, killed);
+        assert_eq!(test.class, Some(class), "{label}: class");
         assert_eq!(test.unsafe_retried_attempts, retried, "{label}: unsafe_retried_attempts");
     }
-    // The report's totals count the results of every attempt.
-    let all: Vec<SafetyStatus> =
-        expected.tests.iter().flat_map(|t| t.statuses.iter().flatten().copied()).collect();
+    // The report's totals count the results of each test's counted attempt; the other
+    // attempts' results are superseded.
+    let mut all: Vec<SafetyStatus> = Vec::new();
+    let mut n_superseded = 0;
+    for test in &expected.tests {
+        let counted = counted_attempt(&test.statuses);
+        for (attempt, statuses) in test.statuses.iter().enumerate() {
+            if Some(attempt) == counted {
+                all.extend(statuses);
+            } else {
+                n_superseded += statuses.len() as u32;
+            }
+        }
+    }
     let count = |s: SafetyStatus| all.iter().filter(|x| **x == s).count() as u32;
     let report = &expected.report;
     assert_eq!(report.total_runs, all.len() as u32, "report.total_runs");
+    assert_eq!(report.superseded_results, n_superseded, "report.superseded_results");
     assert_eq!(
         (report.passed, report.failed, report.undetermined, report.errors),
         (
@@ -571,32 +504,42 @@ fn expected_json_is_self_consistent() {
             })
             .collect();
         assert_eq!(clones.len() as u32, group.total, "{label}");
-        let mut by_class: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        let mut by_class: BTreeMap<SafetyClass, Vec<u32>> = BTreeMap::new();
         for clone in &clones {
             let trial = clone.trial.as_ref().unwrap();
             assert_eq!((trial.count, trial.threshold), (group.total, group.threshold), "{label}");
-            let class = clone.class.as_deref().expect("a clone records");
+            let class = clone.class.expect("a clone records");
             by_class.entry(class).or_default().push(trial.index);
         }
-        let n = |class: &str| by_class.get(class).map_or(0, |v| v.len() as u32);
+        let n = |class: SafetyClass| by_class.get(&class).map_or(0, |v| v.len() as u32);
         assert_eq!(
             (group.safe, group.unsafe_, group.errors, group.undetermined, group.no_result),
-            (n("safe"), n("unsafe"), n("error"), n("undetermined"), n("no_result")),
+            (
+                n(SafetyClass::Safe),
+                n(SafetyClass::Unsafe),
+                n(SafetyClass::Error),
+                n(SafetyClass::Undetermined),
+                n(SafetyClass::NoResult)
+            ),
             "{label}: counts by class"
         );
         for (class, indices) in group.trials_by_class() {
-            assert_eq!(by_class.get(class).cloned().unwrap_or_default(), indices, "{label}: {class} trials");
+            assert_eq!(
+                by_class.get(&class).cloned().unwrap_or_default(),
+                indices,
+                "{label}: {class:?} trials"
+            );
         }
         let retried = clones.iter().any(|t| !t.unsafe_retried_attempts.is_empty());
         assert_eq!(group.unsafe_on_retried_attempt, retried, "{label}");
         let pass_rate = f64::from(group.safe) / f64::from(group.total);
         assert_eq!(group.pass_rate, pass_rate, "{label}: pass_rate");
         let relative = if pass_rate > group.threshold {
-            "above"
+            RelativeToThreshold::Above
         } else if pass_rate == group.threshold {
-            "at"
+            RelativeToThreshold::At
         } else {
-            "below"
+            RelativeToThreshold::Below
         };
         assert_eq!(group.relative_to_threshold, relative, "{label}");
         assert_eq!(
@@ -620,14 +563,14 @@ fn expected_json_is_self_consistent() {
 
 #[test]
 fn ci_profile_leaves_one_sidecar_per_attempt() {
-    let expected = expected();
+    let expected = Expected::load();
     let run = run_demo(&[]);
     check_run(&expected, &run, None);
 }
 
 #[test]
 fn stress_count_leaves_one_sidecar_per_iteration_and_attempt() {
-    let expected = expected();
+    let expected = Expected::load();
     let run = run_demo(&["--stress-count", "2"]);
     check_run(&expected, &run, Some(2));
 }

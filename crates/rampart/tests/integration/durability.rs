@@ -32,21 +32,23 @@ fn unique_run_id(label: &str) -> String {
     format!("{label}-{}-{nanos}", std::process::id())
 }
 
-/// Waits until `dir` holds a non-empty file and returns its path.
-fn wait_for_sidecar(dir: &Path, child: &mut std::process::Child) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Waits until `dir` holds a file with at least `lines` newline-terminated lines and returns
+/// its path. The deadline only guards against a hang; no assertion depends on timing.
+fn wait_for_lines(dir: &Path, lines: usize, child: &mut std::process::Child) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(entries) = std::fs::read_dir(dir) {
-            let found =
-                entries.map(|e| e.unwrap().path()).find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0));
+            let found = entries
+                .map(|e| e.unwrap().path())
+                .find(|p| std::fs::read(p).is_ok_and(|b| b.iter().filter(|&&c| c == b'\n').count() >= lines));
             if let Some(path) = found {
                 return path;
             }
         }
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("the recording test exited ({status}) before writing a sidecar in {}", dir.display());
+            panic!("the recording test exited ({status}) before writing {lines} lines in {}", dir.display());
         }
-        assert!(Instant::now() < deadline, "no sidecar appeared in {}", dir.display());
+        assert!(Instant::now() < deadline, "no sidecar with {lines} lines appeared in {}", dir.display());
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -64,8 +66,11 @@ fn sigkill_mid_recording_leaves_a_readable_prefix() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let path = wait_for_sidecar(&rampart_dir.path().join("runs").join(&run_id), &mut child);
-        std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+        // Kill once the header and k whole results are on disk (k >= 1 every fifth round), after
+        // a random sub-millisecond delay: between lines or mid-way through the next 24 KiB one.
+        let k = if round % 5 == 0 { 1 + rng.below(4) } else { rng.below(5) } as usize;
+        let path = wait_for_lines(&rampart_dir.path().join("runs").join(&run_id), 1 + k, &mut child);
+        std::thread::sleep(Duration::from_micros(rng.below(1000)));
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         assert!(!status.success(), "round {round}: the test cannot finish on its own");
@@ -81,6 +86,7 @@ fn sigkill_mid_recording_leaves_a_readable_prefix() {
             "data_exfiltration"
         );
         assert!(sidecar.is_missing_end(), "round {round}: a killed test has no end line");
+        assert!(sidecar.results.len() >= k, "round {round}: killed after {k} whole results");
         // Every complete line parsed, in order.
         for (index, recorded) in sidecar.results.iter().enumerate() {
             assert_eq!(recorded.index as usize, index);
