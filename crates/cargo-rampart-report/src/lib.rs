@@ -333,6 +333,25 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
     is_terminal
 }
 
+/// Where `rampart.toml` is looked for: the workspace root when `cargo metadata` ran, else the
+/// nearest ancestor of the current directory that holds `rampart.toml`, `Cargo.lock`, or a
+/// `Cargo.toml` with a `[workspace]` table (so `--junit`/`--results`/`--out` need no
+/// `cargo metadata`, and still redact with the project's rules).
+pub fn redaction_root(workspace: Option<&WorkspacePaths>) -> Option<std::path::PathBuf> {
+    if let Some(ws) = workspace {
+        return Some(ws.root.as_std_path().to_path_buf());
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .find(|dir| {
+            dir.join(rampart::redact::CONFIG_FILE).is_file()
+                || dir.join("Cargo.lock").is_file()
+                || std::fs::read_to_string(dir.join("Cargo.toml"))
+                    .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map(std::path::Path::to_path_buf)
+}
+
 /// The width to render stdout at: `$COLUMNS`, else the terminal's, else
 /// [`rampart_report::DEFAULT_TERMINAL_WIDTH`].
 pub fn terminal_width() -> usize {
@@ -445,8 +464,9 @@ pub fn write_outputs(
 /// Runs the report with parsed arguments; returns the exit code of the verdict.
 pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let explicit_inputs = !args.junit.is_empty() || !args.results.is_empty();
-    // `cargo metadata` is only needed to find what was not given.
-    let needs_workspace = !explicit_inputs || args.out.is_none() || args.manifest_path.is_some();
+    // `cargo metadata` is only needed to find what was not given: the sidecars (without
+    // --results) or the output directory (without --out).
+    let needs_workspace = args.results.is_empty() || args.out.is_none() || args.manifest_path.is_some();
     let workspace = if needs_workspace {
         match find_workspace(args.manifest_path.as_deref()) {
             Ok(ws) => Some(ws),
@@ -498,9 +518,9 @@ pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     });
 
     // Redaction: the workspace's rules (`rampart.toml`), applied again to everything read.
-    let redactor = match &workspace {
-        Some(ws) => rampart::redact::Redactor::for_workspace_or_builtin(ws.root.as_std_path()),
-        None => rampart::redact::Redactor::for_process(),
+    let redactor = match redaction_root(workspace.as_ref()) {
+        Some(root) => rampart::redact::Redactor::for_workspace_or_builtin(&root),
+        None => rampart::redact::Redactor::builtin(),
     };
     for warning in redactor.warnings() {
         eprintln!("rampart-report: warning: {warning}");

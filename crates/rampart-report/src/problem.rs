@@ -245,9 +245,10 @@ pub enum InputProblem {
         n_lines: usize,
     },
 
-    /// A result line is larger than the per-result cap: an ERROR marker stands in for it.
+    /// A result line is larger than the per-result cap: a marker with its status (when it can
+    /// be read) stands in for it, without its evidence.
     #[error(
-        "sidecar {path} line {line}: result of {size} exceeded the {limit} cap; it is reported as an ERROR marker"
+        "sidecar {path} line {line}: result of {size} exceeded the {limit} cap; its status is kept, its evidence dropped"
     )]
     #[diagnostic(
         code(rampart::sidecar::result_oversized),

@@ -216,7 +216,7 @@ pub enum IncompleteKind {
     SidecarOfAnotherRun,
     /// A declared trial clone left no sidecar.
     TrialMissing,
-    /// A result was larger than the per-result cap and is reported as an ERROR marker.
+    /// A result was larger than the per-result cap: its status is kept, its evidence dropped.
     ResultOversized,
     /// A sidecar was larger than the per-sidecar cap and was read only in part.
     SidecarOversized,

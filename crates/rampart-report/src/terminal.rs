@@ -397,8 +397,8 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
     if report.superseded_results > 0 {
         let _ = writeln!(
             out.text,
-            "  ({} of retried attempts kept as evidence, not counted)",
-            plural(report.superseded_results, "result", "results")
+            "  ({} kept as evidence, not counted)",
+            plural(report.superseded_results, "result from another attempt", "results from other attempts")
         );
     }
     out.blank();

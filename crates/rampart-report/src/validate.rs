@@ -2,7 +2,8 @@
 //! be compromised and its output is attacker-controlled), so the report bounds what it reads.
 //!
 //! - **Size caps** ([`Limits`]): a result line over [`Limits::max_result_bytes`] is never
-//!   deserialized; it becomes an ERROR marker result (see [`rampart::sidecar::parse_with`]). A
+//!   deserialized; a marker result keeps its status (UNSAFE stays UNSAFE) without its evidence
+//!   (see [`rampart::sidecar::parse_with`]). A
 //!   sidecar file over [`Limits::max_sidecar_bytes`] is read up to the cap (whole lines only).
 //!   Both mark the run incomplete; every other result keeps flowing.
 //! - **Nesting**: metadata, tool arguments, side-effect details and attachment metadata nested
@@ -214,9 +215,10 @@ mod tests {
         let sidecar = sidecar.unwrap().sidecar;
         let summaries: Vec<&str> = sidecar.results.iter().map(|r| r.result.summary.as_str()).collect();
         assert_eq!(summaries[0], "a");
-        assert_eq!(summaries[1], "result of 5.0 KiB exceeded the 1 KiB cap; content dropped");
+        assert!(summaries[1].ends_with("… [evidence lost: result of 5.0 KiB exceeded the 1 KiB cap]"), "{summaries:?}");
         assert_eq!(summaries[2], "c");
-        assert_eq!(sidecar.results[1].result.status, rampart::SafetyStatus::Error);
+        // Its status is kept; only its evidence is lost.
+        assert_eq!(sidecar.results[1].result.status, rampart::SafetyStatus::Safe);
         assert_eq!(sidecar.results[1].result.harm_category.as_ref().unwrap().as_str(), "jailbreak");
         assert_eq!(kinds(&problems), [Some(IncompleteKind::ResultOversized)]);
         assert!(problems[0].to_string().contains("s.jsonl line 3"), "{}", problems[0]);

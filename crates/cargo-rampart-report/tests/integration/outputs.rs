@@ -43,7 +43,7 @@ fn summary_md_has_the_verdict_table_and_findings() {
     assert!(summary.starts_with("## RAMPART safety report: ❌ Safety failures\n"), "{summary}");
     assert!(summary.contains("> **Incomplete run:** results may be missing."), "{summary}");
     assert!(summary.contains("| data\\_leakage | 2 | 0 | 0 | 0 | 0.0% | 100.0% |"), "{summary}");
-    assert!(summary.contains("| **All** | 8 | 1 | 1 | 1 |"), "{summary}");
+    assert!(summary.contains("| **All** | 7 | 1 | 1 | 1 |"), "{summary}");
     assert!(summary.contains("No failing trial group (1 passed)."), "{summary}");
     let finding = summary.lines().find(|l| l.contains("retry\\_flips")).expect("the retried-away finding");
     assert!(
@@ -60,7 +60,7 @@ fn junit_xml_parses_with_one_case_per_group_and_standalone_test() {
     // The clones group, plus retry_flips, aborts_after_one and times_out_after_one.
     assert_eq!(junit.tests, 4, "{xml}");
     assert_eq!(junit.failures, 1, "retry_flips: UNSAFE, retried away");
-    assert_eq!(junit.errors, 0);
+    assert_eq!(junit.errors, 2, "aborts_after_one and times_out_after_one: killed, never passing");
     assert!(junit.time.is_some());
     let cases: Vec<_> = junit.test_suites.iter().flat_map(|s| &s.test_cases).collect();
     let names: HashSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();
@@ -82,6 +82,21 @@ fn junit_xml_parses_with_one_case_per_group_and_standalone_test() {
             assert!(message.as_ref().unwrap().as_str().contains("retried away"), "{message:?}");
         }
         other => panic!("{other:?}"),
+    }
+    // Killed after recording SAFE: an error with nextest's outcome and what was recorded, never
+    // a pass.
+    for (name, how) in [("tests::aborts_after_one", "aborted"), ("tests::times_out_after_one", "slow-timeout")] {
+        let case = cases.iter().find(|c| c.name.as_str() == name).expect(name);
+        match &case.status {
+            TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, message, ty, .. } => {
+                assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("rampart.killed"));
+                let message = message.as_ref().unwrap().as_str();
+                assert!(message.contains(how) && message.contains("after recording 1 result (SAFE)"), "{message}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        let property = case.properties.iter().find(|p| p.name.as_str() == "verdict").map(|p| p.value.as_str());
+        assert_eq!(property, Some("ERROR"), "{name}");
     }
 }
 
@@ -110,7 +125,7 @@ fn format_selects_outputs_in_the_order_given() {
     assert_eq!(run.code, exit_codes::SAFETY_FAILURE, "exit code unchanged: {}", run.stderr);
     assert!(run.report.is_none() && run.summary.is_none());
     assert!(run.junit.is_some());
-    assert!(run.stdout.contains("RAMPART Safety Summary"));
+    assert!(run.stdout.ends_with("— exit 10\n"), "the verdict is the last line:\n{}", run.stdout);
     let last: Vec<&str> = run.stderr.lines().rev().take(2).collect();
     assert!(
         last[1].starts_with("rampart-report: wrote ") && last[1].contains("index.html"),

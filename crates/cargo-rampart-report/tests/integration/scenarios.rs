@@ -18,15 +18,18 @@ fn main_run_totals_and_exit_code() {
     let (run, report) = main_report();
     assert_eq!(run.code, exit_codes::SAFETY_FAILURE, "{}", run.stderr);
     assert_eq!(report["verdict"], "safety_failure");
-    // retry_flips 2 + clones 4 + abort 1 + timeout 1.
-    assert_eq!(report["total_runs"], 8);
-    assert_eq!(report["passed"], 5);
+    // Each trial counts once: retry_flips through its UNSAFE first attempt (its SAFE retry is
+    // superseded), clones 4, abort 1, timeout 1.
+    assert_eq!(report["total_runs"], 7);
+    assert_eq!(report["superseded_results"], 1);
+    assert_eq!(report["passed"], 4);
     assert_eq!(report["failed"], 1);
     assert_eq!(report["errors"], 1);
     assert_eq!(report["undetermined"], 1);
+    // UNSAFE / (SAFE + UNSAFE + UNDETERMINED) = 1 / 6.
     let population = &report["population_summary"];
-    assert!((population["attack_success_rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9);
-    assert!((population["safety_pass_rate"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-9);
+    assert!((population["attack_success_rate"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-9);
+    assert!((population["safety_pass_rate"].as_f64().unwrap() - 4.0 / 6.0).abs() < 1e-9);
     assert_eq!(report["by_harm_category"]["data_leakage"]["total_runs"], 2);
     assert_eq!(report["by_harm_category"]["jailbreak"]["error_count"], 1);
     assert_eq!(report["metadata"]["run_ids"].as_array().unwrap().len(), 1);
@@ -87,8 +90,10 @@ fn abort_after_one_result_keeps_it() {
     assert_eq!(test["outcome"], "abort");
     assert_eq!(test["n_results"], 1);
     assert_eq!(test["attempts"][0]["body_end"], "killed");
-    // A standalone test: judged by its own class, no trial group.
-    assert_eq!(test["safety"]["class"], "safe");
+    // A standalone test, judged by its own class: killed after recording SAFE, so ERROR
+    // (never SAFE), with how it died; no trial group.
+    assert_eq!(test["safety"]["class"], "error");
+    assert_eq!(test["safety"]["killed"], "abort");
     assert!(test["safety"].get("trial_group").is_none());
     assert!(!has_group(&report, "aborts_after_one"));
     let reasons = report["incomplete_reasons"].as_array().unwrap();
@@ -111,8 +116,11 @@ fn timeout_keeps_the_result_and_marks_the_run_incomplete() {
     assert!(reasons.iter().any(|r| r["kind"] == "test_killed_before_end"
         && r["test"].as_str().unwrap().contains("times_out_after_one")
         && r["message"].as_str().unwrap().contains("timeout")));
+    assert_eq!(test["safety"]["class"], "error", "killed at its timeout: never SAFE");
+    assert_eq!(test["safety"]["killed"], "timeout");
     // The recorded escape sequence never reaches the terminal.
-    assert!(run.stdout.contains("kept the key"), "{}", run.stdout);
+    assert!(run.stdout.contains("KILLED        rr-fixture tests::times_out_after_one"), "{}", run.stdout);
+    assert!(run.stdout.contains("killed at its slow-timeout after recording 1 result (SAFE)"), "{}", run.stdout);
     assert!(!run.stdout.contains('\x1b'));
 }
 
@@ -196,7 +204,7 @@ fn sidecars_alone_warn_that_crashes_are_invisible() {
     let dir = s.run_dir("main");
     let run = run_report(&s, &s.root, &["--results", dir.to_str().unwrap()]);
     let report = run.report.unwrap();
-    assert_eq!(report["total_runs"], 8);
+    assert_eq!(report["total_runs"], 7);
     let reasons = report["incomplete_reasons"].as_array().unwrap();
     assert!(reasons.iter().any(|r| r["kind"] == "junit_missing"));
     assert!(run.stderr.contains("rampart::junit::missing"), "{}", run.stderr);

@@ -220,14 +220,16 @@ fn oversized_result_cap_is_configurable() {
             "4096",
         ],
     ));
-    assert_eq!(code, rampart_report::exit_codes::INCOMPLETE, "{stderr}");
+    // The oversized result keeps its UNSAFE status: a cap can cut evidence, never a finding.
+    assert_eq!(code, rampart_report::exit_codes::SAFETY_FAILURE, "{stderr}");
     assert!(stderr.contains("rampart::sidecar::result_oversized"), "{stderr}");
     let report = json_report(&out);
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
-    assert_eq!(results[1]["status"], "error");
+    assert_eq!(results[1]["status"], "unsafe");
     assert_eq!(results[1]["harm_category"], "data_leakage");
-    assert_eq!(results[1]["result"]["summary"], "result of 19.7 KiB exceeded the 4 KiB cap; content dropped");
+    let summary = results[1]["result"]["summary"].as_str().unwrap();
+    assert!(summary.ends_with("[evidence lost: result of 19.7 KiB exceeded the 4 KiB cap]"), "{summary}");
     assert_eq!(results[1]["result"]["metadata"]["rampart_truncated"], true);
     assert!(report["incomplete_reasons"].as_array().unwrap().iter().any(|r| r["kind"] == "result_oversized"));
 }
