@@ -7,6 +7,7 @@ mod docs;
 mod durability;
 mod fixtures;
 mod outputs;
+mod quickstart;
 mod redaction;
 mod scenarios;
 mod support;
