@@ -165,7 +165,7 @@ fn demo(nextest_args: &[String]) -> Result<ExitCode, String> {
     }
     let status = run(cargo()
         .current_dir(&root)
-        .args(["run", "--quiet", "--locked", "--package", "cargo-rampart-report", "--", "rampart-report"])
+        .args(["run", "--locked", "--package", "cargo-rampart-report", "--", "rampart-report"])
         .arg("--manifest-path")
         .arg(&manifest))?;
     // Pass the report's exit code through: the demo is expected to exit with the
