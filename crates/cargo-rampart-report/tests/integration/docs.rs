@@ -112,3 +112,34 @@ fn flag_extraction() {
         ["cargo rampart-report  "]
     );
 }
+
+/// `--help` names every `--format` value and every file the README says the report writes, and
+/// carries no stale text; each default is printed once.
+#[test]
+fn help_names_every_format_and_every_documented_file() {
+    let help_text =
+        help(Path::new(env!("CARGO_BIN_EXE_cargo-rampart-report")), &["rampart-report", "--help"]);
+    for format in ["terminal", "json", "markdown", "junit", "html"] {
+        assert!(help_text.contains(&format!("- {format}:")), "--help does not describe --format {format}");
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let table = &readme[readme.find("### What the report writes").expect("the README's table of files")..];
+    let table = &table[..table[4..].find("\n#").map_or(table.len(), |i| i + 4)];
+    let mut files = Vec::new();
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let name = row[3..].split('`').next().unwrap();
+        files.push(name.to_owned());
+        if name != ".rampart-report" {
+            assert!(help_text.contains(name), "--help does not mention {name}, which the README lists");
+        }
+    }
+    assert!(files.len() >= 4, "{files:?}");
+    for stale in ["not built yet", "accepted and skipped"] {
+        assert!(!help_text.contains(stale), "stale text in --help: {stale}");
+    }
+    for line in help_text.lines() {
+        assert!(line.matches("[default:").count() <= 1, "a default printed twice: {line}");
+    }
+    let defaults = help_text.matches("[default: 16MiB]").count();
+    assert_eq!(defaults, 1, "{help_text}");
+}
