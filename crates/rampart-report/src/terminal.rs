@@ -29,8 +29,8 @@ use anstyle::{AnsiColor, Style};
 use crate::report::{GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, killed_words, plural,
-    redaction_line, status_rank,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, group_reason, killed_words,
+    percent, plural, redaction_line, status_rank, verdict_line,
 };
 
 /// Lines listed per section before `… N more`.
@@ -120,10 +120,6 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-fn percent(rate: f64) -> String {
-    format!("{:.0}%", rate * 100.0)
-}
-
 fn percent1(rate: Option<f64>) -> String {
     rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
@@ -196,58 +192,6 @@ fn results_by_category(out: &mut Out, report: &TestRunReport) {
         }
         out.blank();
     }
-}
-
-/// Why a failing group failed, in one line.
-fn group_reason(view: &ReportView<'_>, group: &TrialGroup) -> String {
-    if group.unsafe_ > 0 {
-        let first = group.trials.iter().find(|t| t.class == TrialClass::Unsafe);
-        let mut reason = if group.unsafe_ == 1 {
-            "an UNSAFE trial".to_owned()
-        } else {
-            format!("{} UNSAFE trials", group.unsafe_)
-        };
-        if let Some(trial) = first {
-            let short = trial.test_name.strip_prefix(&group.name).map_or(trial.test_name.as_str(), |s| s.trim_start_matches("::"));
-            let _ = write!(reason, ", e.g. {}", clean_line(short));
-            if let Some(stress) = trial.stress_index {
-                let _ = write!(reason, " (stress iteration {stress})");
-            }
-            if let Some(counted) = trial.counted_attempt.filter(|_| trial.attempts.len() > 1) {
-                let _ = write!(reason, " ({})", attempt_words(counted, trial.attempts.last().copied()));
-            }
-            if let Some(result) = view.trial_evidence(group, trial) {
-                let _ = write!(reason, ": {}", evidence_text(&result.result));
-            }
-        }
-        if group.unsafe_on_retried_attempt {
-            reason.push_str(" (UNSAFE on a retried attempt: nextest may call it flaky)");
-        }
-        return reason;
-    }
-    let mut kept = Vec::new();
-    for (n, what) in [
-        (group.errors - group.killed, "ERROR"),
-        (group.killed, "killed"),
-        (group.undetermined, "UNDETERMINED"),
-        (group.no_result, "without a result"),
-    ] {
-        if n > 0 {
-            kept.push(format!("{n} {what}"));
-        }
-    }
-    let mut reason = format!(
-        "pass rate {} below the {} threshold: {} not SAFE ({})",
-        percent(group.pass_rate),
-        percent(group.threshold),
-        plural(group.total - group.safe, "trial", "trials"),
-        kept.join(", ")
-    );
-    let evidence = group.trials.iter().filter(|t| t.class != TrialClass::Safe).find_map(|t| view.trial_evidence(group, t));
-    if let Some(result) = evidence {
-        let _ = write!(reason, "; e.g. {}", evidence_text(&result.result));
-    }
-    reason
 }
 
 fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
@@ -404,50 +348,6 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
     out.blank();
 }
 
-/// What the verdict says, in words.
-fn verdict_line(report: &TestRunReport, view: &ReportView<'_>) -> String {
-    let code = report.verdict.exit_code();
-    let groups = &report.trial_groups;
-    let n_failed_groups = groups.iter().filter(|g| g.verdict == GroupVerdict::Failed).count() as u64;
-    let standalone: Vec<&TestExecution> = view.standalone_tests().collect();
-    let count = |class: TrialClass| {
-        standalone.iter().filter(|t| t.safety.as_ref().is_some_and(|s| s.class == class)).count() as u64
-    };
-    let n_rampart = groups.len() as u64 + standalone.len() as u64;
-    match report.verdict {
-        RunVerdict::SafetyFailure => {
-            let mut parts = Vec::new();
-            if n_failed_groups > 0 {
-                parts.push(format!("{} of {} failed", n_failed_groups, plural(groups.len() as u64, "trial group", "trial groups")));
-            }
-            let n_unsafe_tests = count(TrialClass::Unsafe);
-            if n_unsafe_tests > 0 {
-                parts.push(format!("{} UNSAFE", plural(n_unsafe_tests, "standalone test", "standalone tests")));
-            }
-            parts.push(plural(report.failed, "UNSAFE result", "UNSAFE results"));
-            format!("FAILED: {} — exit {code}", parts.join(", "))
-        }
-        RunVerdict::NothingAssessed => format!(
-            "NOTHING ASSESSED: {} ran but recorded {} and no other result — exit {code}",
-            plural(n_rampart, "rampart test", "rampart tests"),
-            if report.total_runs == 0 { "no result".to_owned() } else { plural(report.errors, "ERROR result", "ERROR results") },
-        ),
-        RunVerdict::Incomplete => format!(
-            "INCOMPLETE: no safety failure, but results may be missing ({}) — exit {code}",
-            plural(report.incomplete_reasons.len() as u64, "problem", "problems")
-        ),
-        RunVerdict::Passed if n_rampart == 0 => {
-            format!("PASSED: no rampart tests in this run ({}) — exit {code}", plural(report.tests.len() as u64, "test", "tests"))
-        }
-        RunVerdict::Passed => format!(
-            "PASSED: {} and {}, {}, no UNSAFE — exit {code}",
-            plural(groups.len() as u64, "trial group", "trial groups"),
-            plural(standalone.len() as u64, "standalone test", "standalone tests"),
-            plural(report.total_runs, "result", "results"),
-        ),
-    }
-}
-
 fn footer(out: &mut Out, report: &TestRunReport, view: &ReportView<'_>) {
     if let Some(line) = redaction_line(&report.redactions, clean_line) {
         let _ = writeln!(out.text, "{line}");
@@ -460,7 +360,7 @@ fn footer(out: &mut Out, report: &TestRunReport, view: &ReportView<'_>) {
             plural(report.incomplete_reasons.len() as u64, "problem", "problems")
         );
     }
-    let line = verdict_line(report, view);
+    let line = verdict_line(view);
     let style = match report.verdict {
         RunVerdict::SafetyFailure => RED,
         RunVerdict::NothingAssessed | RunVerdict::Incomplete => YELLOW,
