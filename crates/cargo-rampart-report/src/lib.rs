@@ -5,9 +5,10 @@
 //! (`$RAMPART_DIR/runs/<run id>`, else `<workspace>/target/rampart/runs/<run id>`, else
 //! `<target dir>/rampart/runs/<run id>`). Without a JUnit report it uses the newest run
 //! directory. It writes `report.json` (plus a never-overwritten copy under `runs/`),
-//! `summary.md` and `junit.xml` under `target/rampart/report/`, appends the summary to
-//! `$GITHUB_STEP_SUMMARY` when that is set, prints the terminal summary, says where each file
-//! went, and exits with one of the codes in [`rampart_report::exit_codes`].
+//! `summary.md`, `junit.xml` and `index.html` under `target/rampart/report/`, appends the summary to
+//! `$GITHUB_STEP_SUMMARY` when that is set, says where each file went, prints the terminal summary (its last line is the verdict), and exits with one of the
+//! codes in [`rampart_report::exit_codes`]. `cargo metadata` runs only to find what the flags
+//! do not give.
 //!
 //! | Flag | Meaning |
 //! |---|---|
@@ -16,13 +17,14 @@
 //! | `--run-id ID` (repeatable) | report these runs (sidecars of other runs are left out) |
 //! | `--out DIR` | output directory (default `<workspace>/target/rampart/report`) |
 //! | `--manifest-path PATH` | the workspace's `Cargo.toml` |
-//! | `--format terminal,json,markdown,junit,html` | outputs to produce (default: every one that exists; `html` is accepted and skipped until the HTML report lands); `--no-json` drops json |
-//! | `--color auto\|always\|never` | colour (auto follows `CARGO_TERM_COLOR`, `NO_COLOR`, the terminal) |
-//! | `--max-result-bytes N` | per-result cap (default 16 MiB): a larger result becomes an ERROR marker |
-//! | `--max-sidecar-bytes N` | per-sidecar cap (default 1 GiB): only the first part of a larger file is read |
+//! | `--format terminal,json,markdown,junit,html` | outputs to produce (default: all); `--no-json` drops json |
+//! | `--color auto\|always\|never` | colour (auto follows `CARGO_TERM_COLOR`, `NO_COLOR`, `CLICOLOR_FORCE`, the terminal) |
+//! | `--verbose` | list every result and trial group in the terminal summary |
+//! | `--max-result-bytes SIZE` | per-result cap (default 16MiB): a larger result keeps its status, its evidence is dropped |
+//! | `--max-sidecar-bytes SIZE` | per-sidecar cap (default 1GiB): only the first part of a larger file is read |
 //!
 //! The output directory must be new, empty, or a rampart report directory (it holds the
-//! [`REPORT_DIR_MARKER`] file, written into every report directory); `/` and the home
+//! `.rampart-report` marker file, written into every report directory); `/` and the home
 //! directory are refused.
 
 use std::ffi::OsString;
@@ -39,7 +41,7 @@ use rampart_report::{
 };
 
 /// The environment variable GitHub Actions sets to the job summary file of the current step.
-pub const GITHUB_STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
+const GITHUB_STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
 
 /// The cargo entry point: `cargo rampart-report ...`.
 #[derive(Debug, Parser)]
@@ -115,7 +117,7 @@ Exit codes:
 
 /// A size in bytes: a number, optionally with a unit (`B`, `KiB`, `MiB`, `GiB`, and `K`, `M`,
 /// `G` for the same binary units).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
@@ -131,7 +133,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// The formats produced without `--format`: every one that is built.
-pub const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit,html";
+const DEFAULT_FORMATS: &str = "terminal,json,markdown,junit,html";
 
 /// An output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -260,7 +262,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
 ///
 /// The way cargo heads its own: `error[<code>]: <message>` (or `warning[...]`, `note[...]`),
 /// then miette's excerpt and help, then a blank line.
-pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
+fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut rendered = String::new();
@@ -313,7 +315,7 @@ pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
 
 /// Whether to colour: `--color`, then `CARGO_TERM_COLOR`, `NO_COLOR`, `CLICOLOR_FORCE`, then
 /// whether the stream is a terminal.
-pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
+fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => return true,
         ColorChoice::Never => return false,
@@ -337,7 +339,7 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
 /// nearest ancestor of the current directory that holds `rampart.toml`, `Cargo.lock`, or a
 /// `Cargo.toml` with a `[workspace]` table (so `--junit`/`--results`/`--out` need no
 /// `cargo metadata`, and still redact with the project's rules).
-pub fn redaction_root(workspace: Option<&WorkspacePaths>) -> Option<std::path::PathBuf> {
+fn redaction_root(workspace: Option<&WorkspacePaths>) -> Option<std::path::PathBuf> {
     if let Some(ws) = workspace {
         return Some(ws.root.as_std_path().to_path_buf());
     }
@@ -354,7 +356,7 @@ pub fn redaction_root(workspace: Option<&WorkspacePaths>) -> Option<std::path::P
 
 /// The width to render stdout at: `$COLUMNS`, else the terminal's, else
 /// [`rampart_report::DEFAULT_TERMINAL_WIDTH`].
-pub fn terminal_width() -> usize {
+fn terminal_width() -> usize {
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|c| *c > 0) {
         return columns;
     }
@@ -363,7 +365,7 @@ pub fn terminal_width() -> usize {
 }
 
 /// Runs `cargo metadata --format-version 1 --no-deps`.
-pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<WorkspacePaths, ReportError> {
+fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<WorkspacePaths, ReportError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.args(["metadata", "--format-version", "1", "--no-deps"]);
@@ -386,14 +388,12 @@ pub fn find_workspace(manifest_path: Option<&Utf8Path>) -> Result<WorkspacePaths
     Ok(WorkspacePaths::new(field("workspace_root")?, field("target_directory")?))
 }
 
-/// The marker file in every report directory; its first line is [`REPORT_DIR_MARKER_LINE`].
-pub const REPORT_DIR_MARKER: &str = rampart_report::MARKER_FILE;
-/// The first line of [`REPORT_DIR_MARKER`].
+/// The first line of the `.rampart-report` marker in every report directory.
 pub const REPORT_DIR_MARKER_LINE: &str = rampart_report::MARKER_LINE;
 
 /// Writes every file output `args.format` asks for, in the order given; returns one line per
 /// output saying where it went (or why it was skipped).
-pub fn write_outputs(
+fn write_outputs(
     report: &TestRunReport,
     args: &ReportArgs,
     out_dir: &Utf8Path,
@@ -462,7 +462,7 @@ pub fn write_outputs(
 }
 
 /// Runs the report with parsed arguments; returns the exit code of the verdict.
-pub fn run(args: &ReportArgs) -> Result<i32, ReportError> {
+fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let explicit_inputs = !args.junit.is_empty() || !args.results.is_empty();
     // `cargo metadata` is only needed to find what was not given: the sidecars (without
     // --results) or the output directory (without --out).
