@@ -5,10 +5,11 @@
 //! (`$RAMPART_DIR/runs/<run id>`, else `<workspace>/target/rampart/runs/<run id>`, else
 //! `<target dir>/rampart/runs/<run id>`). Without a JUnit report it uses the newest run
 //! directory. It writes `report.json` (plus a never-overwritten copy under `runs/`),
-//! `summary.md`, `junit.xml` and `index.html` under `target/rampart/report/`, appends the summary to
-//! `$GITHUB_STEP_SUMMARY` when that is set, says where each file went, prints the terminal summary (its last line is the verdict), and exits with one of the
-//! codes in [`rampart_report::exit_codes`]. `cargo metadata` runs only to find what the flags
-//! do not give.
+//! `summary.md`, `junit.xml` and `index.html` under `target/rampart/report/`, appends the
+//! summary to `$GITHUB_STEP_SUMMARY` when that is set, says where each file went, prints the
+//! terminal summary (its last line is the verdict), and exits with one of the codes in
+//! [`rampart_report::exit_codes`]. `cargo metadata` runs only to find what the flags do not
+//! give.
 //!
 //! | Flag | Meaning |
 //! |---|---|
