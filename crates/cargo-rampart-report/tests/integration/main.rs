@@ -6,6 +6,7 @@ mod diagnostics;
 mod docs;
 mod durability;
 mod fixtures;
+mod hostile;
 mod outputs;
 mod quickstart;
 mod redaction;
