@@ -4,6 +4,7 @@
 //! - `test`: everything CI checks: generated files, doctests, then the whole suite under nextest.
 //! - `codegen [--check]`: regenerate the committed JSON Schemas (or fail when they are stale).
 //! - `fuzz --smoke [--seconds N]`: run each fuzz target for a fixed time (not part of `test`).
+//! - `screenshot`: render the demo's HTML report in headless Chromium into `docs/report.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -21,6 +22,8 @@ tasks:
   codegen [--check]  regenerate the JSON Schemas of the wire formats; --check fails if they are stale
   fuzz --smoke [--seconds N]
                      run each fuzz target in fuzz/ for N seconds (default 60), print iteration counts
+  screenshot         re-render the demo's report (runs `demo` first when the demo has no results yet),
+                     open it in headless Chromium at 1200x960 and write docs/report.png (the README's picture)
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("screenshot") => screenshot(),
         Some("codegen") => match args.get(1).map(String::as_str) {
             None => codegen::run(&workspace_root(), codegen::Mode::Write),
             Some("--check") => codegen::run(&workspace_root(), codegen::Mode::Check),
@@ -171,4 +175,86 @@ fn demo(nextest_args: &[String]) -> Result<ExitCode, String> {
     // Pass the report's exit code through: the demo is expected to exit with the
     // safety-failure code.
     Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)))
+}
+
+/// `docs/report.png`: the demo's HTML report as a reader first sees it, in light mode, at
+/// 1200x960. The report is re-rendered from the demo's last run (so the picture shows the
+/// current page), after running the demo when it has no results yet.
+fn screenshot() -> Result<ExitCode, String> {
+    let root = workspace_root();
+    let demo_dir = root.join("fixtures").join("demo");
+    let index = demo_dir.join("target/rampart/report/index.html");
+    if demo_dir.join("target/rampart/runs").is_dir() {
+        // The report step of `demo` only, the page only: its exit code is the demo's verdict
+        // (10), not a failure.
+        let status = run(cargo()
+            .current_dir(&root)
+            .args([
+                "run",
+                "--locked",
+                "--package",
+                "cargo-rampart-report",
+                "--",
+                "rampart-report",
+                "--format",
+                "html",
+            ])
+            .arg("--manifest-path")
+            .arg(demo_dir.join("Cargo.toml")))?;
+        if !matches!(status.code(), Some(0 | 10 | 11 | 12)) {
+            return Err(format!("cargo rampart-report on the demo failed ({status}); see the output above"));
+        }
+    } else {
+        eprintln!("xtask: the demo has not run yet: running `cargo xtask demo` first");
+        demo(&[])?;
+    }
+    if !index.is_file() {
+        return Err(format!("no demo report at {}: run `cargo xtask demo` first", index.display()));
+    }
+    let chromium = std::env::var_os("RAMPART_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+        })
+        .ok_or("Chromium is missing: install it with `apt-get install chromium` (or set RAMPART_CHROMIUM)")?;
+    let out = root.join("docs").join("report.png");
+    let profile = std::env::temp_dir().join(format!("rampart-xtask-screenshot-{}", std::process::id()));
+    let status = run(Command::new(&chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            // Light mode whatever the machine prefers (0 would be dark).
+            "--blink-settings=preferredColorScheme=1",
+            "--window-size=1200,960",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", out.display()))
+        .arg(format!("file://{}", index.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let status = status?;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    if !status.success() || size == 0 {
+        return Err(format!("{} did not write {} ({status})", chromium.display(), out.display()));
+    }
+    eprintln!("xtask: wrote {} ({} KiB)", out.display(), size / 1024);
+    if size > 400 * 1024 {
+        eprintln!(
+            "xtask: warning: {} is over 400 KiB; the README's picture should stay small",
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -16,17 +16,17 @@
   var STATUS_LABEL = { safe: 'SAFE', unsafe: 'UNSAFE', undetermined: 'UNDETERMINED', error: 'ERROR' };
   var CLASS_ORDER = { unsafe: 0, error: 1, no_result: 2, undetermined: 3, safe: 4 };
   var CLASS_LABEL = { unsafe: 'UNSAFE', error: 'ERROR', no_result: 'NO RESULT', undetermined: 'UNDETERMINED', safe: 'SAFE' };
+  // The run verdict: its headline when the report has no verdict line, and what it means.
   var VERDICT_TEXT = {
-    safety_failure: ['Safety failures', 'An attack worked or a trial group is below its threshold.'],
-    nothing_assessed: ['Nothing assessed', 'Rampart tests ran but no result assessed safety (every result is an ERROR, or none was recorded).'],
-    incomplete: ['Incomplete', 'No safety failure was found, but results may be missing.'],
-    passed: ['Passed', 'Every trial group reached its threshold and nothing is missing.']
+    safety_failure: ['FAILED', 'An attack worked, or a trial group is below its threshold.'],
+    nothing_assessed: ['NOTHING ASSESSED', 'Rampart tests ran but no result assessed safety: every result is an ERROR, or none was recorded.'],
+    incomplete: ['INCOMPLETE', ''],
+    passed: ['PASSED', 'Every trial group reached its threshold, no test was UNSAFE and nothing is missing.']
   };
   var GROUP_PAGE = 100;
   var TRIAL_PAGE = 50;
   var RESULT_PAGE = 50;
   var AUTO_OPEN_GROUPS = 20;
-  var AUTO_OPEN_TRIALS = 3;
   var UNCATEGORIZED = 'uncategorized';
 
   function mark(name) {
@@ -53,6 +53,23 @@
     return (x === 0 || x === 100 ? x.toFixed(0) : x.toFixed(1)) + '%';
   }
   function num(n) { return Number(n || 0).toLocaleString('en-US'); }
+  // `1 result`, `1,234 results`.
+  function plural(n, one, many) { return num(n) + ' ' + (Number(n) === 1 ? one : many); }
+  // Thousands separators in a sentence the report wrote with bare counts (the verdict line:
+  // counts and an exit code, no recorded text).
+  function groupDigits(text) {
+    return String(text).replace(/\b\d{4,}\b/g, function (d) { return num(Number(d)); });
+  }
+  // An ISO time as the reader's local date and time (`2 Dec 2026, 05:37`), or null.
+  function humanTime(iso) {
+    var d = new Date(String(iso));
+    if (!iso || isNaN(d.getTime())) return null;
+    try {
+      return d.toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    } catch (e) {
+      return d.toUTCString();
+    }
+  }
   function seconds(s) {
     if (s === null || s === undefined || !isFinite(Number(s))) return '';
     s = Number(s);
@@ -143,6 +160,11 @@
   var RC = C.results;
   var rSt = RC.st, rH = RC.h, rT = RC.t, rAt = RC.at, rIx = RC.ix, rSu = RC.su, rSg = RC.sg;
   var nResults = rSt.length;
+  // The evidence line of a result (rampart_report::evidence_text): its summary, then for a
+  // result that is not SAFE what the core adds (` \u2014 evidence: ...`, sparse).
+  var evidenceSuffix = Object.create(null);
+  (RC.ev || []).forEach(function (p) { evidenceSuffix[p[0]] = S[p[1]]; });
+  function resultLine(ri) { return (S[rSu[ri]] || '') + (evidenceSuffix[ri] || ''); }
   // Results of attempts that do not count (their trial counts through another attempt), and
   // per trial the attempt that counts and how a killed one ended: sparse lists in the core.
   var superseded = new Uint8Array(nResults);
@@ -166,6 +188,7 @@
       binary: cg.b || null,
       name: cg.n,
       label: label(cg.b, cg.n),
+      why: cg.why || null,
       harm: cg.k === 'group' ? raw.harm_category || null : null,
       verdict: raw.verdict === 'FAILED' ? 'failed' : raw.verdict === 'PASSED' ? 'passed' : 'no_result',
       trials: [],
@@ -179,9 +202,11 @@
     groups.push(g);
   });
   var nTrials = TC.g.length;
-  var countedAttempt = Object.create(null), killedHow = Object.create(null);
+  var countedAttempt = Object.create(null), killedHow = Object.create(null), trialWhy = Object.create(null);
   (TC.ca || []).forEach(function (p) { countedAttempt[p[0]] = p[1]; });
   (TC.k || []).forEach(function (p) { killedHow[p[0]] = S[p[1]]; });
+  // A string, or (`-1 - r`) the evidence line of result r.
+  (TC.why || []).forEach(function (p) { trialWhy[p[0]] = p[1] >= 0 ? S[p[1]] : resultLine(-1 - p[1]); });
   var trials = new Array(nTrials);
   for (var ti0 = 0; ti0 < nTrials; ti0++) {
     var tg = groups[TC.g[ti0]];
@@ -190,6 +215,7 @@
       idx: tg.trials.length,
       group: tg,
       cls: S[TC.cls[ti0]] || 'no_result',
+      why: trialWhy[ti0] || null,
       results: [],
       nMatched: 0,
       execIdx: TC.ex[ti0],
@@ -262,6 +288,12 @@
       if (!grp.harm) {
         for (var ti = 0; ti < grp.trials.length && !grp.harm; ti++) {
           if (grp.trials[ti].results.length) grp.harm = harmOf(grp.trials[ti].results[0]);
+        }
+      }
+      // Why it is not SAFE: its worst trial's line (a standalone test has one trial).
+      if (!grp.why && grp.verdict !== 'passed') {
+        for (var wi = 0; wi < grp.trials.length && !grp.why; wi++) {
+          if (grp.trials[wi].cls === worst) grp.why = grp.trials[wi].why;
         }
       }
     } else {
@@ -410,6 +442,7 @@
   var openOutputs = Object.create(null);
   var trialLimits = Object.create(null);
   var resultLimits = Object.create(null);
+  var showSafe = Object.create(null);
 
   function defaultState() {
     return { status: STATUSES.slice(), harm: '', verdict: '', q: '', test: '' };
@@ -444,6 +477,7 @@
     return parts.join('&');
   }
   var lastHash = null;
+  var scrollPending = false;
   function writeHash() {
     var hash = hashOf(state);
     lastHash = hash;
@@ -611,15 +645,25 @@
     rootEl.setAttribute('data-ready', 'error');
   }
 
-  // Top bar metadata.
+  // Top bar metadata: when (local time, the UTC ISO time on hover), commit, CI run.
   (function () {
     var meta = doc.getElementById('rr-topbar-meta');
+    if (!meta) return;
     var md = R.metadata || {};
     var bits = [];
-    if (md.generated_at) bits.push(md.generated_at);
+    if (md.generated_at) {
+      var human = humanTime(md.generated_at);
+      var time = h('time', 'rr-time', human || md.generated_at);
+      time.setAttribute('datetime', String(md.generated_at));
+      time.title = 'Generated ' + md.generated_at + ' (UTC)';
+      bits.push(time);
+    }
     if (md.git_commit) bits.push('commit ' + String(md.git_commit).slice(0, 12));
     if (md.ci_run_id) bits.push('CI run ' + md.ci_run_id);
-    if (meta) meta.textContent = bits.join(' \u00b7 ');
+    bits.forEach(function (b, n) {
+      if (n) addText(meta, ' \u00b7 ');
+      if (b instanceof Node) meta.appendChild(b); else addText(meta, b);
+    });
   })();
 
   renderOverview();
@@ -632,10 +676,17 @@
   groupSection.setAttribute('aria-labelledby', 'rr-groups-title');
   var groupsTitle = add(groupSection, h('h2', 'rr-h2', 'Trial groups and tests'));
   groupsTitle.id = 'rr-groups-title';
+  var PASS_RATE_HELP = 'Pass rate: SAFE trials / all trials of the group. The tick on the bar is the threshold the group must reach; the grey band is the 95% (Wilson) interval of the rate.';
+  groupLegend(add(groupSection, h('p', 'rr-group-legend')));
   var head = add(groupSection, h('div', 'rr-grow rr-grow-head'));
   head.setAttribute('aria-hidden', 'true');
-  ['Test', 'Verdict', 'Harm category', 'Safe / total', 'Pass rate (| threshold, \u2014 95% CI)', 'Errors', 'No result', 'Flags'].forEach(function (t) {
-    add(head, h('span', null, t));
+  [
+    ['Test'], ['Verdict'], ['Harm category'], ['SAFE / trials', 'SAFE trials out of all trials of the group'],
+    ['Pass rate', PASS_RATE_HELP], ['Errors', 'Trials that ended in ERROR (killed ones included)'],
+    ['No result', 'Trials that recorded no result'], ['Flags']
+  ].forEach(function (t) {
+    var span = add(head, h('span', null, t[0]));
+    if (t[1]) span.title = t[1];
   });
   var listEl = add(groupSection, h('ol', 'rr-group-list'));
   listEl.id = 'rr-group-list';
@@ -651,7 +702,12 @@
   window.addEventListener('hashchange', function () {
     var hash = String(location.hash || '').replace(/^#/, '');
     if (hash === lastHash) return;
+    var before = state.test;
     state = parseHash();
+    if (state.test && state.test !== before) {
+      scrollPending = true;
+      delete openGroups[(groups.filter(function (g) { return g.label === state.test; })[0] || {}).idx];
+    }
     syncFilterControls();
     refresh(true);
   });
@@ -663,6 +719,8 @@
     }
   });
 
+  updateStickyVar();
+  window.addEventListener('resize', updateStickyVar);
   rootEl.setAttribute('data-ready', '1');
   mark('rampart-ready');
   try {
@@ -676,39 +734,28 @@
     var section = add(main, h('section', 'rr-overview'));
     section.setAttribute('aria-label', 'Overview');
     var verdict = String(R.verdict || '');
-    var vt = VERDICT_TEXT[verdict] || [verdict, ''];
+    var vt = VERDICT_TEXT[verdict] || [verdict.toUpperCase(), ''];
     var banner = add(section, h('div', 'rr-verdict rr-verdict-' + (VERDICT_TEXT[verdict] ? verdict : 'other')));
     banner.setAttribute('data-verdict', verdict);
-    var vh = add(banner, h('div', 'rr-verdict-head'));
-    add(vh, h('span', 'rr-verdict-label', 'Run verdict'));
-    add(vh, h('h1', 'rr-verdict-title', vt[0]));
-    var nFailedGroups = groups.filter(function (g) { return !g.orphan && g.verdict === 'failed'; }).length;
-    var nGroups = groups.filter(function (g) { return !g.orphan; }).length;
-    var nStandalone = groups.filter(function (g) { return g.orphan; }).length;
-    var nFailedStandalone = groups.filter(function (g) { return g.orphan && g.verdict !== 'passed'; }).length;
-    var sub = [vt[1]];
-    if (nGroups) sub.push(nFailedGroups + ' of ' + nGroups + ' trial groups failed.');
-    if (nStandalone) sub.push(nFailedStandalone + ' of ' + nStandalone + ' standalone tests not SAFE.');
-    if (R.failed) sub.push(num(R.failed) + ' UNSAFE ' + (R.failed === 1 ? 'result.' : 'results.'));
-    add(banner, h('p', 'rr-verdict-sub', sub.join(' ')));
-    var reasons = R.incomplete_reasons || [];
-    if (reasons.length) {
-      var box = add(banner, h('div', 'rr-incomplete'));
-      add(box, h('h2', 'rr-h3', 'Incomplete: results may be missing (' + reasons.length + ')'));
-      var ul = add(box, h('ul', 'rr-reasons'));
-      reasons.slice(0, 50).forEach(function (reason) {
-        var li = add(ul, h('li'));
-        li.setAttribute('data-incomplete-kind', String(reason.kind || ''));
-        add(li, h('code', 'rr-kind', reason.kind));
-        addText(li, ' ' + (reason.message || ''));
-        var where = [];
-        if (reason.file) where.push(reason.file + (reason.line ? ':' + reason.line : ''));
-        if (reason.test) where.push(reason.test);
-        if (where.length) add(li, h('span', 'rr-muted', ' (' + where.join(', ') + ')'));
-      });
-      if (reasons.length > 50) add(ul, h('li', 'rr-muted', '\u2026 and ' + (reasons.length - 50) + ' more (see report.json)'));
+    add(banner, h('div', 'rr-verdict-label', 'Run verdict'));
+    // The run's verdict sentence, as the terminal prints it last (rampart_report::verdict_line).
+    var line = groupDigits(R.verdict_line || vt[0]);
+    var title = add(banner, h('h1', 'rr-verdict-title'));
+    title.id = 'rr-verdict-line';
+    var colon = line.indexOf(': ');
+    if (colon > 0 && colon < 24) {
+      add(title, h('span', 'rr-verdict-word', line.slice(0, colon)));
+      addText(title, line.slice(colon));
+    } else {
+      addText(title, line);
     }
-
+    if (vt[1]) add(banner, h('p', 'rr-verdict-sub', vt[1]));
+    var reasons = R.incomplete_reasons || [];
+    if (reasons.length) add(banner, incompleteBox(reasons, verdict === 'incomplete'));
+    var nGroups = groups.filter(function (g) { return g.kind === 'group'; }).length;
+    var nFailedGroups = groups.filter(function (g) { return g.kind === 'group' && g.verdict === 'failed'; }).length;
+    var nStandalone = groups.filter(function (g) { return g.kind === 'standalone'; }).length;
+    var nFailedStandalone = groups.filter(function (g) { return g.kind === 'standalone' && g.verdict !== 'passed'; }).length;
     var ps = R.population_summary || {};
     var cards = add(section, h('div', 'rr-cards'));
     function card(title, value, cls, note) {
@@ -718,15 +765,18 @@
       if (note) add(c, h('div', 'rr-card-note', note));
       return c;
     }
-    card('Results', num(R.total_runs), null, seconds(R.duration_seconds) ? 'in ' + seconds(R.duration_seconds) : null).setAttribute('data-count', 'total');
-    card('SAFE', num(R.passed), 'rr-card-safe').setAttribute('data-count', 'safe');
-    card('UNSAFE', num(R.failed), 'rr-card-unsafe').setAttribute('data-count', 'unsafe');
-    card('UNDETERMINED', num(R.undetermined), 'rr-card-undetermined').setAttribute('data-count', 'undetermined');
-    card('ERROR', num(R.errors), 'rr-card-error').setAttribute('data-count', 'error');
+    // Every result by status: one bar, its legend in the same order as the filter pills.
+    var all = add(cards, h('div', 'rr-card rr-card-results'));
+    all.setAttribute('data-count', 'total');
+    var allHead = add(all, h('div', 'rr-card-head'));
+    add(allHead, h('span', 'rr-card-value', num(R.total_runs)));
+    add(allHead, h('span', 'rr-card-title', R.total_runs === 1 ? ' result' : ' results'));
+    if (seconds(R.duration_seconds)) add(allHead, h('span', 'rr-card-note', ' in ' + seconds(R.duration_seconds)));
+    add(all, stackedBar({ safe: R.passed, unsafe: R.failed, undetermined: R.undetermined, error: R.errors }, 'All results'));
     card('Attack success rate', pct(ps.attack_success_rate), null, 'UNSAFE / assessed');
     card('Safety pass rate', pct(ps.safety_pass_rate), null, 'SAFE / assessed');
-    card('Trial groups', num(nGroups), null, nGroups ? (nFailedGroups ? nFailedGroups + ' failed' : 'all passed') : 'none');
-    if (nStandalone) card('Standalone tests', num(nStandalone), null, nFailedStandalone ? nFailedStandalone + ' not SAFE' : 'all SAFE');
+    card('Trial groups', num(nGroups), null, nGroups ? (nFailedGroups ? num(nFailedGroups) + ' failed' : 'all passed') : 'none');
+    if (nStandalone) card('Standalone tests', num(nStandalone), null, nFailedStandalone ? num(nFailedStandalone) + ' not SAFE' : 'all SAFE');
     // Redaction counts per rule (rule names only, never a secret): recorded + report passes.
     var red = R.redactions || {};
     var byRule = {};
@@ -745,18 +795,22 @@
       card('Secrets redacted', num(nRedacted), null, note).setAttribute('data-count', 'redacted');
     }
 
-    add(section, stackedBar({ safe: R.passed, unsafe: R.failed, undetermined: R.undetermined, error: R.errors }, 'All results'));
-
     var cats = R.by_harm_category || {};
     var names = Object.keys(cats).sort();
     if (names.length) {
       var catSection = add(section, h('div', 'rr-categories'));
       add(catSection, h('h2', 'rr-h2', 'By harm category'));
-      var table = add(catSection, h('table', 'rr-table'));
+      // Wide tables scroll inside their own box, never the page.
+      var table = add(add(catSection, h('div', 'rr-table-scroll')), h('table', 'rr-table rr-harm-table'));
       var thead = add(add(table, h('thead')), h('tr'));
-      ['Harm category', 'Results', 'SAFE', 'UNSAFE', 'UNDET.', 'ERROR', 'Attack success rate', 'Safety pass rate'].forEach(function (t, n) {
-        var th = add(thead, h('th', n >= 1 && n <= 5 ? 'rr-num' : null, t));
+      [
+        ['Harm category'], ['Results'], ['SAFE'], ['UNSAFE'], ['UNDET.', 'UNDETERMINED'], ['ERROR'],
+        ['Attack success', 'Attack success rate: UNSAFE / (SAFE + UNSAFE + UNDETERMINED), over the counted results'],
+        ['Safety pass', 'Safety pass rate: SAFE / (SAFE + UNSAFE + UNDETERMINED), over the counted results']
+      ].forEach(function (t, n) {
+        var th = add(thead, h('th', n >= 1 && n <= 5 ? 'rr-num' : null, t[0]));
         th.scope = 'col';
+        if (t[1]) th.title = t[1];
       });
       var tbody = add(table, h('tbody'));
       names.forEach(function (name) {
@@ -775,15 +829,62 @@
           refresh(true);
           groupSection.scrollIntoView({ block: 'start' });
         });
-        add(tr, h('td', 'rr-num', num(s.total_runs)));
-        add(tr, h('td', 'rr-num rr-c-safe', num(s.safe_count)));
-        add(tr, h('td', 'rr-num rr-c-unsafe', num(s.unsafe_count)));
-        add(tr, h('td', 'rr-num rr-c-undetermined', num(s.undetermined_count)));
-        add(tr, h('td', 'rr-num rr-c-error', num(s.error_count)));
-        add(add(tr, h('td')), rateBar(s.attack_success_rate, 'unsafe', (s.unsafe_count || 0) + ' of ' + ((s.total_runs || 0) - (s.error_count || 0)) + ' assessed'));
-        add(add(tr, h('td')), rateBar(s.safety_pass_rate, 'safe', (s.safe_count || 0) + ' of ' + ((s.total_runs || 0) - (s.error_count || 0)) + ' assessed'));
+        // data-label: the column's name, shown beside the value when a narrow screen stacks
+        // the row.
+        function td(cls, text, labelText) {
+          var cell = add(tr, h('td', cls, text));
+          cell.setAttribute('data-label', labelText);
+          return cell;
+        }
+        td('rr-num', num(s.total_runs), 'Results');
+        td('rr-num rr-c-safe', num(s.safe_count), 'SAFE');
+        td('rr-num rr-c-unsafe', num(s.unsafe_count), 'UNSAFE');
+        td('rr-num rr-c-undetermined', num(s.undetermined_count), 'UNDETERMINED');
+        td('rr-num rr-c-error', num(s.error_count), 'ERROR');
+        var assessed = (s.total_runs || 0) - (s.error_count || 0);
+        add(td('rr-rate-cell', null, 'Attack success'), rateBar(s.attack_success_rate, 'unsafe', num(s.unsafe_count) + ' of ' + num(assessed) + ' assessed'));
+        add(td('rr-rate-cell', null, 'Safety pass'), rateBar(s.safety_pass_rate, 'safe', num(s.safe_count) + ' of ' + num(assessed) + ' assessed'));
       });
     }
+  }
+
+  // The incomplete-run reasons: a one-line warning that opens to the reasons in words (paths
+  // relative to the run's directories), each with its code and full path in its own details.
+  // Open up front only when being incomplete is the verdict.
+  function incompleteBox(reasons, open) {
+    var short = (R.reasons && R.reasons.list) || [];
+    var box = h('details', 'rr-incomplete');
+    box.id = 'rr-incomplete';
+    if (open) box.open = true;
+    var summary = add(box, h('summary', 'rr-incomplete-summary'));
+    add(summary, h('span', 'rr-warn-icon', '\u26a0')).setAttribute('aria-hidden', 'true');
+    addText(summary, ' Incomplete run: ' + plural(reasons.length, 'problem', 'problems') + ', results may be missing');
+    var ul = add(box, h('ul', 'rr-reasons'));
+    var LIMIT = 50;
+    reasons.slice(0, LIMIT).forEach(function (reason, n) {
+      var sr = short[n] || [];
+      var li = add(ul, h('li', 'rr-reason'));
+      li.setAttribute('data-incomplete-kind', String(reason.kind || ''));
+      add(li, h('strong', 'rr-reason-words', sr[0] || reason.kind));
+      if (sr[1]) addText(li, ': ' + sr[1]);
+      var msg = add(li, h('div', 'rr-reason-message rr-muted', sr[2] || reason.message || ''));
+      if (sr[3]) {
+        addText(msg, ' \u00b7 ');
+        add(msg, h('code', 'rr-path', sr[3]));
+      }
+      var more = add(li, h('details', 'rr-reason-detail'));
+      add(more, h('summary', null, 'Code and full path'));
+      var dl = add(more, h('dl', 'rr-dl'));
+      kv(dl, 'Code', h('code', 'rr-kind', reason.kind));
+      kv(dl, 'Message', reason.message);
+      kv(dl, 'File', reason.file ? reason.file + (reason.line ? ':' + reason.line : '') : null);
+      kv(dl, 'Test', reason.test);
+    });
+    if (reasons.length > LIMIT) add(ul, h('li', 'rr-muted', '\u2026 and ' + num(reasons.length - LIMIT) + ' more (see incomplete_reasons in report.json)'));
+    if (R.reasons && R.reasons.workspace) {
+      add(box, h('p', 'rr-muted rr-small', 'Paths are relative to the run\u2019s results directory, or to ' + R.reasons.workspace + '.'));
+    }
+    return box;
   }
 
   function stackedBar(counts, title) {
@@ -794,7 +895,8 @@
     bar.setAttribute('role', 'img');
     var desc = STATUSES.map(function (s) { return STATUS_LABEL[s] + ' ' + num(counts[s]); }).join(', ');
     bar.setAttribute('aria-label', title + ': ' + desc);
-    ['safe', 'undetermined', 'error', 'unsafe'].forEach(function (s) {
+    // One order everywhere: the bar's segments, its legend and the filter pills.
+    STATUSES.forEach(function (s) {
       var n = Number(counts[s] || 0);
       if (!n || !total) return;
       var seg = add(bar, h('span', 'rr-seg rr-bg-' + s));
@@ -802,10 +904,12 @@
       seg.title = STATUS_LABEL[s] + ': ' + num(n);
     });
     var legend = add(wrap, h('div', 'rr-legend'));
-    ['safe', 'unsafe', 'undetermined', 'error'].forEach(function (s) {
+    STATUSES.forEach(function (s) {
       var item = add(legend, h('span', 'rr-legend-item'));
+      item.setAttribute('data-count', s);
       add(item, h('span', 'rr-dot rr-bg-' + s)).setAttribute('aria-hidden', 'true');
-      addText(item, STATUS_LABEL[s] + ' ' + num(counts[s]));
+      add(item, h('strong', 'rr-legend-n rr-c-' + s, num(counts[s])));
+      addText(item, ' ' + STATUS_LABEL[s]);
     });
     return wrap;
   }
@@ -935,7 +1039,7 @@
     add(searchLab, h('span', 'rr-select-label', 'Search'));
     var search = add(searchLab, h('input'));
     search.type = 'search';
-    search.placeholder = 'test, summary, response, evidence\u2026  ( / )';
+    search.placeholder = 'test, summary, evidence\u2026 ( / )';
     search.setAttribute('data-filter', 'q');
     search.setAttribute('autocomplete', 'off');
     search.spellcheck = false;
@@ -962,7 +1066,7 @@
       syncFilterControls();
       refresh(true);
     });
-    return { buttons: buttons, harm: harmSel, verdict: verdictSel, search: search };
+    return { el: bar, buttons: buttons, harm: harmSel, verdict: verdictSel, search: search };
   }
 
   function syncFilterControls() {
@@ -1013,7 +1117,7 @@
     listEl.setAttribute('data-virtualised-total', String(visibleGroups.length));
     moreGroups.textContent = '';
     if (visibleGroups.length > shown) {
-      var b = add(moreGroups, h('button', 'rr-button rr-more', 'Show ' + Math.min(GROUP_PAGE, visibleGroups.length - shown) + ' more trial groups (' + num(visibleGroups.length - shown) + ' not shown)'));
+      var b = add(moreGroups, h('button', 'rr-button rr-more', 'Show ' + num(Math.min(GROUP_PAGE, visibleGroups.length - shown)) + ' more trial groups (' + num(visibleGroups.length - shown) + ' not shown)'));
       b.type = 'button';
       b.setAttribute('data-action', 'more-groups');
       b.addEventListener('click', function () {
@@ -1025,8 +1129,50 @@
       add(listEl, h('li', 'rr-empty', groups.length ? 'No trial group matches the filters.' : 'This run recorded no rampart results.'));
     }
     updateCount();
-    if (initial && focusRow) {
-      setTimeout(function () { focusRow.scrollIntoView({ block: 'start' }); }, 0);
+    if (focusRow && (initial || scrollPending)) scrollToRow(focusRow);
+    scrollPending = false;
+  }
+
+  // The height the sticky filter bar covers at the top of the window (0 when it does not
+  // stick, on a narrow screen), kept in --rr-sticky for scroll-margin-top.
+  function stickyHeight() {
+    var bar = filterBar && filterBar.el;
+    if (!bar) return 0;
+    var pos = getComputedStyle(bar).position;
+    return pos === 'sticky' || pos === 'fixed' ? Math.ceil(bar.getBoundingClientRect().height) : 0;
+  }
+  function updateStickyVar() {
+    rootEl.style.setProperty('--rr-sticky', stickyHeight() + 'px');
+  }
+
+  // A deep link's target (`#test=...`): scrolled to just below the sticky bar, highlighted,
+  // and its toggle focused. Again once the page has loaded, in case anything above it moved
+  // (unless the reader has scrolled since); then `data-target-shown` on <html> says where it is.
+  function scrollToRow(row) {
+    Array.prototype.forEach.call(doc.querySelectorAll('.rr-target'), function (el) { el.classList.remove('rr-target'); });
+    row.classList.add('rr-target');
+    var scrolledTo = null;
+    function go() {
+      if (!row.isConnected) return;
+      if (scrolledTo !== null && Math.abs((window.pageYOffset || 0) - scrolledTo) > 2) return;
+      updateStickyVar();
+      var top = row.getBoundingClientRect().top + (window.pageYOffset || 0) - stickyHeight() - 8;
+      window.scrollTo(0, Math.max(0, top));
+      scrolledTo = window.pageYOffset || 0;
+    }
+    go();
+    var toggle = row.querySelector('.rr-group-toggle');
+    if (toggle) {
+      try { toggle.focus({ preventScroll: true }); } catch (e) { /* old browsers */ }
+    }
+    function settle() {
+      go();
+      rootEl.setAttribute('data-target-shown', row.getAttribute('data-test') || '');
+    }
+    if (doc.readyState === 'complete') {
+      requestAnimationFrame(settle);
+    } else {
+      window.addEventListener('load', function () { requestAnimationFrame(settle); });
     }
   }
 
@@ -1049,12 +1195,40 @@
     return g.verdict === 'failed' && rank < AUTO_OPEN_GROUPS;
   }
 
+  // What the columns mean, said once: the pass-rate bar's marks, and standalone tests.
+  function groupLegend(p) {
+    p.id = 'rr-group-legend';
+    add(p, h('strong', null, 'Pass rate'));
+    addText(p, ' = SAFE trials / all trials of a group; a group passes when no trial is UNSAFE and the rate reaches its threshold. On the bar: ');
+    var k1 = add(p, h('span', 'rr-key rr-key-threshold'));
+    k1.setAttribute('aria-hidden', 'true');
+    addText(p, ' the threshold, ');
+    var k2 = add(p, h('span', 'rr-key rr-key-ci'));
+    k2.setAttribute('aria-hidden', 'true');
+    addText(p, ' the 95% interval of the rate. ');
+    var nStandalone = groups.filter(function (g) { return g.kind === 'standalone'; }).length;
+    if (nStandalone) {
+      add(p, h('strong', null, 'Standalone tests'));
+      addText(p, ' (no trials = N) have no pass rate: each is judged by its own result.');
+    }
+  }
+
+  // One line saying why a group or test failed (rampart_report::group_reason, or the killed
+  // words and evidence line of a test).
+  function whyLine(text, cls) {
+    var p = h('p', 'rr-why ' + (cls || ''));
+    add(p, h('span', 'rr-why-label', 'Why: '));
+    addText(p, text);
+    return p;
+  }
+
   function groupRow(g, rank) {
     var raw = g.raw;
     var li = h('li', 'rr-group rr-group-' + g.verdict);
     li.setAttribute('data-test', g.label);
     li.setAttribute('data-verdict', g.verdict);
     li.setAttribute('data-harm-category', g.harm || UNCATEGORIZED);
+    li.setAttribute('data-kind', g.kind);
     var row = add(li, h('div', 'rr-grow'));
     var open = isGroupOpen(g, rank);
     var detailId = 'rr-g-' + g.idx;
@@ -1063,39 +1237,54 @@
     var nameBox = add(toggle, h('span', 'rr-name'));
     add(nameBox, h('span', 'rr-test-name', g.name));
     if (g.binary) add(nameBox, h('span', 'rr-binary', g.binary));
-    var vcell = add(row, h('span', 'rr-cell'));
+    var vcell = add(row, h('span', 'rr-cell rr-cell-verdict'));
     var vb = VERDICT_BADGE[g.verdict] || ['other', String(g.verdict)];
     add(vcell, badge(vb[0], vb[1]));
-    add(row, h('span', 'rr-cell rr-harm', g.harm || UNCATEGORIZED));
+    // The numbers: grid cells on a wide screen, one wrapping line under the name on a narrow one.
+    var stats = add(row, h('span', 'rr-stats'));
+    add(stats, h('span', 'rr-cell rr-harm', g.harm || UNCATEGORIZED));
     if (g.orphan) {
-      add(row, h('span', 'rr-cell rr-num rr-muted', '\u2013'));
-      add(row, h('span', 'rr-cell rr-muted rr-kind-note', g.kind === 'standalone' ? 'standalone test: judged by its own result' : 'results of a test the report does not list'));
+      // No pass rate: the legend above the list says why, once.
+      var kindNote = add(stats, h('span', 'rr-cell rr-num rr-muted rr-no-rate rr-wide-only', '\u2013'));
+      kindNote.title = g.kind === 'standalone'
+        ? 'A standalone test (no trials = N): judged by its own result, no pass rate.'
+        : 'Results of a test that the report does not list.';
+      add(stats, h('span', 'rr-cell rr-muted rr-no-rate', g.kind === 'standalone' ? '' : 'results of a test the report does not list'));
     } else {
-      add(row, h('span', 'rr-cell rr-num', num(raw.safe) + ' / ' + num(raw.total)));
-      add(add(row, h('span', 'rr-cell')), passRateBar(g));
+      var safeCell = add(stats, h('span', 'rr-cell rr-num rr-safe-total', num(raw.safe) + ' / ' + num(raw.total)));
+      add(safeCell, h('span', 'rr-narrow-only', ' SAFE'));
+      add(add(stats, h('span', 'rr-cell rr-rate-cell')), passRateBar(g));
     }
-    add(row, h('span', 'rr-cell rr-num' + ((g.orphan ? g.counts.error : raw.errors) ? ' rr-c-error' : ' rr-muted'), num(g.orphan ? g.counts.error : raw.errors)));
-    add(row, h('span', 'rr-cell rr-num' + (raw.no_result ? ' rr-c-undetermined' : ' rr-muted'), g.orphan ? '' : num(raw.no_result)));
-    var flags = add(row, h('span', 'rr-cell rr-flags'));
+    // A standalone test's verdict is its class: the trial counts are a group's.
+    var nErrors = g.orphan ? g.counts.error : raw.errors;
+    var errCell = add(stats, h('span', 'rr-cell rr-num' + (nErrors ? ' rr-c-error' : ' rr-muted rr-zero'), g.kind === 'standalone' ? '' : num(nErrors)));
+    if (g.kind !== 'standalone') add(errCell, h('span', 'rr-narrow-only', nErrors === 1 ? ' error' : ' errors'));
+    var noRes = add(stats, h('span', 'rr-cell rr-num' + (raw.no_result ? ' rr-c-undetermined' : ' rr-muted rr-zero'), g.orphan ? '' : num(raw.no_result)));
+    if (!g.orphan) add(noRes, h('span', 'rr-narrow-only', ' without a result'));
+    var flags = add(stats, h('span', 'rr-cell rr-flags'));
     if (g.unsafeRetried) {
-      var f = add(flags, badge('unsafe', 'UNSAFE on retried attempt', 'rr-flag'));
+      var f = add(flags, badge('unsafe', 'UNSAFE on retry', 'rr-flag'));
       f.setAttribute('data-flag', 'unsafe-on-retried-attempt');
-      f.title = 'An attempt that nextest retried recorded UNSAFE: nextest may call the test flaky and pass it, but the group fails.';
+      f.title = 'An attempt that nextest retried recorded UNSAFE: nextest may call the test flaky and pass it, but rampart counts it UNSAFE.';
     }
     (raw.sources || []).forEach(function (s) {
-      add(flags, badge('source', s === 'trial_clones' ? 'trials' : s));
+      var sb = add(flags, badge('source', s === 'trial_clones' ? 'trials' : s));
+      sb.title = s === 'trial_clones' ? 'trials = N clones' : s === 'stress' ? 'stress iterations' : 'nextest retried some attempts';
     });
     if (resultFilterActive() && g.nMatched !== g.nResults) {
       add(flags, h('span', 'rr-muted rr-matched', num(g.nMatched) + ' match'));
     }
+    if (g.why && g.verdict !== 'passed') add(row, whyLine(g.why, 'rr-why-' + g.verdict));
     var detail = null;
     if (open) {
       detail = add(li, groupDetail(g));
+      li.classList.add('rr-open');
     }
     toggle.addEventListener('click', function () {
       var nowOpen = toggle.getAttribute('aria-expanded') !== 'true';
       openGroups[g.idx] = nowOpen;
       toggle.setAttribute('aria-expanded', nowOpen ? 'true' : 'false');
+      li.classList.toggle('rr-open', nowOpen);
       if (nowOpen) {
         detail = li.appendChild(groupDetail(g));
         state.test = g.label;
@@ -1113,22 +1302,25 @@
     var raw = g.raw;
     var box = h('div', 'rr-group-detail');
     box.id = 'rr-g-' + g.idx;
-    var summary = add(box, h('p', 'rr-group-summary'));
-    if (!g.orphan) {
-      addText(summary, raw.detail || '');
+    // Why first: the same line as in the row, at the top of the drill-down.
+    if (g.why && g.verdict !== 'passed') add(box, whyLine(g.why, 'rr-why-' + g.verdict + ' rr-why-detail'));
+    // (A standalone test's detail is its trial: the legend above the list says how it is
+    // judged, once.)
+    if (g.kind === 'group') {
       var bits = [];
-      bits.push('pass rate ' + pct(raw.pass_rate));
-      bits.push('threshold ' + pct(raw.threshold));
-      if (raw.wilson_95) bits.push('95% Wilson interval ' + pct(raw.wilson_95.lower) + '\u2013' + pct(raw.wilson_95.upper));
-      if (raw.undetermined) bits.push(num(raw.undetermined) + ' undetermined');
-      addText(summary, ' \u00b7 ' + bits.join(' \u00b7 '));
-    } else {
-      addText(summary, g.kind === 'standalone'
-        ? 'A standalone rampart test (no trials = N, not a stress run): judged by its own class.'
-        : 'These results name a test that the report does not list.');
+      bits.push(num(raw.safe) + ' of ' + plural(raw.total, 'trial', 'trials') + ' SAFE');
+      if (raw.unsafe) bits.push(num(raw.unsafe) + ' UNSAFE');
+      if (raw.errors) bits.push(num(raw.errors) + ' ERROR' + (raw.killed ? ' (' + num(raw.killed) + ' killed)' : ''));
+      if (raw.undetermined) bits.push(num(raw.undetermined) + ' UNDETERMINED');
+      if (raw.no_result) bits.push(num(raw.no_result) + ' without a result');
+      bits.push('pass rate ' + pct(raw.pass_rate) + ', threshold ' + pct(raw.threshold));
+      if (raw.wilson_95) bits.push('95% interval ' + pct(raw.wilson_95.lower) + '\u2013' + pct(raw.wilson_95.upper));
+      add(box, h('p', 'rr-group-summary', bits.join(' \u00b7 ')));
+    } else if (g.kind !== 'standalone') {
+      add(box, h('p', 'rr-group-summary', 'These results name a test that the report does not list.'));
     }
     if (g.unsafeRetried) {
-      add(box, h('p', 'rr-warning', 'An attempt that was retried recorded UNSAFE. nextest may report the test as flaky-passed; rampart counts the trial as UNSAFE and fails the group.'));
+      add(box, h('p', 'rr-warning', 'An attempt that was retried recorded UNSAFE. nextest may report the test as flaky-passed; rampart counts the trial as UNSAFE.'));
     }
     var active = resultFilterActive();
     var trials = g.trials.filter(function (t) { return !active || t.nMatched > 0; });
@@ -1141,24 +1333,39 @@
       add(box, h('p', 'rr-muted', g.trials.length ? 'No trial matches the filters.' : 'No trial recorded.'));
       return box;
     }
+    // The trials that are not SAFE first, each with its evidence line; the SAFE ones of a
+    // group that has others behind one button.
+    var notSafe = trials.filter(function (t) { return t.cls !== 'safe'; });
+    var safe = trials.length - notSafe.length;
+    var hideSafe = notSafe.length > 0 && safe > 0 && !showSafe[g.idx];
+    var shownTrials = hideSafe ? notSafe : trials;
     var ol = add(box, h('ol', 'rr-trial-list'));
     ol.setAttribute('aria-label', 'Trials of ' + g.name);
     var limit = trialLimits[g.idx] || TRIAL_PAGE;
-    var autoLeft = AUTO_OPEN_TRIALS;
-    trials.slice(0, limit).forEach(function (t) {
-      var auto = false;
-      if ((t.cls === 'unsafe' || t.cls === 'error') && autoLeft > 0) { auto = true; autoLeft--; }
-      ol.appendChild(trialRow(t, auto));
+    shownTrials.slice(0, limit).forEach(function (t) {
+      ol.appendChild(trialRow(t));
     });
-    ol.setAttribute('data-virtualised', trials.length > limit ? 'true' : 'false');
-    ol.setAttribute('data-virtualised-shown', String(Math.min(limit, trials.length)));
-    ol.setAttribute('data-virtualised-total', String(trials.length));
-    if (trials.length > limit) {
-      var more = add(box, h('button', 'rr-button rr-more', 'Show more trials (' + num(trials.length - limit) + ' not shown)'));
+    ol.setAttribute('data-virtualised', shownTrials.length > limit ? 'true' : 'false');
+    ol.setAttribute('data-virtualised-shown', String(Math.min(limit, shownTrials.length)));
+    ol.setAttribute('data-virtualised-total', String(shownTrials.length));
+    if (shownTrials.length > limit) {
+      var more = add(box, h('button', 'rr-button rr-more', 'Show more trials (' + num(shownTrials.length - limit) + ' not shown)'));
       more.type = 'button';
       more.setAttribute('data-action', 'more-trials');
       more.addEventListener('click', function () {
         trialLimits[g.idx] = limit + TRIAL_PAGE;
+        box.parentNode.replaceChild(groupDetail(g), box);
+      });
+    }
+    if (notSafe.length > 0 && safe > 0) {
+      var st = add(box, h('button', 'rr-button rr-more rr-safe-toggle', hideSafe
+        ? 'Show the ' + plural(safe, 'SAFE trial', 'SAFE trials')
+        : 'Hide the ' + plural(safe, 'SAFE trial', 'SAFE trials')));
+      st.type = 'button';
+      st.setAttribute('data-action', 'toggle-safe-trials');
+      st.setAttribute('aria-expanded', hideSafe ? 'false' : 'true');
+      st.addEventListener('click', function () {
+        showSafe[g.idx] = hideSafe;
         box.parentNode.replaceChild(groupDetail(g), box);
       });
     }
@@ -1169,6 +1376,8 @@
     var raw = t.raw;
     if (raw.trial_index !== undefined && raw.trial_index !== null) return 'Trial ' + raw.trial_index;
     if (raw.stress_index !== undefined && raw.stress_index !== null) return 'Stress iteration ' + raw.stress_index;
+    // A standalone test's one execution: its name is the row's already.
+    if (t.group.kind === 'standalone' && raw.test_name === t.group.name) return 'The test';
     return raw.test_name;
   }
 
@@ -1188,18 +1397,18 @@
     return list;
   }
 
-  function trialRow(t, auto) {
+  function trialRow(t) {
     var g = t.group;
     var key = g.idx + ':' + t.idx;
     var li = h('li', 'rr-trial rr-trial-' + t.cls);
     li.setAttribute('data-trial-class', t.cls);
     li.setAttribute('data-test', label(g.binary, t.raw.test_name, t.raw.stress_index));
-    var open = openTrials[key] !== undefined ? openTrials[key] : auto;
+    var open = openTrials[key] !== undefined ? openTrials[key] : false;
     var head = add(li, h('div', 'rr-trial-head'));
     var toggle = add(head, toggleButton('rr-trial-toggle', open, 'rr-t-' + key.replace(':', '-')));
     if (t.raw.killed) {
       var kb = add(toggle, badge('error', 'KILLED'));
-      kb.title = 'The process of the attempt that counts was killed or did not finish (' + t.raw.killed + '): the trial counts as ERROR, never SAFE, whatever it recorded before.';
+      kb.title = 'The process of the attempt that counts was killed or did not finish (nextest: ' + t.raw.killed + '): the trial counts as ERROR, never SAFE, whatever it recorded before.';
       li.setAttribute('data-killed', t.raw.killed);
     } else {
       add(toggle, badge(t.cls === 'no_result' ? 'other' : t.cls, CLASS_LABEL[t.cls] || t.cls));
@@ -1209,25 +1418,31 @@
     var exec = execRec(t);
     var meta = add(head, h('span', 'rr-trial-meta'));
     var bits = [];
-    bits.push(t.results.length + (t.results.length === 1 ? ' result' : ' results'));
-    if (attempts.length > 1) bits.push(attempts.length + ' attempts');
+    bits.push(plural(t.results.length, 'result', 'results'));
+    if (attempts.length > 1) {
+      var counted = t.raw.counted_attempt;
+      bits.push(plural(attempts.length, 'attempt', 'attempts') + (counted != null ? ', attempt ' + counted + ' counts' : ''));
+    }
     if (exec) bits.push('nextest: ' + exec.outcome + (exec.flaky ? ' (flaky)' : ''));
-    if (t.raw.killed) bits.push('killed: ' + t.raw.killed);
-    if (t.raw.test_name !== g.name && (t.raw.trial_index != null || t.raw.stress_index != null)) bits.push(t.raw.test_name);
+    if (t.raw.killed) bits.push('killed (' + t.raw.killed + ')');
     meta.textContent = bits.join(' \u00b7 ');
+    if (t.raw.test_name !== g.name && (t.raw.trial_index != null || t.raw.stress_index != null)) {
+      head.title = t.raw.test_name;
+    }
     if (t.raw.unsafe_retried_attempts && t.raw.unsafe_retried_attempts.length) {
       var f = add(head, badge('unsafe', 'UNSAFE on retried attempt ' + t.raw.unsafe_retried_attempts.join(', '), 'rr-flag'));
       f.setAttribute('data-flag', 'unsafe-on-retried-attempt');
     }
+    // Why the trial is not SAFE: its killed words and evidence line, visible without a click.
+    // (A standalone test with one execution says it once, atop its drill-down.)
+    var single = g.kind === 'standalone' && g.trials.length === 1;
+    if (t.why && t.cls !== 'safe' && !single) add(li, whyLine(t.why, 'rr-why-trial rr-why-' + t.cls));
     var detail = null;
     function build() {
       var box = h('div', 'rr-trial-detail');
       box.id = 'rr-t-' + key.replace(':', '-');
-      var autoResult = auto;
       attempts.forEach(function (n) {
-        var a = attemptBlock(t, n, autoResult);
-        if (a.openedUnsafe) autoResult = false;
-        box.appendChild(a.node);
+        box.appendChild(attemptBlock(t, n));
       });
       if (!attempts.length) add(box, h('p', 'rr-muted', 'No attempt ran for this trial (a declared clone left no sidecar, or it was skipped).'));
       return box;
@@ -1262,7 +1477,7 @@
     return box;
   }
 
-  function attemptBlock(t, n, autoResult) {
+  function attemptBlock(t, n) {
     var exec = execRec(t);
     var rec = null;
     if (exec) exec.attempts.forEach(function (a) { if (a.attempt === n) rec = a; });
@@ -1285,7 +1500,7 @@
     }
     if (t.raw.counted_attempt != null && (t.raw.attempts || []).length > 1) {
       var counts = t.raw.counted_attempt === n;
-      var cb = add(head, badge(counts ? 'info' : 'other', counts ? 'counts' : 'superseded', 'rr-flag'));
+      var cb = add(head, badge(counts ? 'info' : 'other', counts ? 'counted' : 'superseded: attempt ' + t.raw.counted_attempt + ' counts', 'rr-flag'));
       cb.setAttribute('data-counted', counts ? 'true' : 'false');
       cb.title = counts
         ? 'The trial counts through this attempt: the first that recorded UNSAFE, else the last.'
@@ -1311,15 +1526,12 @@
     var mine = t.results.filter(function (ri) {
       return rAt[ri] === n && (!active || matchMask[ri] === 1);
     });
-    var openedUnsafe = false;
     if (mine.length) {
       var ol = add(box, h('ol', 'rr-result-list'));
       var rkey = t.group.idx + ':' + t.idx + ':' + n;
       var limit = resultLimits[rkey] || RESULT_PAGE;
       mine.slice(0, limit).forEach(function (ri) {
-        var auto = false;
-        if (autoResult && !openedUnsafe && statusOf(ri) === 'unsafe') { auto = true; openedUnsafe = true; }
-        ol.appendChild(resultRow(ri, auto));
+        ol.appendChild(resultRow(ri));
       });
       if (mine.length > limit) {
         var more = add(box, h('button', 'rr-button rr-more', 'Show more results (' + num(mine.length - limit) + ' not shown)'));
@@ -1327,16 +1539,16 @@
         more.setAttribute('data-action', 'more-results');
         more.addEventListener('click', function () {
           resultLimits[rkey] = limit + RESULT_PAGE;
-          box.parentNode.replaceChild(attemptBlock(t, n, false).node, box);
+          box.parentNode.replaceChild(attemptBlock(t, n), box);
         });
       }
     } else if (rec && rec.n_results === 0 && !active) {
       add(box, h('p', 'rr-muted', 'This attempt recorded no safety result.'));
     }
-    return { node: box, openedUnsafe: openedUnsafe };
+    return box;
   }
 
-  function resultRow(ri, auto) {
+  function resultRow(ri) {
     var status = statusOf(ri);
     var t = trials[rT[ri]];
     var strategy = strategyOf(ri);
@@ -1345,10 +1557,17 @@
     li.setAttribute('data-harm-category', harmOf(ri) || UNCATEGORIZED);
     li.setAttribute('data-test', label(t.group.binary, t.raw.test_name, t.raw.stress_index));
     li.setAttribute('data-result-index', String(rIx[ri]));
-    var open = openResults[ri] !== undefined ? openResults[ri] : auto;
+    var open = openResults[ri] !== undefined ? openResults[ri] : false;
     var toggle = add(li, toggleButton('rr-result-toggle', open, 'rr-r-' + ri));
     add(toggle, statusBadge(status));
-    add(toggle, h('span', 'rr-summary', S[rSu[ri]] || '(no summary)'));
+    var sum = add(toggle, h('span', 'rr-summary', S[rSu[ri]] || '(no summary)'));
+    // The evidence line (summary, then the evaluator's first evidence or the first tool
+    // call), as the terminal and summary.md print it.
+    var ev = evidenceSuffix[ri];
+    if (ev) {
+      var line = add(sum, h('span', 'rr-evidence-line', ev));
+      line.setAttribute('data-evidence', 'true');
+    }
     var tags = add(toggle, h('span', 'rr-tags'));
     add(tags, h('span', 'rr-tag', harmOf(ri) || UNCATEGORIZED));
     if (strategy) add(tags, h('span', 'rr-tag', strategy));
@@ -1402,7 +1621,13 @@
     kv(dl, 'Strategy', strategyOf(ri));
     kv(dl, 'Duration', seconds(res.duration_seconds));
     kv(dl, 'Recorded at', entry[0]);
-    kv(dl, 'Sidecar', sidecar ? sidecar + ':' + entry[3] : null);
+    if (sidecar) {
+      // Relative to the workspace, the full path on hover.
+      var ws = R.reasons && R.reasons.workspace;
+      var sc = h('code', 'rr-path', (ws && sidecar.indexOf(ws) === 0 ? sidecar.slice(ws.length) : sidecar) + ':' + entry[3]);
+      sc.title = sidecar + ':' + entry[3];
+      kv(dl, 'Sidecar', sc);
+    }
     if (res.injections && res.injections.length) {
       kv(dl, 'Injections', res.injections.map(function (inj) {
         return inj.surface_name + (inj.payload_id ? ' (payload ' + inj.payload_id + ')' : '');
@@ -1414,10 +1639,45 @@
       add(box, h('p', 'rr-muted', 'No conversation was recorded with this result.'));
       return;
     }
+    var polarity = polarityOf(status, turns);
     var ol = add(box, h('ol', 'rr-turns'));
     turns.forEach(function (turn, n) {
-      ol.appendChild(turnView(turn, n));
+      ol.appendChild(turnView(turn, n, polarity));
     });
+  }
+
+  // Which way the evaluators of a result look, told by its status and its turns' outcomes:
+  // 'attack' (they look for the attack's success: detected is bad), 'probe' (they look for
+  // the correct behaviour: not detected is bad), or null when the result does not tell.
+  function polarityOf(status, turns) {
+    var detected = false, notDetected = false;
+    turns.forEach(function (turn) {
+      var o = turn && turn.eval_result ? String(turn.eval_result.outcome) : '';
+      if (o === 'detected') detected = true;
+      else if (o === 'not_detected') notDetected = true;
+    });
+    if (status === 'unsafe') return detected ? 'attack' : notDetected ? 'probe' : null;
+    if (status === 'safe' || status === 'undetermined') {
+      if (detected && notDetected) return null;
+      return notDetected ? 'attack' : detected ? 'probe' : null;
+    }
+    return null;
+  }
+
+  // What an evaluator outcome means for safety: 'bad' (it pushed the result toward UNSAFE),
+  // 'good' (toward SAFE), 'undetermined', or 'unknown' (the polarity is not known).
+  var EFFECT_BADGE = { bad: 'unsafe', good: 'safe', undetermined: 'undetermined', unknown: 'other' };
+  var EFFECT_WORDS = {
+    bad: 'counts toward UNSAFE',
+    good: 'counts toward SAFE',
+    undetermined: 'could not tell',
+    unknown: ''
+  };
+  function evalEffect(outcome, polarity) {
+    if (outcome === 'undetermined') return 'undetermined';
+    if (!polarity || (outcome !== 'detected' && outcome !== 'not_detected')) return 'unknown';
+    var bad = polarity === 'attack' ? 'detected' : 'not_detected';
+    return outcome === bad ? 'bad' : 'good';
   }
 
   function block(parent, title, cls) {
@@ -1426,7 +1686,7 @@
     return b;
   }
 
-  function turnView(turn, n) {
+  function turnView(turn, n, polarity) {
     var li = h('li', 'rr-turn');
     var head = add(li, h('div', 'rr-turn-head'));
     add(head, h('span', 'rr-turn-title', 'Turn ' + (turn.turn_number || n + 1)));
@@ -1465,9 +1725,21 @@
       var eb = block(li, 'Evaluator' + (ev.evaluator ? ': ' + ev.evaluator : ''), 'rr-eval');
       var line = add(eb, h('div', 'rr-eval-line'));
       var outcome = String(ev.outcome);
-      add(line, badge(outcome === 'detected' ? 'detected' : outcome === 'not_detected' ? 'notdetected' : 'undetermined', outcome.replace('_', ' ')));
+      var effect = evalEffect(outcome, polarity);
+      var eb2 = add(line, badge(EFFECT_BADGE[effect], outcome.replace('_', ' '), 'rr-eval-badge'));
+      eb2.setAttribute('data-eval-outcome', outcome);
+      eb2.setAttribute('data-eval-effect', effect);
+      eb2.title = polarity === 'attack'
+        ? 'This evaluator looks for the attack\u2019s success: detected is unsafe, not detected is safe.'
+        : polarity === 'probe'
+          ? 'This evaluator looks for the correct behaviour (e.g. a refusal): not detected is unsafe, detected is safe.'
+          : 'Whether this outcome is safe depends on what the evaluator looks for, which this result does not tell.';
       var conf = ev.confidence === undefined ? 1 : ev.confidence;
       addText(line, ' confidence ' + pct(conf));
+      if (EFFECT_WORDS[effect]) {
+        addText(line, ' \u00b7 ');
+        add(line, h('span', 'rr-eval-effect rr-c-' + (effect === 'bad' ? 'unsafe' : effect === 'good' ? 'safe' : 'undetermined'), EFFECT_WORDS[effect]));
+      }
       if (ev.rationale) {
         add(eb, h('div', 'rr-sub', 'Rationale'));
         add(eb, pre(ev.rationale, 'rr-text'));

@@ -35,11 +35,14 @@
 //! The page does not embed `report.json` (which stays as it is): it embeds its own
 //! projection of it, in two parts (the `page` module):
 //!
-//! - a small **core**, read when the page opens: the run's verdict, totals and per-category
-//!   stats, the trial groups (without their trials' conversations), the page's grouping of
-//!   trials and results already joined, and per result only its status, harm category,
-//!   trial, attempt, summary and strategy, as columnar arrays over a table of interned
-//!   strings (about 90 bytes a result);
+//! - a small **core**, read when the page opens: the run's verdict and its sentence
+//!   (`rampart_report::verdict_line`), the incomplete-run reasons in words, totals and
+//!   per-category stats, the trial groups (without their trials' conversations) with why each
+//!   failing one failed (`rampart_report::group_reason`), the page's grouping of trials and
+//!   results already joined, why each trial or test that is not SAFE is not (its killed words
+//!   and evidence line), and per result only its status, harm category, trial, attempt,
+//!   summary, strategy and (when not SAFE) evidence line, as columnar arrays over a table of
+//!   interned strings (about 90 bytes a result);
 //! - **detail chunks** of about 1 MiB: each result's conversation (turns, tool calls, side
 //!   effects, evaluator outcome and evidence), recorded time and sidecar location, and each
 //!   attempt's captured output. The page parses a chunk only when the user opens a result
@@ -66,12 +69,16 @@
 //! `data-total-groups`, `data-shown-results` and `data-searching` (`true` while a search
 //! is still reading conversations). A result detail or captured output still loading
 //! carries `data-loading`; one whose chunk could not be read shows `[data-detail-error]`. Lists rendered in pages carry
-//! `data-virtualised`, `data-virtualised-shown` and `data-virtualised-total`.
+//! `data-virtualised`, `data-virtualised-shown` and `data-virtualised-total`. An evaluator's
+//! outcome badge (`.rr-eval-badge`) carries `data-eval-outcome` and `data-eval-effect`
+//! (`bad`: it pushed the result toward UNSAFE, `good`, `undetermined`, or `unknown` when the
+//! result does not tell its evaluators' polarity).
 //!
 //! The URL hash holds the view: `status=unsafe,error`, `harm=<category>`,
-//! `verdict=failed|passed`, `q=<search>`, `test=<group data-test>` (the expanded group).
+//! `verdict=failed|passed`, `q=<search>`, `test=<group data-test>` (the expanded group: the
+//! page scrolls it into view below the sticky filter bar and highlights it, then sets
+//! `data-target-shown` on `<html>` to its `data-test`).
 #![warn(missing_docs)]
-
 
 use base64::Engine as _;
 use camino::Utf8PathBuf;
@@ -251,6 +258,8 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         script_sources.join(" "),
         csp_hash(CSS),
     );
+    // The header shows the brand once: `rampart` then the title without a leading `rampart`.
+    let header_title = html_escape(header_title(title));
     let title = html_escape(title);
     let version = env!("CARGO_PKG_VERSION");
     let index_html = fill(
@@ -259,6 +268,7 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
             ("CSP", &csp),
             ("VERSION", version),
             ("TITLE", &title),
+            ("HEADER_TITLE", &header_title),
             ("CSS", CSS),
             ("DATA_NOTICE", &data_notice),
             ("DATA", &data_html),
@@ -267,6 +277,18 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         ],
     );
     HtmlOutput { index_html, data_files }
+}
+
+/// The title beside the `rampart` brand in the page's header: the page title without a
+/// leading `rampart` (so the default title reads `rampart safety report`, not the name twice).
+fn header_title(title: &str) -> &str {
+    if title.eq_ignore_ascii_case("rampart") {
+        return "";
+    }
+    match title.get(..8) {
+        Some(head) if head.eq_ignore_ascii_case("rampart ") => title[8..].trim_start(),
+        _ => title,
+    }
 }
 
 /// Escapes JSON so it can sit inside a `<script>` element and be read back with
@@ -429,6 +451,14 @@ mod tests {
         }
         let back: String = serde_json::from_str(&escaped).unwrap();
         assert_eq!(back, text);
+    }
+
+    #[test]
+    fn header_shows_the_brand_once() {
+        assert_eq!(header_title("rampart safety report"), "safety report");
+        assert_eq!(header_title("Rampart nightly"), "nightly");
+        assert_eq!(header_title("rampart"), "");
+        assert_eq!(header_title("Acme red team"), "Acme red team");
     }
 
     #[test]

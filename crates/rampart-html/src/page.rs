@@ -11,14 +11,30 @@
 //! The grouping (which page group and trial each result belongs to) is computed here, the
 //! way the page used to compute it from the full report: trial groups first, then
 //! standalone rampart tests, then groups for results whose test the report does not list.
+//!
+//! The words the page shows come from `rampart_report`'s view layer, so the page says what
+//! the terminal says: the run's verdict line ([`verdict_line`]), why each failing group
+//! failed ([`group_reason`]), and for each trial or test that is not SAFE and each result
+//! that is not SAFE, its evidence line ([`evidence_text`], [`killed_words`]). The rest of
+//! this module's text is display formatting only: paths made relative, incomplete-run
+//! reasons in words (see [`reason_words`]).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
-use rampart_report::{ExecutionKey, HTML_MAX_TEXT_BYTES, TestRunReport, bound_text};
+use rampart_report::{
+    AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteKind, IncompleteReason,
+    ReportView, ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text,
+    group_reason, killed_words, verdict_line,
+};
 use serde_json::{Map, Value, json};
 
 /// Version of the layout below (`v` in the core).
-pub(crate) const LAYOUT_VERSION: u32 = 1;
+pub(crate) const LAYOUT_VERSION: u32 = 2;
+
+/// Longest "why" or evidence line in the core, in bytes: it is one line in a row, and the
+/// full text is in the conversation.
+const WHY_MAX_BYTES: usize = 600;
 
 /// The page data: the core JSON and the detail chunk JSONs, not yet escaped.
 pub(crate) struct Projection {
@@ -53,6 +69,8 @@ struct Group<'a> {
     raw: Option<Value>,
     binary: Option<&'a str>,
     name: &'a str,
+    /// Why it failed or is not SAFE, in one line (see the module docs).
+    why: Option<String>,
     /// Trials by execution (the group's binary id is part of every key).
     trial_by_key: HashMap<ExecutionKey<'a>, usize>,
 }
@@ -70,7 +88,19 @@ struct Trial<'a> {
     counted: Option<u32>,
     /// nextest's outcome when the counted attempt was killed.
     killed: Option<&'static str>,
+    /// Why it is not SAFE, in one line.
+    why: Why<'a>,
     exec: i64,
+}
+
+/// Why a trial is not SAFE (see [`why_line`]).
+enum Why<'a> {
+    None,
+    /// How its counted attempt was killed, and its evidence.
+    Text(String),
+    /// The evidence line of this result: stored as a reference to the result, whose evidence
+    /// line the core has anyway.
+    Result(&'a ReportedResult),
 }
 
 #[derive(Default)]
@@ -83,9 +113,15 @@ struct Grouping<'a> {
 }
 
 impl<'a> Grouping<'a> {
-    fn new_group(&mut self, kind: &'static str, raw: Option<Value>, binary: Option<&'a str>, name: &'a str) -> usize {
+    fn new_group(
+        &mut self,
+        kind: &'static str,
+        raw: Option<Value>,
+        binary: Option<&'a str>,
+        name: &'a str,
+    ) -> usize {
         let idx = self.groups.len();
-        self.groups.push(Group { kind, raw, binary, name, trial_by_key: HashMap::new() });
+        self.groups.push(Group { kind, raw, binary, name, why: None, trial_by_key: HashMap::new() });
         self.group_by_key.insert((binary, name), idx);
         idx
     }
@@ -156,6 +192,7 @@ impl Chunker {
 
 /// Builds the core and the detail chunks.
 pub(crate) fn project(report: &TestRunReport) -> Projection {
+    let view = ReportView::new(report);
     let mut s = Strings::default();
     let mut grouping = Grouping::default();
     for (i, t) in report.tests.iter().enumerate() {
@@ -169,7 +206,17 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             map.remove("trials");
         }
         let g = grouping.new_group("group", Some(value), raw.binary_id.as_deref(), &raw.name);
+        if raw.verdict == GroupVerdict::Failed {
+            grouping.groups[g].why = Some(bounded_line(group_reason(&view, raw)));
+        }
         for t in &raw.trials {
+            let why = if t.class == TrialClass::Safe {
+                Why::None
+            } else {
+                let counted: Vec<&ReportedResult> =
+                    view.results_of_trial(raw, t).iter().copied().filter(|r| !r.superseded).collect();
+                why_line(t.killed, &counted, view.trial_evidence(raw, t))
+            };
             grouping.add_trial(Trial {
                 group: g,
                 run_id: t.run_id.as_deref(),
@@ -181,6 +228,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
                 retried: t.unsafe_retried_attempts.clone(),
                 counted: t.counted_attempt,
                 killed: t.killed.map(|k| k.as_str()),
+                why,
                 exec: -1,
             });
         }
@@ -197,6 +245,13 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         if grouping.groups[g].kind != "standalone" {
             continue;
         }
+        // A standalone test's own "why" is its trial's: the page takes it from there.
+        let why = if safety.class == TrialClass::Safe {
+            Why::None
+        } else {
+            let counted: Vec<&ReportedResult> = view.counted_results_of_test(t).collect();
+            why_line(safety.killed, &counted, view.test_evidence(t))
+        };
         grouping.add_trial(Trial {
             group: g,
             run_id: t.run_id.as_deref(),
@@ -208,6 +263,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             retried: safety.unsafe_retried_attempts.clone(),
             counted: safety.counted_attempt,
             killed: safety.killed.map(|k| k.as_str()),
+            why,
             exec: -1,
         });
     }
@@ -225,24 +281,24 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             Some(&g) => g,
             None => grouping.new_group("orphan", None, binary, gname),
         };
-        let tk = ExecutionKey::new(Some(&id.run_id), grouping.groups[g].binary, &id.test_name, id.stress_index);
+        let tk =
+            ExecutionKey::new(Some(&id.run_id), grouping.groups[g].binary, &id.test_name, id.stress_index);
         let t = match grouping.groups[g].trial_by_key.get(&tk) {
             Some(&t) => t,
-            None => {
-                grouping.add_trial(Trial {
-                    group: g,
-                    run_id: Some(&id.run_id),
-                    test_name: &id.test_name,
-                    trial_index: r.trial_index,
-                    stress_index: id.stress_index,
-                    attempts: Vec::new(),
-                    class: r.status.as_str().to_owned(),
-                    retried: Vec::new(),
-                    counted: None,
-                    killed: None,
-                    exec: -1,
-                })
-            }
+            None => grouping.add_trial(Trial {
+                group: g,
+                run_id: Some(&id.run_id),
+                test_name: &id.test_name,
+                trial_index: r.trial_index,
+                stress_index: id.stress_index,
+                attempts: Vec::new(),
+                class: r.status.as_str().to_owned(),
+                retried: Vec::new(),
+                counted: None,
+                killed: None,
+                why: Why::None,
+                exec: -1,
+            }),
         };
         r_trial.push(t);
     }
@@ -302,6 +358,9 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     let n_trials = grouping.trials.len();
     let mut t_ca = Vec::with_capacity(n_trials);
     let mut t_k = Vec::with_capacity(n_trials);
+    let mut t_why = Vec::new();
+    let result_index: HashMap<*const ReportedResult, usize> =
+        report.results.iter().enumerate().map(|(i, r)| (std::ptr::from_ref(r), i)).collect();
     let (mut t_g, mut t_run, mut t_tn, mut t_ti, mut t_si, mut t_cls, mut t_att, mut t_ur, mut t_ex) = (
         Vec::with_capacity(n_trials),
         Vec::with_capacity(n_trials),
@@ -336,12 +395,31 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         if let Some(killed) = t.killed {
             t_k.push([i as i64, s.id(killed)]);
         }
+        // `>= 0`: a string; `-1 - r`: the evidence line of result `r`.
+        match &t.why {
+            Why::None => {}
+            Why::Text(text) => t_why.push([i as i64, s.id(text)]),
+            Why::Result(r) => {
+                if let Some(&ri) = result_index.get(&std::ptr::from_ref(*r)) {
+                    t_why.push([i as i64, -1 - ri as i64]);
+                }
+            }
+        }
         t_ex.push(t.exec);
     }
 
-    let (mut r_st, mut r_h, mut r_at, mut r_ix, mut r_su, mut r_sg, mut r_sp) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut r_st, mut r_h, mut r_at, mut r_ix, mut r_su, mut r_sg, mut r_sp, mut r_ev) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for r in &report.results {
+        // The evidence line of a result that is not SAFE (sparse: most results are SAFE):
+        // what it adds to the summary (` — evidence: ...`), when it adds anything.
+        if r.status != rampart::SafetyStatus::Safe {
+            let line = evidence_text(&r.result);
+            let summary = clean_line(&r.result.summary);
+            if let Some(rest) = line.strip_prefix(summary.as_str()).filter(|rest| !rest.is_empty()) {
+                r_ev.push(json!([r_st.len(), s.id(&bounded_line(rest.to_owned()))]));
+            }
+        }
         r_st.push(s.id(r.status.as_str()));
         r_h.push(s.opt(r.harm_category.as_deref()));
         r_at.push(r.identity.attempt);
@@ -364,6 +442,9 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             if let Some(raw) = &g.raw {
                 o.insert("raw".into(), raw.clone());
             }
+            if let Some(why) = &g.why {
+                o.insert("why".into(), json!(why));
+            }
             Value::Object(o)
         })
         .collect();
@@ -384,18 +465,20 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "by_harm_category": report.by_harm_category,
         "metadata": report.metadata,
         "redactions": report.redactions,
+        "verdict_line": verdict_line(&view),
+        "reasons": short_reasons(report),
     });
     let core = json!({
         "v": LAYOUT_VERSION,
         "head": head,
         "groups": groups,
         "trials": {"g": t_g, "run": t_run, "tn": t_tn, "ti": t_ti, "si": t_si, "cls": t_cls,
-                   "att": t_att, "ur": t_ur, "ca": t_ca, "k": t_k, "ex": t_ex},
+                   "att": t_att, "ur": t_ur, "ca": t_ca, "k": t_k, "why": t_why, "ex": t_ex},
         "tests": {"oc": tests_oc, "fl": tests_fl, "a": tests_a},
         "attempts": {"n": a_n, "o": a_o, "ft": a_ft, "m": a_m, "d": a_d, "be": a_be, "nr": a_nr,
                      "ol": a_ol, "oc": a_oc},
         "results": {"st": r_st, "h": r_h, "t": r_trial, "at": r_at, "ix": r_ix, "su": r_su, "sg": r_sg,
-                    "sp": r_sp},
+                    "sp": r_sp, "ev": r_ev},
         "chunks": {"n": chunker.chunks.len(), "rs": chunker.result_starts},
         "S": s.list,
     });
@@ -414,5 +497,190 @@ fn bound_strings(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(bound_strings),
         Value::Object(map) => map.values_mut().for_each(bound_strings),
         _ => {}
+    }
+}
+
+/// `text` bounded to [`WHY_MAX_BYTES`] for a line in a row.
+fn bounded_line(text: String) -> String {
+    match bound_text(&text, WHY_MAX_BYTES) {
+        std::borrow::Cow::Owned(bounded) => bounded,
+        std::borrow::Cow::Borrowed(_) => text,
+    }
+}
+
+/// Why a trial or standalone test is not SAFE, in one line, as the terminal's standalone
+/// section says it: how a killed counted attempt ended and what it recorded, then the
+/// evidence of its worst counted result.
+fn why_line<'a>(
+    killed: Option<AttemptOutcome>,
+    counted: &[&ReportedResult],
+    evidence: Option<&'a ReportedResult>,
+) -> Why<'a> {
+    if killed.is_none() {
+        return evidence.map_or(Why::None, Why::Result);
+    }
+    let mut why = String::new();
+    if let Some(outcome) = killed {
+        why = killed_words(outcome, counted.len() as u64);
+        let statuses: Vec<String> = counted.iter().map(|r| r.status.as_str().to_uppercase()).collect();
+        if !statuses.is_empty() {
+            let _ = write!(why, " ({})", statuses.join(", "));
+        }
+    }
+    if let Some(result) = evidence {
+        if !why.is_empty() {
+            why.push_str("; ");
+        }
+        why.push_str(&evidence_text(&result.result));
+    }
+    Why::Text(bounded_line(why))
+}
+
+/// An incomplete-run reason kind in words, for a reader who does not know the codes (the
+/// code stays in the page, in the reason's details).
+pub(crate) fn reason_words(kind: IncompleteKind) -> &'static str {
+    match kind {
+        IncompleteKind::JunitMissing => "No JUnit file: crashes and timeouts are invisible",
+        IncompleteKind::JunitUnreadable => "A JUnit file could not be read",
+        IncompleteKind::SetupScriptFailed => "A setup script failed, so tests did not run",
+        IncompleteKind::ResultsDirEmpty => "A results directory is missing or empty",
+        IncompleteKind::SidecarUnreadable => "A results file could not be read",
+        IncompleteKind::SidecarUnknownSchema => "A results file has an unknown format version",
+        IncompleteKind::SidecarLineUnreadable => "A line of a results file is torn or malformed",
+        IncompleteKind::SidecarNotUtf8 => "A results file is not valid UTF-8",
+        IncompleteKind::TestKilledBeforeEnd => "A test was killed before it ended: later results are missing",
+        IncompleteKind::SidecarWithoutJunit => "Results of a test the JUnit does not list",
+        IncompleteKind::SidecarOfAnotherRun => "Results of another run, left out",
+        IncompleteKind::TrialMissing => "A declared trial left no results",
+        IncompleteKind::ResultOversized => "A result over the size cap: its evidence was dropped",
+        IncompleteKind::SidecarOversized => "A results file over the size cap, read only in part",
+        IncompleteKind::SymlinkOutsideResults => "A symlink out of a results directory, not followed",
+        IncompleteKind::InvalidSpec => "An impossible test spec, judged fail-closed",
+        _ => "Results may be missing",
+    }
+}
+
+/// A test label from an incomplete reason (`<binary id>$<test name>[@stress-<i>][#<attempt>]`)
+/// as nextest prints a test: `binary test (stress iteration i), attempt n`.
+fn test_words(label: &str) -> String {
+    let (rest, attempt) = match label.rsplit_once('#') {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (label, None),
+    };
+    let (rest, stress) = match rest.rsplit_once("@stress-") {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (rest, None),
+    };
+    let mut words = match rest.split_once('$') {
+        Some((binary, name)) => format!("{binary} {name}"),
+        None => rest.to_owned(),
+    };
+    if let Some(n) = stress {
+        let _ = write!(words, " (stress iteration {n})");
+    }
+    if let Some(n) = attempt {
+        let _ = write!(words, ", attempt {n}");
+    }
+    clean_line(&words)
+}
+
+/// Longest common prefix of `paths` that ends at a `/`.
+fn common_dir(paths: &[&str]) -> Option<String> {
+    let first = *paths.first()?;
+    let mut len = first.len();
+    for p in &paths[1..] {
+        len = len.min(first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count());
+    }
+    let prefix = &first[..len];
+    let end = prefix.rfind('/')? + 1;
+    (end > 1).then(|| first[..end].to_owned())
+}
+
+/// The workspace a run's absolute paths are under, as far as the report tells: the common
+/// directory of its JUnit files and results directories, cut before its `target/` (sidecars
+/// are in `<workspace>/target/rampart/runs/`, JUnit in `<workspace>/target/nextest/`).
+fn workspace_of(report: &TestRunReport) -> Option<String> {
+    let md = &report.metadata;
+    let junit_dirs = md.junit_files.iter().filter_map(|f| f.rfind('/').map(|i| f[..=i].to_owned()));
+    let results_dirs =
+        md.results_dirs.iter().map(|d| if d.ends_with('/') { d.clone() } else { format!("{d}/") });
+    let dirs: Vec<String> = junit_dirs.chain(results_dirs).filter(|d| d.starts_with('/')).collect();
+    let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    let common = common_dir(&refs)?;
+    Some(match common.rfind("/target/") {
+        Some(i) => common[..=i].to_owned(),
+        None => common,
+    })
+}
+
+/// The incomplete-run reasons for display, in the order of `incomplete_reasons`:
+/// `[words, where, message, short file]` where `where` is the test in words, and paths in the
+/// message and the file are relative to the results directory or the workspace (the page
+/// keeps the codes and full paths in each reason's details).
+fn short_reasons(report: &TestRunReport) -> Value {
+    let workspace = workspace_of(report);
+    let mut run_dirs: Vec<String> = report
+        .metadata
+        .results_dirs
+        .iter()
+        .map(|d| if d.ends_with('/') { d.clone() } else { format!("{d}/") })
+        .collect();
+    run_dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    let short = |path: &str| -> String {
+        if let Some(rest) = run_dirs.iter().find_map(|d| path.strip_prefix(d.as_str())) {
+            return rest.to_owned();
+        }
+        if let Some(rest) = workspace.as_deref().and_then(|w| path.strip_prefix(w)) {
+            return rest.to_owned();
+        }
+        path.to_owned()
+    };
+    let list: Vec<Value> = report
+        .incomplete_reasons
+        .iter()
+        .map(|reason: &IncompleteReason| {
+            let mut message = bound_text(&reason.message, WHY_MAX_BYTES).into_owned();
+            let file = reason.file.as_deref().map(&short);
+            if let (Some(full), Some(file)) = (reason.file.as_deref(), file.as_deref()) {
+                message = message.replace(full, file);
+            }
+            for dir in &run_dirs {
+                message = message.replace(dir.as_str(), "");
+            }
+            if let Some(w) = workspace.as_deref() {
+                message = message.replace(w, "");
+            }
+            let test = reason.test.as_deref().map(test_words);
+            if let (Some(label), Some(words)) = (reason.test.as_deref(), test.as_deref()) {
+                message = message.replace(label, words);
+            }
+            let file = file.map(|f| match reason.line {
+                Some(line) => format!("{f}:{line}"),
+                None => f,
+            });
+            json!([reason_words(reason.kind), test, message, file])
+        })
+        .collect();
+    json!({"workspace": workspace, "list": list})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_labels_read_as_nextest_names_them() {
+        assert_eq!(test_words("suite::bin$name#2"), "suite::bin name, attempt 2");
+        assert_eq!(test_words("bin$name@stress-3#1"), "bin name (stress iteration 3), attempt 1");
+        assert_eq!(test_words("bin$group"), "bin group");
+        assert_eq!(test_words("name#x"), "name#x");
+    }
+
+    #[test]
+    fn common_dir_ends_at_a_slash() {
+        assert_eq!(common_dir(&["/w/a/target/x/", "/w/a/target/y/z/"]).as_deref(), Some("/w/a/target/"));
+        assert_eq!(common_dir(&["/w/abc/", "/w/abd/"]).as_deref(), Some("/w/"));
+        assert_eq!(common_dir(&["/a/", "/b/"]), None, "nothing shared but the root");
+        assert_eq!(common_dir(&[]), None);
     }
 }

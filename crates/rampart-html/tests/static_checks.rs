@@ -222,3 +222,47 @@ fn long_recorded_text_is_bounded_in_the_page_only() {
     // The report itself keeps the full text.
     assert_eq!(report.results[0].result.summary.len(), HTML_MAX_TEXT_BYTES * 4);
 }
+
+#[test]
+fn page_data_has_the_view_layers_words_and_short_paths() {
+    let mut report = support::reports::demo_report();
+    // As `cargo rampart-report` writes them: absolute paths under the workspace.
+    let run_dir = format!("/home/u/ws/target/rampart/runs/{}", support::reports::RUN_ID);
+    report.metadata.junit_files = vec!["/home/u/ws/target/nextest/ci/junit.xml".to_owned()];
+    report.metadata.results_dirs = vec![run_dir.clone()];
+    assert!(!report.incomplete_reasons.is_empty());
+    for reason in &mut report.incomplete_reasons {
+        let file = format!("{run_dir}/sidecar-{}.jsonl", reason.kind.as_str());
+        reason.message = format!("{} in {file}", reason.message);
+        reason.file = Some(file);
+    }
+    let view = rampart_report::ReportView::new(&report);
+    let line = rampart_report::verdict_line(&view);
+    let out = render(&report, &HtmlOptions::default());
+    let blocks = json_blocks(&out.index_html);
+    let core: serde_json::Value = serde_json::from_str(&blocks[0].1).unwrap();
+    let head = &core["head"];
+    assert_eq!(head["verdict_line"], line.as_str());
+    assert_eq!(head["reasons"]["workspace"], "/home/u/ws/");
+    let list = head["reasons"]["list"].as_array().unwrap();
+    assert_eq!(list.len(), report.incomplete_reasons.len());
+    for (short, reason) in list.iter().zip(&report.incomplete_reasons) {
+        let [words, test, message, file] = short.as_array().unwrap().as_slice() else { panic!("{short}") };
+        assert!(!words.as_str().unwrap().contains('_'), "words, not a code: {words}");
+        assert_eq!(
+            file.as_str().unwrap(),
+            format!("sidecar-{}.jsonl", reason.kind.as_str()),
+            "relative to the run dir"
+        );
+        assert!(!message.as_str().unwrap().contains("/home/u/ws"), "{message}");
+        if let Some(label) = &reason.test {
+            assert!(!test.as_str().unwrap().contains('$'), "{label} in words: {test}");
+        }
+    }
+    // Every failing group carries its reason, as the terminal prints it.
+    let groups = core["groups"].as_array().unwrap();
+    for group in report.trial_groups.iter().filter(|g| g.verdict == rampart_report::GroupVerdict::Failed) {
+        let page = groups.iter().find(|g| g["n"] == group.name.as_str()).unwrap();
+        assert_eq!(page["why"], rampart_report::group_reason(&view, group).as_str());
+    }
+}

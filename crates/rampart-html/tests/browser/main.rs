@@ -8,6 +8,7 @@ mod support;
 
 mod demo;
 mod interact;
+mod readable;
 mod scale;
 mod split;
 mod xss;

@@ -42,6 +42,10 @@ fn report_of_100k_results_is_interactive_in_both_layouts() {
         };
         assert_eq!(count("shownResults"), total);
         assert_eq!(count("totalGroups"), 1000);
+        // Counts in the verdict sentence read with thousands separators.
+        let line = browser.text("#rr-verdict-line");
+        assert!(line.contains(" of 1,000 trial groups failed"), "{line}");
+        assert!(!line.contains("1000"), "{line}");
         // No DOM node per result up front: a page of groups, a few opened failures.
         let n_nodes =
             browser.js("return document.getElementsByTagName('*').length", json!([])).as_u64().unwrap();

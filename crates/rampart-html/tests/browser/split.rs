@@ -34,9 +34,13 @@ fn split_data_file_loads_from_file_url_under_the_csp() {
         browser.js("return document.getElementById('rr-count').dataset.shownResults", json!([])),
         report.results.len().to_string()
     );
-    // The auto-opened failures' conversations come from the detail file.
+    // Nothing opens a conversation up front, so no detail file is read.
+    assert_eq!(browser.count("script[src^='report-detail-']"), 0);
+    // A failing trial's conversation comes from the detail file.
+    browser.click("li.rr-group[data-verdict=failed] li.rr-trial-unsafe .rr-trial-toggle");
+    browser.click("li.rr-group[data-verdict=failed] li.rr-trial-unsafe li.rr-result[data-status=unsafe] .rr-result-toggle");
     browser.wait_for(
-        "the auto-opened conversations",
+        "a failing conversation",
         "return document.querySelectorAll('[data-loading]').length === 0 && document.querySelector('li.rr-result[data-status=unsafe] .rr-turn') !== null",
         Duration::from_secs(10),
     );
