@@ -532,10 +532,9 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
 
     let color_err = color_enabled(args.color, std::io::stderr().is_terminal());
     const MAX_SHOWN: usize = 20;
+    // Every problem was hardened by `assemble` (redacted, control characters made visible).
     for problem in assembled.problems.iter().take(MAX_SHOWN) {
-        // A diagnostic quotes its input (the sidecar line), which may hold a secret.
-        let rendered = render_diagnostic(problem, color_err);
-        eprint!("{}", context.redactor.redact_text(&rendered, &mut Default::default()));
+        eprint!("{}", render_diagnostic(problem, color_err));
     }
     if assembled.problems.len() > MAX_SHOWN {
         eprintln!(

@@ -27,6 +27,10 @@ use crate::report::{
 use crate::sidecars::LoadedSidecar;
 use crate::view::ExecutionKey;
 
+/// The rule name under which the report counts redactions a sidecar's end line claims under a
+/// name that is not one of rampart's rule shapes.
+pub const UNRECOGNIZED_RULE: &str = "unrecognized";
+
 /// CI variables copied into the metadata when present.
 pub const CI_ENV_VARS: &[&str] = &[
     "GITHUB_SHA",
@@ -358,13 +362,27 @@ fn attach_sidecars<'a>(
             });
         }
         if let Some(end) = &sidecar.end {
-            redactions.recorded.merge(&end.redactions);
+            // Rule names come from the file: only a name shaped like one of rampart's rules
+            // (and holding nothing redaction would remove) is kept; others count as one
+            // `unrecognized` rule, never printed.
+            for (rule, n) in end.redactions.iter() {
+                let shaped = rule.split_once(':').is_some_and(|(kind, name)| {
+                    matches!(kind, "key" | "pattern" | "env")
+                        && (1..=64).contains(&name.len())
+                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                });
+                let clean = shaped && redactor.redact_text(rule, &mut RedactionCounts::new()) == rule;
+                redactions.recorded.add(if clean { rule } else { UNRECOGNIZED_RULE }, n);
+            }
         }
         for recorded in &sidecar.results {
             // Redaction, again: the sidecar may come from an older rampart, another machine or
             // another configuration.
             let mut result = recorded.result.clone();
+            // Redact, then bound: redaction sees the whole structure (a secret key nested deeper
+            // than the depth cut, a value the text cut would split).
             redactor.redact_result_into(&mut result, &mut redactions.report);
+            crate::validate::sanitize_result(&mut result);
             let harm = result
                 .harm_category
                 .as_ref()
@@ -467,6 +485,10 @@ fn redact_texts(redactor: &Redactor, tests: &mut [TestExecution], counts: &mut R
             redact(&mut attempt.failure_type, counts);
             redact(&mut attempt.message, counts);
             redact(&mut attempt.output, counts);
+            // Cut after redaction (see `junit::output_of`).
+            if let Some(output) = &mut attempt.output {
+                *output = crate::sanitize::tail(output, crate::report::MAX_OUTPUT_BYTES);
+            }
         }
     }
 }

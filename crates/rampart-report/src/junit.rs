@@ -281,7 +281,9 @@ fn output_of(
             text.push_str(part.as_str());
         }
     }
-    (!text.is_empty()).then(|| clean_text(&tail(&text, MAX_OUTPUT_BYTES)))
+    // Four times the output bound: the report redacts this, then cuts it to the bound, so a
+    // secret the bound would split is whole when redaction sees it.
+    (!text.is_empty()).then(|| clean_text(&tail(&text, 4 * MAX_OUTPUT_BYTES)))
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ use camino::Utf8PathBuf;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::aggregate::attack_success_rate;
+use crate::sanitize::inert_text;
 use crate::report::{GroupVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{ReportView, UNCATEGORIZED, describe_result, killed_words, test_label};
@@ -136,7 +137,7 @@ pub fn junit_report(report: &TestRunReport) -> Report {
         let category = harm.unwrap_or(UNCATEGORIZED);
         let (suite, time) = suites
             .entry(category.to_owned())
-            .or_insert_with(|| (TestSuite::new(format!("rampart: {category}")), Duration::ZERO));
+            .or_insert_with(|| (TestSuite::new(inert_text(&format!("rampart: {category}"))), Duration::ZERO));
         *time += case.time.unwrap_or_default();
         suite.add_test_case(case);
     };
@@ -164,8 +165,8 @@ pub fn junit_report(report: &TestRunReport) -> Report {
 }
 
 fn base_case(name: String, classname: Option<&str>, status: TestCaseStatus, time: Duration) -> TestCase {
-    let mut case = TestCase::new(name, status);
-    case.set_classname(classname.unwrap_or(REPORT_NAME));
+    let mut case = TestCase::new(inert_text(&name), status);
+    case.set_classname(inert_text(classname.unwrap_or(REPORT_NAME)));
     case.set_time(time);
     case
 }
@@ -173,9 +174,9 @@ fn base_case(name: String, classname: Option<&str>, status: TestCaseStatus, time
 fn failure(kind: NonSuccessKind, ty: &str, message: String, description: Option<String>) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
     status.set_type(ty);
-    status.set_message(bounded(message));
+    status.set_message(inert_text(&bounded(message)));
     if let Some(description) = description {
-        status.set_description(description);
+        status.set_description(inert_text(&description));
     }
     status
 }
@@ -223,7 +224,7 @@ fn group_case(group: &TrialGroup, index: &ReportView<'_>, name: String, time: Du
     let mut properties = vec![
         Property::new("kind", "trial_group"),
         Property::new("verdict", group.verdict.as_str()),
-        Property::new("harm_category", group.harm_category.as_deref().unwrap_or(UNCATEGORIZED)),
+        Property::new("harm_category", inert_text(group.harm_category.as_deref().unwrap_or(UNCATEGORIZED))),
         Property::new("safe", group.safe.to_string()),
         Property::new("total", group.total.to_string()),
         Property::new("unsafe", group.unsafe_.to_string()),
@@ -302,9 +303,9 @@ fn standalone_case(test: &TestExecution, index: &ReportView<'_>, name: String) -
             } else {
                 "rampart.undetermined"
             });
-            status.set_message(bounded(
+            status.set_message(inert_text(&bounded(
                 evidence.unwrap_or_else(|| "no result recorded: not assessed".to_owned()),
-            ));
+            )));
             status
         }
     };
@@ -313,7 +314,7 @@ fn standalone_case(test: &TestExecution, index: &ReportView<'_>, name: String) -
     case.add_properties([
         Property::new("kind", "standalone"),
         Property::new("verdict", safety.class.as_str().to_uppercase()),
-        Property::new("harm_category", index.harm_of_test(test).unwrap_or(UNCATEGORIZED)),
+        Property::new("harm_category", inert_text(index.harm_of_test(test).unwrap_or(UNCATEGORIZED))),
         Property::new("safe", one(TrialClass::Safe).to_string()),
         Property::new("total", "1"),
         Property::new("unsafe", one(TrialClass::Unsafe).to_string()),

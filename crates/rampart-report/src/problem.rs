@@ -467,6 +467,9 @@ pub struct Excerpt {
     text: String,
     /// 1-based line of `text` in its file.
     line: usize,
+    /// The line goes on before `text` / after it.
+    cut_front: bool,
+    cut_back: bool,
 }
 
 impl Excerpt {
@@ -511,40 +514,57 @@ impl miette::SourceCode for Excerpt {
 /// Characters of a line shown in a diagnostic's excerpt, around the problem.
 pub(crate) const MAX_EXCERPT_CHARS: usize = 240;
 
+/// Bytes of a line kept around the problem for redaction: redaction sees this much, then
+/// [`InputProblem::harden`] cuts what is shown to [`MAX_EXCERPT_CHARS`], so the cut never
+/// splits a secret redaction could have recognized.
+const REDACTION_WINDOW_BYTES: usize = 32 << 10;
+
 /// The excerpt of one line for a diagnostic: only the offending line (never its neighbours,
-/// which may hold valid results with secrets), cut to [`MAX_EXCERPT_CHARS`] around the marked
-/// bytes `[start, start + len)` of the line; the span is relative to the excerpt. Not yet
-/// redacted nor made visible: see [`InputProblem::harden`].
+/// which may hold valid results with secrets), a window of it around the marked bytes
+/// `[start, start + len)`; the span is relative to the excerpt. Not yet redacted, made
+/// visible, nor cut to what is shown: see [`InputProblem::harden`].
 pub(crate) fn line_excerpt(path: &str, line_no: usize, line: &[u8], start: usize, len: usize) -> (Excerpt, SourceSpan) {
     let start = start.min(line.len());
     let end = start.saturating_add(len.max(1)).min(line.len());
-    // A window of bytes around the span, widened to char boundaries by the lossy decoding.
-    let budget = MAX_EXCERPT_CHARS * 4;
-    let from = start.saturating_sub(budget / 2);
-    let to = (end + budget / 2).min(line.len()).max(from);
+    let from = start.saturating_sub(REDACTION_WINDOW_BYTES);
+    let to = end.saturating_add(REDACTION_WINDOW_BYTES).min(line.len()).max(from);
+    // Decoded piecewise so the span lands on the same characters.
     let prefix = String::from_utf8_lossy(&line[from..start]);
     let marked = String::from_utf8_lossy(&line[start..end]);
     let suffix = String::from_utf8_lossy(&line[end..to]);
-    let keep = MAX_EXCERPT_CHARS / 2;
-    let mut text = String::new();
-    let prefix: String = if prefix.chars().count() > keep || from > 0 {
-        let tail: Vec<char> = prefix.chars().rev().take(keep).collect();
-        text.push('…');
-        tail.into_iter().rev().collect()
-    } else {
-        prefix.into_owned()
+    let text = format!("{prefix}{marked}{suffix}");
+    let excerpt = Excerpt {
+        name: path.to_owned(),
+        text,
+        line: line_no.max(1),
+        cut_front: from > 0,
+        cut_back: to < line.len(),
     };
-    text.push_str(&prefix);
-    let span_start = text.len();
-    let marked: String = marked.chars().take(keep).collect();
-    text.push_str(&marked);
-    let span_len = marked.len();
-    let suffix_chars = suffix.chars().count();
-    text.extend(suffix.chars().take(keep));
-    if suffix_chars > keep || to < line.len() {
-        text.push('…');
+    (excerpt, SourceSpan::new(prefix.len().into(), marked.len()))
+}
+
+/// What of an excerpt is shown: at most [`MAX_EXCERPT_CHARS`] characters around the span
+/// (half before it, the span, the rest after), `…` where the line goes on.
+fn display_window(text: &str, start: usize, len: usize, cut_front: bool, cut_back: bool) -> (String, SourceSpan) {
+    let start = start.min(text.len());
+    let end = (start + len).min(text.len());
+    let keep = MAX_EXCERPT_CHARS / 2;
+    let before: Vec<char> = text[..start].chars().collect();
+    let marked: String = text[start..end].chars().take(keep).collect();
+    let after: Vec<char> = text[end..].chars().collect();
+    let mut out = String::new();
+    if cut_front || before.len() > keep {
+        out.push('…');
     }
-    (Excerpt { name: path.to_owned(), text, line: line_no.max(1) }, SourceSpan::new(span_start.into(), span_len))
+    out.extend(&before[before.len().saturating_sub(keep)..]);
+    let span_start = out.len();
+    out.push_str(&marked);
+    let span = SourceSpan::new(span_start.into(), marked.len());
+    out.extend(after.iter().take(keep));
+    if cut_back || after.len() > keep || text[start..end].chars().count() > keep {
+        out.push('…');
+    }
+    (out, span)
 }
 
 /// The byte range of the line holding byte `offset` in `bytes` (without its newline).
@@ -609,8 +629,7 @@ pub(crate) fn json_unescape(text: &str) -> String {
 /// are decoded (so `\u0073k-…` is seen as `sk-…`), and every `"key": value` pair in it whose
 /// key is a secret-looking one loses its value.
 fn redact_excerpt(redactor: &Redactor, text: &str, counts: &mut RedactionCounts) -> String {
-    let trimmed = text.trim_matches('…');
-    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) {
         let before = counts.total();
         redactor.redact_json(&mut value, counts);
         if counts.total() == before {
@@ -658,25 +677,28 @@ impl InputProblem {
             let Some(named) = source.take() else { return };
             let original = named.text.clone();
             let name = visible(&named.name);
+            // Redact the whole window first, then cut what is shown.
             let redacted = redact_excerpt(redactor, &original, counts);
-            let (text, new_span) = match span.filter(|_| redacted == original) {
+            let old = span.unwrap_or_else(|| SourceSpan::new(0.into(), original.len()));
+            let start = old.offset().min(original.len());
+            let end = (start + old.len()).min(original.len());
+            let (text, start, len) = if redacted == original {
                 // Unchanged: keep the marked range, re-measured in the visible text.
-                Some(old) => {
-                    let start = old.offset().min(original.len());
-                    let end = (start + old.len()).min(original.len());
-                    let before = visible(&original[..start]);
-                    let marked = visible(&original[start..end]);
-                    let text = visible(&original);
-                    (text, SourceSpan::new(before.len().into(), marked.len()))
+                let before = visible(&original[..start]);
+                let marked = visible(&original[start..end]);
+                (format!("{before}{marked}{}", visible(&original[end..])), before.len(), marked.len())
+            } else {
+                // Redacted: mark the same share of the line (offsets moved).
+                let text = visible(&redacted);
+                let mut at = (start as f64 / original.len().max(1) as f64 * text.len() as f64) as usize;
+                at = at.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
                 }
-                // Redacted: mark the whole line.
-                None => {
-                    let text = visible(&redacted);
-                    let len = text.len();
-                    (text, SourceSpan::new(0.into(), len))
-                }
+                (text, at, 1)
             };
-            *source = Some(Excerpt { name, text, line: named.line });
+            let (text, new_span) = display_window(&text, start, len, named.cut_front, named.cut_back);
+            *source = Some(Excerpt { name, text, line: named.line, cut_front: false, cut_back: false });
             *span = Some(new_span);
         };
         match self {

@@ -18,16 +18,21 @@ pub fn clean_line(text: &str) -> String {
 }
 
 /// Keeps at most the last `max_bytes` bytes of `text` (on a char boundary), with a leading
-/// `[N bytes truncated]` line when something was cut.
+/// `[N bytes truncated]` line when something was cut. A text already cut this way is cut
+/// again with the counts added up.
 pub fn tail(text: &str, max_bytes: usize) -> String {
-    if text.len() <= max_bytes {
+    let (already, body) = match text.strip_prefix('[').and_then(|t| t.split_once(" bytes truncated]\n")) {
+        Some((n, body)) if n.bytes().all(|b| b.is_ascii_digit()) => (n.parse::<usize>().unwrap_or(0), body),
+        _ => (0, text),
+    };
+    if body.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut start = text.len() - max_bytes;
-    while !text.is_char_boundary(start) {
+    let mut start = body.len() - max_bytes;
+    while !body.is_char_boundary(start) {
         start += 1;
     }
-    format!("[{start} bytes truncated]\n{}", &text[start..])
+    format!("[{} bytes truncated]\n{}", already + start, &body[start..])
 }
 
 /// `text` with every control character and escape sequence made visible and inert (`ESC`
@@ -35,9 +40,23 @@ pub fn tail(text: &str, max_bytes: usize) -> String {
 /// removed: for diagnostics, which quote their input and must show it without letting it act
 /// on the terminal.
 pub fn visible(text: &str) -> String {
+    inert(text, false)
+}
+
+/// [`visible`], but newlines and tabs are kept: for multi-line text in a file format (a JUnit
+/// description) that must hold no control character a viewer could act on.
+pub fn inert_text(text: &str) -> String {
+    inert(text, true)
+}
+
+fn inert(text: &str, keep_lines: bool) -> String {
+    if !text.chars().any(|c| c.is_control() || is_bidi_control(c) || is_bidi_mark(c)) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '\n' | '\t' if keep_lines => out.push(c),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push(' '),
@@ -89,12 +108,14 @@ mod tests {
         assert_eq!(visible("c1 \u{9b}31m bidi \u{202E}x\u{200F}y"), "c1 \\x9b31m bidi xy");
         assert_eq!(visible("plain {\"json\": 1}"), "plain {\"json\": 1}");
         assert!(!visible("\x1b\r\x07\u{9b}").chars().any(|c| c.is_control()));
+        assert_eq!(inert_text("two\nlines\tkept \x1b[2J\u{7f}"), "two\nlines\tkept \\x1b[2J\\x7f");
     }
 
     #[test]
     fn tail_keeps_the_end() {
         assert_eq!(tail("short", 10), "short");
         assert_eq!(tail("0123456789", 4), "[6 bytes truncated]\n6789");
+        assert_eq!(tail(&tail("0123456789", 6), 4), "[6 bytes truncated]\n6789", "counts add up");
         // Never splits a char.
         let t = tail("ééé", 3);
         assert!(t.ends_with("é"), "{t}");

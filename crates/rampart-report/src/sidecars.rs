@@ -134,8 +134,9 @@ fn walk(dir: &Utf8Path, files: &mut Vec<SidecarFile>, problems: &mut Vec<InputPr
             if bytes == b"." || bytes == b".." {
                 continue;
             }
-            let Ok(name_str) = std::str::from_utf8(bytes) else { continue };
-            let child = path.join(name_str);
+            // A name that is not UTF-8 is still read (opened by its bytes); it is shown lossily.
+            let name_str = String::from_utf8_lossy(bytes);
+            let child = path.join(name_str.as_ref());
             let mut file_type = entry.file_type();
             if file_type == FileType::Unknown {
                 file_type = rustix::fs::statat(&*fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
@@ -255,9 +256,9 @@ fn read_sidecar(path: &Utf8Path, file: std::fs::File, limits: &Limits) -> (Optio
     if bytes.len() as u64 <= limits.max_sidecar_bytes {
         return parse_sidecar_with(path.as_str(), &bytes, limits);
     }
-    let keep =
-        bytes[..limits.max_sidecar_bytes as usize].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    bytes.truncate(keep);
+    // Cut at the cap, not at the last whole line: the reader probes the cut line like a torn
+    // one, so an UNSAFE status at its start still counts.
+    bytes.truncate(limits.max_sidecar_bytes as usize);
     let (sidecar, mut problems) = parse_sidecar_with(path.as_str(), &bytes, limits);
     problems.insert(
         0,
@@ -275,15 +276,16 @@ pub fn parse_sidecar(path: &str, bytes: &[u8]) -> (Option<LoadedSidecar>, Vec<In
     parse_sidecar_with(path, bytes, &Limits::default())
 }
 
-/// Parses sidecar bytes within `limits` and sanitizes every result
-/// ([`crate::validate::sanitize_result`]); `path` names the file in problems.
+/// Parses sidecar bytes within `limits`; `path` names the file in problems. Results are as
+/// recorded: the report redacts, then bounds them ([`crate::validate::sanitize_result`]) when it
+/// assembles.
 pub fn parse_sidecar_with(
     path: &str,
     bytes: &[u8],
     limits: &Limits,
 ) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
     let options = ParseOptions::new().with_max_line_bytes(limits.max_result_bytes);
-    let mut sidecar = match rampart::sidecar::parse_with(bytes, &options) {
+    let sidecar = match rampart::sidecar::parse_with(bytes, &options) {
         Ok(sidecar) => sidecar,
         Err(error) => return (None, vec![fatal_problem(path, bytes, error)]),
     };
@@ -331,9 +333,6 @@ pub fn parse_sidecar_with(
                 span: Some(whole_span),
             },
         });
-    }
-    for recorded in &mut sidecar.results {
-        crate::validate::sanitize_result(&mut recorded.result);
     }
     if sidecar.n_out_of_range_numbers > 0 {
         problems.push(InputProblem::SidecarNumbersOutOfRange {

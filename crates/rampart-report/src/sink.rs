@@ -62,7 +62,7 @@ impl JsonFileSink {
 
     /// Writes both files and says where.
     pub fn write(&self, report: &TestRunReport) -> Result<JsonWritten, SinkError> {
-        let mut json = serde_json::to_vec_pretty(report)?;
+        let mut json = to_inert_json_pretty(report)?;
         json.push(b'\n');
         let latest = self.out.write(LATEST_FILE, &json)?;
         let stamp = report
@@ -94,6 +94,70 @@ impl ReportSink for JsonFileSink {
     }
 }
 
+/// `value` as pretty JSON in which no string holds a raw character a terminal or viewer could
+/// act on: besides what JSON escapes anyway (C0 controls), DEL, the C1 controls (U+0080 to
+/// U+009F, `CSI` among them), bidirectional overrides and isolates, and U+2028/U+2029 are
+/// written as `\uXXXX` escapes. The value is the same to any JSON reader.
+pub fn to_inert_json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, InertFormatter(serde_json::ser::PrettyFormatter::new()));
+    value.serialize(&mut serializer)?;
+    Ok(out)
+}
+
+/// Whether `c` is written escaped by [`to_inert_json_pretty`].
+pub(crate) fn needs_json_escape(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// A formatter that escapes what [`needs_json_escape`] says, and otherwise is `F`.
+struct InertFormatter<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertFormatter<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut last = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_json_escape(c) {
+                writer.write_all(&fragment.as_bytes()[last..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                last = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[last..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +171,11 @@ mod tests {
         let report = assemble(ReportInputs::default(), &context).report;
         let sink = JsonFileSink::new(out.clone());
         let first = sink.write(&report).unwrap();
+        assert_eq!(
+            to_inert_json_pretty(&serde_json::json!({"s": "a\u{9b}31m\u{7f}\u{202e}b"})).unwrap(),
+            b"{\n  \"s\": \"a\\u009b31m\\u007f\\u202eb\"\n}",
+            "controls a terminal acts on are escaped; the value is the same"
+        );
         let second = sink.write(&report).unwrap();
         assert_eq!(first.latest, out.join("report.json"));
         assert_eq!(first.archived.file_name(), Some("run_report_2026-11-22T03-12-19-229Z.json"));

@@ -231,13 +231,14 @@ mod tests {
         let text = format!("{HEADER}\n{}{}{}", result_line(0, "a"), result_line(1, "b"), result_line(2, "c"));
         let path = utf8(&dir).join("s.jsonl");
         fs_err::write(&path, &text).unwrap();
-        // The cap falls inside the third line: two whole lines are read.
+        // The cap falls inside the third line: two whole lines are read, the third is cut.
         let cap = (HEADER.len() + 1 + result_line(0, "a").len() + 10) as u64;
         let (sidecar, problems) =
             crate::sidecars::load_sidecar_with(&path, &Limits::new().with_max_sidecar_bytes(cap));
         let sidecar = sidecar.unwrap().sidecar;
         assert_eq!(sidecar.results.len(), 1);
-        assert_eq!(kinds(&problems), [Some(IncompleteKind::SidecarOversized)]);
+        // The line the cap cuts is reported as cut short (and probed: it was SAFE, so no marker).
+        assert_eq!(kinds(&problems), [Some(IncompleteKind::SidecarOversized), Some(IncompleteKind::SidecarLineUnreadable)]);
         assert!(problems[0].to_string().contains("over the"), "{}", problems[0]);
     }
 
@@ -264,16 +265,28 @@ mod tests {
         assert_eq!(kinds(&problems), [Some(IncompleteKind::SidecarNotUtf8)]);
     }
 
+    /// The report redacts the whole structure, then stringifies what is nested too deep: a
+    /// secret key below the cut is redacted, and the cut never leaves part of a secret.
     #[test]
-    fn deep_nesting_in_a_sidecar_is_stringified_when_read() {
-        let deep = serde_json::to_string(&nested(9)).unwrap();
-        let line =
-            result_line(0, "a").replace(r#""status""#, &format!(r#""metadata":{{"m":{deep}}},"status""#));
+    fn deep_nesting_in_a_sidecar_is_redacted_then_stringified() {
+        let secret = "hunter2-correct-horse-battery";
+        let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut deep = json!({"password": secret, "note": format!("{}{key}", "x".repeat(MAX_STRINGIFIED_BYTES - 20))});
+        for _ in 0..9 {
+            deep = json!({ "k": deep });
+        }
+        let line = result_line(0, "a").replace(r#""status""#, &format!(r#""metadata":{{"m":{deep}}},"status""#));
         let (sidecar, problems) =
             crate::sidecars::parse_sidecar("s.jsonl", format!("{HEADER}\n{line}").as_bytes());
         assert!(problems.is_empty());
-        let result = &sidecar.unwrap().sidecar.results[0].result;
-        assert!(result.metadata["m"]["k"]["k"]["k"]["k"]["k"]["k"].is_string());
+        let inputs = crate::ReportInputs { sidecars: vec![sidecar.unwrap()], ..Default::default() };
+        let report = crate::assemble(inputs, &crate::ReportContext::default()).report;
+        let result = &report.results[0].result;
+        let cut = &result.metadata["m"]["k"]["k"]["k"]["k"]["k"]["k"];
+        assert!(cut.is_string(), "{cut}");
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(!text.contains(secret) && !text.contains("hunter2"), "the deep password survived");
+        assert!(!text.contains("abcdefghij"), "part of the key survived the cut");
     }
 
     #[test]

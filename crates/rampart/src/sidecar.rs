@@ -446,7 +446,8 @@ pub enum LineProblemKind {
     },
     /// A second header line.
     DuplicateHeader,
-    /// A line after the end line.
+    /// A line after the end line (the file was appended to after the test ended); a result
+    /// there is still read.
     AfterEnd,
     /// A result index out of sequence: results between are missing.
     IndexGap {
@@ -483,7 +484,9 @@ impl fmt::Display for LineProblemKind {
                 write!(f, "unknown line kind `{kind}` (written by a newer rampart?)")
             }
             LineProblemKind::DuplicateHeader => f.write_str("second header line"),
-            LineProblemKind::AfterEnd => f.write_str("line after the end line"),
+            LineProblemKind::AfterEnd => {
+                f.write_str("line after the end line: the file was appended to after the test ended (a result there still counts)")
+            }
             LineProblemKind::IndexGap { expected, found } => {
                 if *found > *expected {
                     let missing = if found - expected == 1 {
@@ -690,8 +693,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                 format_bytes(line.bytes.len() as u64),
                 format_bytes(limit as u64)
             );
-            if sidecar.end.is_none()
-                && let Some(mut marker) = marker_result(line.bytes, &why, true, &sidecar.header, next_index)
+            if let Some(mut marker) = marker_result(line.bytes, &why, true, &sidecar.header, next_index)
             {
                 marker.result.metadata.insert("rampart_original_size_bytes".into(), (line.bytes.len() as u64).into());
                 marker.result.metadata.insert("rampart_limit_bytes".into(), (limit as u64).into());
@@ -712,6 +714,19 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
             parsed = Ok(line);
         }
         match parsed {
+            // A line after the end line: the writer never writes one, so the file was tampered
+            // with (an agent can append to its own sidecar). A result there is still a result: a
+            // finding is never hidden behind an injected end line.
+            Ok(SidecarLine::Result(result)) if sidecar.end.is_some() => {
+                sidecar.problems.push(problem(LineProblemKind::AfterEnd));
+                next_index = result.index.saturating_add(1);
+                sidecar.results.push(RecordedResult {
+                    line: line.number,
+                    index: result.index,
+                    recorded_at: result.recorded_at,
+                    result: result.result.into_owned(),
+                });
+            }
             Ok(_) if sidecar.end.is_some() => sidecar.problems.push(problem(LineProblemKind::AfterEnd)),
             Ok(SidecarLine::Header(_)) => sidecar.problems.push(problem(LineProblemKind::DuplicateHeader)),
             Ok(SidecarLine::Result(result)) => {
@@ -742,8 +757,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                 sidecar.problems.push(problem(LineProblemKind::TornTail));
                 // A finding is never lost: a cut line that got as far as `"status":"unsafe"`
                 // counts as UNSAFE.
-                if sidecar.end.is_none()
-                    && let Some(marker) = marker_result(line.bytes, "the line is cut short", false, &sidecar.header, next_index)
+                if let Some(marker) = marker_result(line.bytes, "the line is cut short", false, &sidecar.header, next_index)
                     && marker.result.status == crate::model::SafetyStatus::Unsafe
                 {
                     next_index = marker.index.saturating_add(1);
@@ -753,8 +767,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
             Err(e) => {
                 // A result whose status can be read is never dropped (too deep for the parser,
                 // or malformed after its status): it stands with its status, without evidence.
-                if sidecar.end.is_none()
-                    && let Some(marker) = marker_result(line.bytes, &e.to_string(), false, &sidecar.header, next_index)
+                if let Some(marker) = marker_result(line.bytes, &e.to_string(), false, &sidecar.header, next_index)
                     && marker.result.metadata.contains_key("rampart_status_read")
                 {
                     next_index = marker.index.saturating_add(1);
@@ -854,7 +867,7 @@ pub fn format_bytes(n: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
         if n >= size {
-            return if n % size == 0 {
+            return if n.is_multiple_of(size) {
                 format!("{} {unit}", n / size)
             } else {
                 format!("{:.1} {unit}", n as f64 / size as f64)
