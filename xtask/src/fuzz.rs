@@ -4,8 +4,9 @@
 //! The toolchain is stable: cargo-fuzz's nightly-only flags (`-Zsanitizer`) are accepted
 //! with `RUSTC_BOOTSTRAP=1`, which this task sets for the fuzz build only. cargo-fuzz is
 //! installed with `cargo install --locked cargo-fuzz` when missing. Corpora are seeded from
-//! `fixtures/report/` (sidecars and JUnit) and `../shared/fixtures/nextest-0.9.143/junit/`
-//! (real nextest JUnit) into `target/fuzz-corpus/<target>/`, which keeps what the fuzzer finds
+//! `fixtures/report/` (sidecars and JUnit), `fixtures/nextest-0.9.143/junit/` (real nextest
+//! JUnit) and `fixtures/hostile/cases/` (the adversarial corpus) into
+//! `target/fuzz-corpus/<target>/`, which keeps what the fuzzer finds
 //! between runs. Crashes land in `fuzz/artifacts/<target>/`.
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,11 @@ use std::process::{ExitCode, Stdio};
 use crate::{cargo, run_ok, workspace_root};
 
 /// The fuzz targets and the fixture extensions that seed each.
-const TARGETS: &[(&str, &[&str])] = &[("sidecar_parse", &["jsonl"]), ("junit_assemble", &["xml", "jsonl"])];
+const TARGETS: &[(&str, &[&str])] = &[
+    ("sidecar_parse", &["jsonl"]),
+    ("junit_assemble", &["xml", "jsonl"]),
+    ("report_outputs", &["xml", "jsonl"]),
+];
 
 pub fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut seconds = 60u64;
@@ -102,7 +107,7 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
 /// its path so reruns do not duplicate).
 fn seed_corpus(root: &Path, corpus: &Path, extensions: &[&str]) -> Result<(), String> {
     std::fs::create_dir_all(corpus).map_err(|e| format!("could not create {}: {e}", corpus.display()))?;
-    let sources = [root.join("fixtures/report"), root.join("../shared/fixtures/nextest-0.9.143/junit")];
+    let sources = [root.join("fixtures/report"), root.join("fixtures/nextest-0.9.143/junit"), root.join("fixtures/hostile/cases")];
     let mut pending: Vec<PathBuf> = sources.into_iter().filter(|d| d.is_dir()).collect();
     while let Some(dir) = pending.pop() {
         let entries =
@@ -111,7 +116,10 @@ fn seed_corpus(root: &Path, corpus: &Path, extensions: &[&str]) -> Result<(), St
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e)) {
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e))
+                // What the fuzzer reads at most (-max_len): larger seeds only cost time.
+                && entry.metadata().is_ok_and(|m| m.len() <= 65_536)
+            {
                 let name = format!("seed-{:016x}", fnv1a(path.to_string_lossy().as_bytes()));
                 std::fs::copy(&path, corpus.join(name))
                     .map_err(|e| format!("could not copy {}: {e}", path.display()))?;

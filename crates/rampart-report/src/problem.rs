@@ -546,8 +546,14 @@ pub(crate) fn line_excerpt(path: &str, line_no: usize, line: &[u8], start: usize
 /// What of an excerpt is shown: at most [`MAX_EXCERPT_CHARS`] characters around the span
 /// (half before it, the span, the rest after), `…` where the line goes on.
 fn display_window(text: &str, start: usize, len: usize, cut_front: bool, cut_back: bool) -> (String, SourceSpan) {
-    let start = start.min(text.len());
-    let end = (start + len).min(text.len());
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + len.max(1)).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
     let keep = MAX_EXCERPT_CHARS / 2;
     let before: Vec<char> = text[..start].chars().collect();
     let marked: String = text[start..end].chars().take(keep).collect();
@@ -838,6 +844,27 @@ mod tests {
         let (problems, out) = hardened(&format!("{HEADER}\n{bad}\n"));
         assert_eq!(problems.len(), 1);
         assert!(out.len() < 4_000, "{} bytes", out.len());
+    }
+
+    /// Found by fuzzing: a redacted excerpt whose marked byte lands inside a multi-byte
+    /// character.
+    #[test]
+    fn a_display_window_never_splits_a_character() {
+        let text = "ab\u{FFFD}\u{FFFD}cd";
+        for start in 0..text.len() + 2 {
+            for len in 0..4 {
+                let (shown, span) = display_window(text, start, len, false, false);
+                assert!(shown.is_char_boundary(span.offset()) && shown.is_char_boundary(span.offset() + span.len()));
+            }
+        }
+        let (_, mut problems) = crate::sidecars::parse_sidecar(
+            "x.jsonl",
+            b"{\"kind\":\"header\",\"sc\xff\xfe\xfdo\":\"rampart.sidecar.v1\",\"identity\":\"curl -U proxyuser:hunter2hunter2 --pr\x01\x00\x00\xff x\" oops",
+        );
+        for problem in &mut problems {
+            problem.harden(&Redactor::builtin(), &mut RedactionCounts::new());
+        }
+        assert_eq!(problems.len(), 1);
     }
 
     #[test]
