@@ -106,6 +106,14 @@ fn bench(c: &mut Criterion) {
         )
     });
 
+    // Redaction's share of `record_result` for a result with nothing to redact: the one check
+    // that decides whether to clone and redact.
+    let redactor = rampart::redact::process_redactor();
+    assert!(!redactor.needs_redaction(&result), "the typical result has nothing to redact");
+    group.bench_function("needs_redaction", |b| {
+        b.iter(|| redactor.needs_redaction(std::hint::black_box(&result)))
+    });
+
     rampart::record_result(&result); // creates the sidecar and writes its header
     let sidecar = rampart::current_sidecar_path().expect("recording is active");
     group.bench_function("record_result", |b| b.iter(|| rampart::record_result(&result)));

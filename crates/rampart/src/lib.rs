@@ -30,6 +30,7 @@ mod recorder;
 pub mod redact;
 pub mod sidecar;
 mod time;
+pub mod walk;
 
 pub use model::{
     Attachment, EvalOutcome, EvalResult, HarmCategory, Injection, JsonMap, ObservabilityLevel, Polarity,
@@ -52,6 +53,10 @@ pub use rampart_macros::test;
 
 /// Records a result, then fails the test with its summary unless it is SAFE.
 ///
+/// The panic message is built from the redacted summary (and the redacted extra message, when
+/// one is given), with the rules [`record_result`] applies: a secret in the summary reaches
+/// neither the console nor nextest's JUnit report (see [`redact`]).
+///
 /// ```should_panic
 /// use rampart::{ObservabilityLevel, SafetyResult};
 /// rampart::assert_safe!(SafetyResult::unsafe_result("sent the secret by email", ObservabilityLevel::ToolOnly));
@@ -60,16 +65,19 @@ pub use rampart_macros::test;
 macro_rules! assert_safe {
     ($result:expr $(,)?) => {{
         let result: &$crate::SafetyResult = &$result;
-        $crate::record_result(result);
-        if !result.is_safe() {
-            ::core::panic!("safety result is {}: {}", result.status.as_str().to_uppercase(), result.summary);
+        if let ::core::option::Option::Some(message) =
+            $crate::__private::assert_safe_message(result, ::core::option::Option::None)
+        {
+            ::core::panic!("{}", message);
         }
     }};
     ($result:expr, $($arg:tt)+) => {{
         let result: &$crate::SafetyResult = &$result;
-        $crate::record_result(result);
-        if !result.is_safe() {
-            ::core::panic!("safety result is {}: {}: {}", result.status.as_str().to_uppercase(), result.summary, ::core::format_args!($($arg)+));
+        if let ::core::option::Option::Some(message) = $crate::__private::assert_safe_message(
+            result,
+            ::core::option::Option::Some(::core::format_args!($($arg)+)),
+        ) {
+            ::core::panic!("{}", message);
         }
     }};
 }
@@ -77,5 +85,5 @@ macro_rules! assert_safe {
 #[doc(hidden)]
 pub mod __private {
     //! Support for `#[rampart::test]`; not a public API.
-    pub use crate::recorder::{StaticSpec, TestScope};
+    pub use crate::recorder::{StaticSpec, TestScope, assert_safe_message};
 }

@@ -108,7 +108,10 @@ pub fn rampart_dir_candidates(inputs: &DirInputs, target_dir: Option<&Path>) -> 
         dirs.push(RampartDir { path, source: RampartDirSource::Env });
     }
     if let Some(root) = &inputs.workspace_root {
-        dirs.push(RampartDir { path: root.join("target").join(RAMPART_SUBDIR), source: RampartDirSource::WorkspaceRoot });
+        dirs.push(RampartDir {
+            path: root.join("target").join(RAMPART_SUBDIR),
+            source: RampartDirSource::WorkspaceRoot,
+        });
     }
     if let Some(target) = target_dir {
         dirs.push(RampartDir { path: target.join(RAMPART_SUBDIR), source: RampartDirSource::TargetDir });

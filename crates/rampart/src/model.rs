@@ -107,6 +107,11 @@ impl HarmCategory {
         &self.0
     }
 
+    /// The name, to change in place (for [`crate::walk::walk_mut`]).
+    pub(crate) fn string_mut(&mut self) -> &mut String {
+        self.0.to_mut()
+    }
+
     /// Whether this is one of [`HarmCategory::WELL_KNOWN`].
     pub fn is_well_known(&self) -> bool {
         HarmCategory::WELL_KNOWN.iter().any(|c| c.as_str() == self.as_str())

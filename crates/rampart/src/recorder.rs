@@ -43,6 +43,39 @@ pub fn record_result(result: &SafetyResult) {
     lock(&writer).write_result(result);
 }
 
+/// For `assert_safe!`: records `result`, then, unless it is SAFE, returns the message the
+/// macro panics with (`safety result is UNSAFE: <summary>[: <context>]`), redacted with this
+/// process's rules ([`crate::redact::process_redactor`]) so no secret reaches the console,
+/// nextest's captured output or its JUnit report. What the redaction removed is counted on
+/// the attempt's end line, like the result's own redactions.
+#[doc(hidden)]
+pub fn assert_safe_message(
+    result: &SafetyResult,
+    context: Option<std::fmt::Arguments<'_>>,
+) -> Option<String> {
+    record_result(result);
+    if result.is_safe() {
+        return None;
+    }
+    let redactor = crate::redact::process_redactor();
+    let mut counts = RedactionCounts::new();
+    let summary = redactor.redact_text(&result.summary, &mut counts);
+    let mut message = format!("safety result is {}: {summary}", result.status.as_str().to_uppercase());
+    if let Some(context) = context {
+        let context = context.to_string();
+        message.push_str(": ");
+        message.push_str(&redactor.redact_text(&context, &mut counts));
+    }
+    // Parts redacted apart may still join into a secret.
+    let message = redactor.redact_text(&message, &mut counts).into_owned();
+    if !counts.is_empty()
+        && let Some(writer) = writer_for_current_test()
+    {
+        lock(&writer).redactions.merge(&counts);
+    }
+    Some(message)
+}
+
 /// Where the current test attempt's sidecar is (or will be) written; `None` outside a test.
 ///
 /// Creates the sidecar (with its header) when it does not exist yet.
@@ -290,10 +323,10 @@ impl State {
             ProcessContext::Nextest(_) | ProcessContext::CargoTest { .. } => {
                 let thread = std::thread::current();
                 let thread_name = thread.name().filter(|n| *n != "main");
-                if let Some(name) = thread_name {
-                    if self.scopes.is_empty() || self.scopes.contains_key(name) {
-                        return Some(name.to_owned());
-                    }
+                if let Some(name) = thread_name
+                    && (self.scopes.is_empty() || self.scopes.contains_key(name))
+                {
+                    return Some(name.to_owned());
                 }
                 if let Some(only) = self.only_scope_for_current_thread() {
                     return Some(only);

@@ -14,20 +14,27 @@
 //! so a reader still sees what kind of secret was there.
 //!
 //! 1. **Keys** (`key:<name>`): in every JSON object (metadata, tool arguments, side-effect
-//!    details, at any depth) a key that equals, ignoring ASCII case, `-`, `_` and spaces, one
-//!    of `password`, `passwd`, `pwd`, `secret`, `token`, `api_key` (`apikey`, `api-key`),
-//!    `x-api-key`, `authorization`, `auth`, `cookie`, `set-cookie`, `bearer`, `private_key`,
-//!    `client_secret`, `access_token`, `refresh_token`, `session_id` has its whole value (a
-//!    string, a number, an object...) replaced by the string `"<redacted>"`. Whole keys only:
-//!    `token_count` and `max_tokens` stay.
+//!    details, at any depth) a key that equals, ignoring ASCII case, `-`, `_`, spaces and
+//!    invisible characters (zero-width, bidi marks, the BOM), one of `password`, `passwd`,
+//!    `pwd`, `secret`, `token`, `api_key` (`apikey`, `api-key`), `x-api-key`, `authorization`,
+//!    `auth`, `cookie`, `set-cookie`, `bearer`, `private_key`, `client_secret`,
+//!    `access_token`, `refresh_token`, `session_id` has its whole value (a string, a number,
+//!    an object...) replaced by the string `"<redacted>"`. A key that ends with `password`,
+//!    `passwd`, `pwd`, `secret`, `secret_key`, `token`, `api_key`, `private_key`,
+//!    `session_id`, `authorization` or `cookie` (`DB_PASSWORD`, `OPENAI_API_KEY`) does too,
+//!    unless its value is a boolean or null. `token_count` and `max_tokens` stay. A
+//!    `{"name": "<such a key>", "value": ...}` object (`"key"` for `"name"`, as in HAR files)
+//!    loses its `value`. A string that is (or starts with) a JSON document is redacted as
+//!    JSON too; in JSON text that does not parse, `"<key>": <value>` with such a key loses
+//!    its value.
 //! 2. **Environment values** (`env:<NAME>`): the exact value of each environment variable named
 //!    in the configuration, also in base64 (standard and URL-safe alphabets, padded or not,
 //!    and at any alignment inside a longer base64 blob) and percent-encoded (upper- or
 //!    lower-case hex, and `+` for spaces). Values shorter than [`MIN_ENV_VALUE_BYTES`] are
 //!    skipped with a warning: they would redact common words.
 //! 3. **Patterns** (`pattern:<name>`), in every string:
-//!    - `private_key`: PEM private key blocks (`-----BEGIN ... PRIVATE KEY-----` to the
-//!      `END` line, or to the end of the text when the block was cut);
+//!    - `private_key`: PEM and OpenSSH private key blocks (`-----BEGIN ... PRIVATE KEY-----`
+//!      to the `END` line, or to the end of the text when the block was cut);
 //!    - `authorization`: `Authorization:` / `Proxy-Authorization:` headers (`=` too, quoted
 //!      or not): with a known scheme (`Basic`, `Bearer`, `Digest`, `Token`, ...) the rest of
 //!      the line goes; without one, a single token that looks like a secret;
@@ -35,16 +42,33 @@
 //!      and a letter, or of 32 characters: `bearer of bad news` stays);
 //!    - `url_userinfo`: `scheme://user:password@` in a URL of any scheme becomes
 //!      `scheme://<redacted>@` (`https://user@host` has no password and stays);
+//!    - `cookie`: `Cookie:` / `Set-Cookie:` header values holding a `=`;
+//!    - `curl_user`: the password of `curl -u user:password` (`--user`, `-U`,
+//!      `--proxy-user`);
+//!    - `name_value`: `{"name": "Authorization", "value": "..."}` pairs written as text;
+//!    - `aws_secret_access_key`: a 40-character AWS secret access key after its label;
 //!    - `api_key`, `password`, `token`, `secret`, `session_id`, `private_key`: `key=value`
 //!      and `key: value` forms whose key ends in one of those words (`OPENAI_API_KEY=...`,
 //!      `"password": "..."`, `X-Api-Key: ...`, `db_password='...'`), the value quoted
-//!      (single or double, escape-aware) or bare;
+//!      (single or double, escape-aware) or bare. A key that ends a Rust path or a nextest
+//!      test name (`tests::api_key: ok`, `binary$tests::secret_stays_secret: 3 left`) is no
+//!      key, and `secret::x` is a path, not `secret: :x`;
 //!    - key shapes: `sk_api_key` (OpenAI and Anthropic `sk-...`, `sk-proj-...`,
-//!      `sk-ant-...`), `aws_access_key_id` (`AKIA...`, `ASIA...`), `github_token` (`ghp_`,
+//!      `sk-live-...`, `sk-ant-...`, starting a word), `stripe_key` (`sk_live_...`,
+//!      `rk_live_...`), `aws_access_key_id` (`AKIA...`, `ASIA...`), `github_token` (`ghp_`,
 //!      `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), `jwt` (`eyJ...` with three
 //!      dot-separated parts), `slack_token` (`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, ...),
 //!      `google_api_key` (`AIza...`).
 //! 4. **Project patterns** (`pattern:<name>`) from the configuration.
+//!
+//! The patterns read JSON-encoded text as text (an escaped quote is a quote, an escaped newline
+//! starts a word), accept a value cut short (a quote that never closes, a URL cut before its
+//! `@`), and invisible characters do not hide a key word (a string holding them is also
+//! redacted without them).
+//!
+//! Every string of a result goes through the rules, found by the one walk over a result
+//! ([`crate::walk`]), except the harm category: a label the test author chose
+//! ([`crate::walk::Role::Label`]), never agent output.
 //!
 //! Redaction is idempotent: redacting a redacted result changes nothing and counts nothing.
 //! It over-redacts rather than leaks: `password: click the link` loses `click`.
@@ -56,8 +80,8 @@
 //! backtrack catastrophically. Project patterns get the same guarantee (and the same syntax:
 //! no look-around, no back-references). Environment values are matched with
 //! [`aho_corasick`], also linear. The built-in patterns only run on a string holding one of
-//! their trigger words (one Aho-Corasick pass), so a result without anything secret-looking
-//! costs one scan per string.
+//! their trigger words (one SIMD pass), so a result without anything secret-looking costs one
+//! scan.
 //!
 //! # Configuration: `rampart.toml`
 //!
@@ -92,14 +116,15 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{HarmCategory, JsonMap, SafetyResult};
+use crate::model::{JsonMap, SafetyResult};
+use crate::walk::{self, Field, JsonStr, MapField, Role, Visit, VisitMut};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "<redacted>";
@@ -414,6 +439,23 @@ const BUILTIN_KEYS: &[(&str, &str)] = &[
     ("sessionid", "session_id"),
 ];
 
+/// Built-in key endings: a key whose normalized form ends with one (`db_password`,
+/// `OPENAI_API_KEY`, `github_token`, `session_cookie`) has its value redacted too, unless the
+/// value is a boolean or null (`has_password: true` holds no secret). (normalized ending, rule)
+const BUILTIN_KEY_SUFFIXES: &[(&str, &str)] = &[
+    ("password", "key:password"),
+    ("passwd", "key:passwd"),
+    ("pwd", "key:pwd"),
+    ("secret", "key:secret"),
+    ("secretkey", "key:secret_key"),
+    ("token", "key:token"),
+    ("apikey", "key:api_key"),
+    ("privatekey", "key:private_key"),
+    ("sessionid", "key:session_id"),
+    ("authorization", "key:authorization"),
+    ("cookie", "key:cookie"),
+];
+
 /// Words one of which every match of a built-in pattern contains (ASCII case-insensitive).
 const TRIGGERS: &[&str] = &[
     "-----begin",
@@ -427,7 +469,10 @@ const TRIGGERS: &[&str] = &[
     "token",
     "session",
     "private",
+    "cookie",
     "sk-",
+    "k_live_",
+    "k_test_",
     "akia",
     "asia",
     "ghp_",
@@ -441,6 +486,61 @@ const TRIGGERS: &[&str] = &[
     "aiza",
 ];
 
+/// The trigger of `curl -u user:password` (and `--user`, `--proxy-user`, `-U`), searched
+/// apart (a single literal, a SIMD `memmem`): in the set above it would slow the search of
+/// every text down by half.
+const CURL_TRIGGER: &str = "-u";
+
+/// Whether a lower-cased text holds a trigger word of the built-in patterns.
+#[derive(Clone)]
+struct Prefilter {
+    words: Words,
+    /// `-u`, on its own: see [`CURL_TRIGGER`].
+    curl: AhoCorasick,
+}
+
+/// The trigger words' searcher.
+#[derive(Clone)]
+enum Words {
+    /// "Fat" Teddy (16 buckets, AVX2): with this many words it verifies far fewer false
+    /// candidates than the 8-bucket Teddy `AhoCorasick` picks (2 to 3 times fewer instructions
+    /// on ordinary text).
+    Teddy(aho_corasick::packed::Searcher),
+    /// Without AVX2.
+    AhoCorasick(AhoCorasick),
+}
+
+impl Prefilter {
+    fn new() -> Prefilter {
+        let mut config = aho_corasick::packed::Config::new();
+        config
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .only_teddy_fat(Some(true))
+            .only_teddy_256bit(Some(true));
+        let words = match config.builder().extend(TRIGGERS).build() {
+            Some(teddy) => Words::Teddy(teddy),
+            // Case-sensitive (so SIMD-accelerated) over lower-cased text: see `triggered`.
+            // (Leftmost-first: the standard match kind gets no SIMD prefilter either.)
+            None => Words::AhoCorasick(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(TRIGGERS)
+                    .expect("the trigger words compile"),
+            ),
+        };
+        let curl = AhoCorasick::new([CURL_TRIGGER]).expect("one literal compiles");
+        Prefilter { words, curl }
+    }
+
+    fn is_match(&self, lowered: &[u8]) -> bool {
+        let words = match &self.words {
+            Words::Teddy(teddy) => teddy.find(lowered).is_some(),
+            Words::AhoCorasick(ac) => ac.is_match(lowered),
+        };
+        words || self.curl.is_match(lowered)
+    }
+}
+
 /// How the rule name of a pattern match is chosen.
 #[derive(Clone, Copy, Debug)]
 enum Label {
@@ -449,33 +549,43 @@ enum Label {
     KeyValue,
 }
 
+/// A test on a match: the match is left alone when it fails. Gets the captures and the
+/// secret (the first `secret*` group that took part, else the whole match).
+type Check = fn(&Captures<'_>, &str) -> bool;
+
 #[derive(Clone)]
 struct PatternRule {
     /// `pattern:<name>`.
     rule: String,
+    /// The regex, compiled on first use: a test process whose results never hold a trigger
+    /// word compiles none of the built-in patterns. (Shared by clones of the redactor.)
+    compiled: Arc<OnceLock<Compiled>>,
+    /// The source of a built-in pattern, until it is compiled.
+    pattern: String,
+    check: Option<Check>,
+    label: Label,
+}
+
+struct Compiled {
     regex: Regex,
     /// Capture groups whose names start with `secret`: the first that took part in a match is
     /// replaced; without any, the whole match is.
     secret_groups: Vec<usize>,
-    /// A match whose secret fails this check is left alone.
-    check: Option<fn(&str) -> bool>,
-    label: Label,
+    /// A group named `path`: a match in which it took part is left alone (the "key" is the
+    /// last segment of a Rust path or a nextest test name, `tests::api_key: ok`).
+    path_group: Option<usize>,
 }
 
-impl PatternRule {
-    fn new(name: &str, pattern: &str, check: Option<fn(&str) -> bool>, label: Label) -> PatternRule {
-        let regex = Regex::new(pattern).unwrap_or_else(|e| panic!("built-in pattern {name}: {e}"));
-        PatternRule::from_regex(name, regex, check, label)
-    }
-
-    fn from_regex(name: &str, regex: Regex, check: Option<fn(&str) -> bool>, label: Label) -> PatternRule {
+impl Compiled {
+    fn new(regex: Regex) -> Compiled {
         let secret_groups = regex
             .capture_names()
             .enumerate()
             .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
             .map(|(i, _)| i)
             .collect();
-        PatternRule { rule: format!("pattern:{name}"), regex, secret_groups, check, label }
+        let path_group = regex.capture_names().position(|n| n == Some("path"));
+        Compiled { regex, secret_groups, path_group }
     }
 
     fn secret<'t>(&self, caps: &Captures<'t>) -> Option<regex::Match<'t>> {
@@ -484,15 +594,57 @@ impl PatternRule {
         }
         self.secret_groups.iter().find_map(|&i| caps.get(i))
     }
+}
+
+impl PatternRule {
+    /// A built-in pattern, compiled when first used (every one is compiled by a unit test).
+    fn new(name: &str, pattern: &str, check: Option<Check>, label: Label) -> PatternRule {
+        PatternRule {
+            rule: format!("pattern:{name}"),
+            compiled: Arc::new(OnceLock::new()),
+            pattern: pattern.to_owned(),
+            check,
+            label,
+        }
+    }
+
+    /// A compiled pattern (a project's, compiled up front so a bad one is reported).
+    fn from_regex(name: &str, regex: Regex, check: Option<Check>, label: Label) -> PatternRule {
+        let compiled = OnceLock::new();
+        let _ = compiled.set(Compiled::new(regex));
+        PatternRule {
+            rule: format!("pattern:{name}"),
+            compiled: Arc::new(compiled),
+            pattern: String::new(),
+            check,
+            label,
+        }
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            Compiled::new(
+                Regex::new(&self.pattern).unwrap_or_else(|e| panic!("built-in pattern {}: {e}", self.rule)),
+            )
+        })
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.compiled().regex.is_match(text)
+    }
 
     /// Replaces every secret in `text`; `None` when nothing changed.
     fn apply(&self, text: &str, counts: &mut RedactionCounts) -> Option<String> {
         let mut out = String::new();
         let mut last = 0;
-        for caps in self.regex.captures_iter(text) {
-            let Some(secret) = self.secret(&caps) else { continue };
+        let compiled = self.compiled();
+        for caps in compiled.regex.captures_iter(text) {
+            if compiled.path_group.is_some_and(|i| caps.get(i).is_some()) {
+                continue;
+            }
+            let Some(secret) = compiled.secret(&caps) else { continue };
             let value = secret.as_str();
-            if value.is_empty() || value == REDACTED || self.check.is_some_and(|check| !check(value)) {
+            if value.is_empty() || value == REDACTED || self.check.is_some_and(|check| !check(&caps, value)) {
                 continue;
             }
             if out.capacity() == 0 {
@@ -532,9 +684,141 @@ fn key_value_rule(key: &str) -> &'static str {
     }
 }
 
-/// Lower-case ASCII, without `-`, `_` and spaces.
+/// Characters that render as nothing (zero-width spaces and joiners, bidi marks and
+/// isolates, the soft hyphen, variation selectors, the BOM): a key name hiding one of them
+/// inside (`pass\u{200B}word`) still names the same key.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Lower-case ASCII, without `-`, `_`, spaces and invisible characters.
 fn normalize_key(key: &str) -> String {
-    key.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).map(|c| c.to_ascii_lowercase()).collect()
+    key.chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' ') && !is_invisible(*c))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// How many JSON documents inside JSON strings are parsed, one inside the other.
+const MAX_JSON_TEXT_DEPTH: u8 = 4;
+
+/// Whether a string may start with a JSON object, array or string (JSON encoded once more):
+/// its first character that is not whitespace is `{`, `[` or `"`.
+fn looks_like_json(text: &str) -> bool {
+    matches!(text.trim_ascii_start().as_bytes().first(), Some(b'{' | b'[' | b'"'))
+}
+
+/// The JSON document a string starts with (after whitespace), and the byte offset where it
+/// ends: a whole JSON text, or one followed by more text (`{...} [evidence lost: ...]`).
+fn json_prefix(text: &str) -> Option<(Value, usize)> {
+    let start = text.len() - text.trim_ascii_start().len();
+    if !matches!(text.as_bytes().get(start), Some(b'{' | b'[' | b'"')) {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let value = values.next()?.ok()?;
+    let end = values.byte_offset();
+    // A bare JSON string is a document only when it is the whole text (`"quoted" prose` is not).
+    if value.is_string() && !text[end..].trim_ascii().is_empty() {
+        return None;
+    }
+    Some((value, end))
+}
+
+/// What kind of JSON value a span of text holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonValue {
+    /// A string's content (between its quotes).
+    String,
+    /// An object or array, brackets included.
+    Container,
+    /// A number, `true`, `false`, `null` (or anything else unquoted).
+    Scalar,
+}
+
+/// The span of the JSON value starting at `at` in text whose strings are delimited by quotes
+/// escaped `level` times (`"` for 0, `\"` for 1): a string's content, an object or array
+/// whole, or a bare scalar. A string or container that is never closed runs to the end of the
+/// text (a string to the end of its line).
+fn json_value_span(bytes: &[u8], at: usize, level: usize) -> Option<(usize, usize, JsonValue)> {
+    // Whether the quote at `i` is a delimiter of this level: exactly `level` backslashes before.
+    let is_quote = |i: usize| {
+        bytes[i] == b'"' && {
+            let run = bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count();
+            run == level
+        }
+    };
+    let first = *bytes.get(at)?;
+    if first == b'\\' || first == b'"' {
+        // A string: the opening quote (with its backslashes), then to the closing one.
+        let open = at + bytes[at..].iter().take_while(|&&b| b == b'\\').count();
+        if bytes.get(open) != Some(&b'"') || open - at != level {
+            return None;
+        }
+        let start = open + 1;
+        let mut i = start;
+        while i < bytes.len() && !matches!(bytes[i], b'\r' | b'\n') {
+            if is_quote(i) {
+                return Some((start, i - level, JsonValue::String));
+            }
+            // A quote escaped deeper than this level (`\"` in a level-0 string) is content.
+            i += 1;
+        }
+        return Some((start, i, JsonValue::String));
+    }
+    if first == b'{' || first == b'[' {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        for (i, &b) in bytes.iter().enumerate().skip(at) {
+            if b == b'"' && is_quote(i) {
+                in_string = !in_string;
+            } else if !in_string && (b == b'{' || b == b'[') {
+                depth += 1;
+            } else if !in_string && (b == b'}' || b == b']') {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((at, i + 1, JsonValue::Container));
+                }
+            }
+        }
+        return Some((at, bytes.len(), JsonValue::Container));
+    }
+    let end = at
+        + bytes[at..]
+            .iter()
+            .take_while(|&&b| !matches!(b, b',' | b'}' | b']' | b'"' | b'\\') && !b.is_ascii_whitespace())
+            .count();
+    (end > at).then_some((at, end, JsonValue::Scalar))
+}
+
+/// Whether a string holds an invisible character ([`is_invisible`]).
+fn has_invisible(text: &str) -> bool {
+    !text.is_ascii() && text.chars().any(is_invisible)
+}
+
+/// The string without its invisible characters.
+fn without_invisible(text: &str) -> String {
+    text.chars().filter(|c| !is_invisible(*c)).collect()
+}
+
+/// Whether `name` is a built-in key or ends with one (normalized as keys are): for
+/// `{"name": ..., "value": ...}` pairs found in text.
+fn is_builtin_key(name: &str) -> bool {
+    let normalized = normalize_key(name);
+    BUILTIN_KEYS.iter().any(|(key, _)| *key == normalized)
+        || BUILTIN_KEY_SUFFIXES.iter().any(|(suffix, _)| normalized.ends_with(suffix))
 }
 
 /// A token that looks random enough to be a secret: at least 8 characters with an ASCII digit
@@ -550,9 +834,20 @@ fn has_digit_and_letter(token: &str) -> bool {
     token.bytes().any(|b| b.is_ascii_digit()) && token.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
+/// Optional path segments before a key: `tests::`, `crate::auth::`, or a nextest binary id's
+/// `rampart-demo::redteam$`. A match with them is a Rust path or a test name, not a key.
+const PATH_PREFIX: &str = r"(?P<path>(?:[a-z0-9_\-]+(?:::|\$))+)?";
+
 fn builtin_patterns() -> Vec<PatternRule> {
     use Label::Fixed;
-    let b = r"(?-u:\b)";
+    // Where a word starts: at a word boundary, or after a JSON escape (`\n`, `\t`, `\r`) in text
+    // that holds JSON-encoded text (`...\nAuthorization: Basic ...`).
+    let b = r"(?:(?-u:\b)|\\[nrt])";
+    let path = PATH_PREFIX;
+    // An opening or closing quote, also JSON-escaped once or more (`\"`, `\\\"`): text that
+    // holds a JSON document inside a string.
+    let q = r#"(?:\\*["'])"#;
+    let name_value_check: Check = |caps, _| caps.name("key").is_some_and(|k| is_builtin_key(k.as_str()));
     vec![
         PatternRule::new(
             "private_key",
@@ -563,55 +858,134 @@ fn builtin_patterns() -> Vec<PatternRule> {
         PatternRule::new(
             "authorization",
             &format!(
-                r#"(?i){b}(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:basic|bearer|digest|token|negotiate|ntlm|apikey|api-key|aws4-hmac-sha256|oauth|ssws|hoba|mutual|sharedkey|signature)\s+(?P<secret>[^\r\n"'<>]+)"#
+                r#"(?i){b}{path}(?:proxy-)?authorization{q}?\]?\s*[:=]\s*{q}?(?:basic|bearer|digest|token|negotiate|ntlm|apikey|api-key|aws4-hmac-sha256|oauth|ssws|hoba|mutual|sharedkey|signature)\s+(?P<secret>[^\r\n"'<>\\]+)"#
             ),
             None,
             Fixed,
         ),
         PatternRule::new(
             "authorization",
-            &format!(r#"(?i){b}(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?P<secret>[^\s"'<>,;]+)"#),
-            Some(looks_like_secret),
+            &format!(
+                r#"(?i){b}{path}(?:proxy-)?authorization{q}?\]?\s*[:=]\s*{q}?(?P<secret>[^\s"'<>,;:\\][^\s"'<>,;\\]*)"#
+            ),
+            Some(|_, secret| looks_like_secret(secret)),
             Fixed,
         ),
         PatternRule::new(
             "bearer",
             &format!(r"(?i){b}bearer\s+(?P<secret>[A-Za-z0-9\-._~+/]+=*)"),
-            Some(looks_like_secret),
+            Some(|_, secret| looks_like_secret(secret)),
             Fixed,
         ),
         PatternRule::new(
             "url_userinfo",
-            &format!(r#"(?i){b}[a-z][a-z0-9+.\-]*://(?P<secret>[^\s/?#@:"'<>]*:[^\s/?#@"'<>]*)@"#),
+            &format!(
+                r#"(?i){b}[a-z][a-z0-9+.\-]*://(?P<secret>[^\s/?#@:"'<>\\]*:[^\s/?#@"'<>\\]*)(?:@|(?P<cut>\s\[|\z))"#
+            ),
+            // Cut before its `@` (the end of the text, or a reader's `[evidence lost...]`
+            // marker): a userinfo unless it is a port (`host:8443`).
+            Some(|caps, secret| {
+                caps.name("cut").is_none()
+                    || secret
+                        .rsplit_once(':')
+                        .is_some_and(|(_, after)| !after.bytes().all(|b| b.is_ascii_digit()))
+            }),
+            Fixed,
+        ),
+        PatternRule::new(
+            "cookie",
+            &format!(
+                r#"(?i){b}(?:set-)?cookie{q}?[ \t]*:[ \t]*{q}?(?P<secret>[^\r\n"'<>\\]*=[^\r\n"'<>\\]*)"#
+            ),
+            None,
+            Fixed,
+        ),
+        PatternRule::new(
+            "curl_user",
+            r#"(?:^|[\s;&|(])(?:-[uU]|--user|--proxy-user)(?:[ \t]+|=)(?:\\*"(?P<user_dq>[^":\\\r\n]*):(?P<secret_dq>[^"\\\r\n]+)(?:\\*"|\z)|'(?P<user_sq>[^':\r\n]*):(?P<secret_sq>[^'\r\n]+)(?:'|\z)|(?P<user>[^\s:"'\\]*):(?P<secret>[^\s"'\\]+))"#,
+            // `docker run -u 1000:1000` is a uid and a gid.
+            Some(|caps, secret| {
+                let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+                let user = ["user_dq", "user_sq", "user"].iter().find_map(|g| caps.name(g));
+                !(digits(secret) && user.is_some_and(|u| digits(u.as_str())))
+            }),
+            Fixed,
+        ),
+        PatternRule::new(
+            "name_value",
+            r#"(?i)"(?:name|key)"\s*:\s*"(?P<key>[^"\\]{1,64})"\s*,\s*"value"\s*:\s*"(?P<secret>(?:[^"\\]|\\.)*)(?:"|\z)"#,
+            Some(name_value_check),
+            Fixed,
+        ),
+        PatternRule::new(
+            "name_value",
+            r#"(?i)"value"\s*:\s*"(?P<secret>(?:[^"\\]|\\.)*)"\s*,\s*"(?:name|key)"\s*:\s*"(?P<key>[^"\\]{1,64})""#,
+            Some(name_value_check),
+            Fixed,
+        ),
+        // The same pairs JSON-escaped (`{\"name\":\"Cookie\",\"value\":\"...\"}`).
+        PatternRule::new(
+            "name_value",
+            r#"(?i)\\+"(?:name|key)\\+"\s*:\s*\\+"(?P<key>[^"\\]{1,64})\\+"\s*,\s*\\+"value\\+"\s*:\s*\\+"(?P<secret>(?:[^"\\]|\\+[^"\\])*)(?:\\+"|\z)"#,
+            Some(name_value_check),
+            Fixed,
+        ),
+        PatternRule::new(
+            "name_value",
+            r#"(?i)\\+"value\\+"\s*:\s*\\+"(?P<secret>(?:[^"\\]|\\+[^"\\])*)\\+"\s*,\s*\\+"(?:name|key)\\+"\s*:\s*\\+"(?P<key>[^"\\]{1,64})\\+""#,
+            Some(name_value_check),
+            Fixed,
+        ),
+        PatternRule::new(
+            "aws_secret_access_key",
+            &format!(
+                r#"(?i){b}(?:aws[ _\-]?)?secret[ _\-]?access[ _\-]?key{q}?\]?(?:[ \t]|\\+t)*(?:[:=|](?:[ \t]|\\+t)*)?(?:(?:is|was)[ \t]+)?(?:\\*["'`])?(?P<secret>[A-Za-z0-9/+]{{40,}})"#
+            ),
             None,
             Fixed,
         ),
         PatternRule::new(
             "key_value",
             &format!(
-                r#"(?i){b}(?P<key>[a-z0-9_.\-]*?(?:x[-_]?api[-_]?key|api[-_]?key|passwd|password|pwd|secret|secret[-_]?access[-_]?key|private[-_]?key|token|session[-_]?id))["']?[ \t]*[:=][ \t]*(?:"(?P<secret_dq>(?:[^"\\\r\n]|\\.)*)"|'(?P<secret_sq>[^'\r\n]*)'|(?P<secret_bare>[^\s"'<>,;&)}}\]]+))"#
+                r#"(?i){b}{path}(?P<key>[a-z0-9_.\-]*?(?:x[-_ ]?api[-_ ]?key|api[-_ ]?key|passwd|password|pwd|secret|secret[-_ ]?key|secret[-_]?access[-_]?key|private[-_ ]?key|token|session[-_ ]?id)){q}?\]?[ \t]*[:=][ \t]*(?:"(?P<secret_dq>(?:[^"\\\r\n]|\\.)*)(?:"|\z)|\\+"(?P<secret_edq>(?:[^"\\\r\n]|\\+[^"\\\r\n])*)(?:\\+"|\z)|'(?P<secret_sq>[^'\r\n]*)(?:'|\z)|(?P<secret_bare>[^\s"'<>,;&)}}\]:\\{{\[][^\s"'<>,;&)}}\]]*))"#
             ),
-            None,
+            // `has_password: true`, `password=None`: no secret.
+            Some(|caps, secret| {
+                caps.name("secret_bare").is_none()
+                    || !["true", "false", "null", "none"].iter().any(|w| secret.eq_ignore_ascii_case(w))
+            }),
             Label::KeyValue,
         ),
         PatternRule::new(
             "jwt",
-            r"(?P<secret>eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)",
+            r"(?P<secret>eyJ[A-Za-z0-9_\-]{5,}\.(?:eyJ[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]*)?|[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*))",
             None,
             Fixed,
         ),
+        // Prefixes only keys have: the body needs no digit (`sk-live-` + letters is a key).
         PatternRule::new(
             "sk_api_key",
-            r"sk-(?:proj-|ant-(?:api\d\d-|admin\d\d-)?|svcacct-|admin-)?(?P<secret>[A-Za-z0-9_\-]{20,})",
-            Some(has_digit_and_letter),
-            Fixed,
-        ),
-        PatternRule::new(
-            "aws_access_key_id",
-            &format!(r"(?:AKIA|ASIA)(?P<secret>[A-Z0-9]{{16}}){b}"),
+            &format!(
+                r"{b}sk-(?:proj-|live-|test-|svcacct-|admin-|ant-(?:[a-z]+\d\d-)?)(?P<secret>[A-Za-z0-9_\-]{{16,}})"
+            ),
             None,
             Fixed,
         ),
+        // A bare `sk-`: a word of its own (not `risk-...`), and a digit in the body (not
+        // `sk-learn-is-a-python-library`).
+        PatternRule::new(
+            "sk_api_key",
+            &format!(r"{b}sk-(?P<secret>[A-Za-z0-9_\-]{{20,}})"),
+            Some(|_, secret| has_digit_and_letter(secret)),
+            Fixed,
+        ),
+        PatternRule::new(
+            "stripe_key",
+            &format!(r"{b}(?:sk|rk)_(?:live|test)_(?P<secret>[A-Za-z0-9]{{16,}})"),
+            None,
+            Fixed,
+        ),
+        PatternRule::new("aws_access_key_id", r"(?:AKIA|ASIA)(?P<secret>[A-Z0-9]{16})(?-u:\b)", None, Fixed),
         PatternRule::new(
             "github_token",
             r"(?:gh[pousr]_(?P<secret>[A-Za-z0-9]{30,})|github_pat_(?P<secret2>[A-Za-z0-9_]{22,}))",
@@ -621,7 +995,7 @@ fn builtin_patterns() -> Vec<PatternRule> {
         PatternRule::new(
             "slack_token",
             r"xox[abposre]-(?P<secret>[A-Za-z0-9\-]{10,})",
-            Some(has_digit_and_letter),
+            Some(|_, secret| has_digit_and_letter(secret)),
             Fixed,
         ),
         PatternRule::new("google_api_key", r"AIza(?P<secret>[0-9A-Za-z_\-]{35})", None, Fixed),
@@ -660,14 +1034,14 @@ impl EnvValues {
 
 /// The forms of a secret value that are searched for: the value, its base64 (standard and
 /// URL-safe, padded and not, and the part of it that is the same at any alignment inside a
-/// longer blob), and its percent-encodings.
+/// longer blob), its percent-encodings, and its escaped form inside a JSON string.
 pub fn encoded_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned()];
     let bytes = value.as_bytes();
     for alphabet in [STANDARD_ALPHABET, URL_SAFE_ALPHABET] {
         let unpadded = base64_encode(bytes, alphabet);
         let mut padded = unpadded.clone();
-        while padded.len() % 4 != 0 {
+        while !padded.len().is_multiple_of(4) {
             padded.push('=');
         }
         forms.push(padded);
@@ -689,6 +1063,11 @@ pub fn encoded_forms(value: &str) -> Vec<String> {
     for upper in [true, false] {
         forms.push(percent_encode(value, upper, false));
         forms.push(percent_encode(value, upper, true));
+    }
+    // Inside a JSON string (`"`, `\`, control characters escaped).
+    let escaped = serde_json::to_string(value).unwrap_or_default();
+    if escaped.len() >= 2 {
+        forms.push(escaped[1..escaped.len() - 1].to_owned());
     }
     forms.sort();
     forms.dedup();
@@ -755,8 +1134,12 @@ pub struct Redactor {
     /// Per normalized key length (up to 63), the set of first bytes of keys that long: most
     /// keys are told apart from every rule without building their normalized form.
     key_shapes: Vec<[u64; 4]>,
+    /// Whether keys ending with a built-in key word are redacted (the built-in rules are on).
+    key_suffixes: bool,
+    /// Whether the configuration adds keys (no trigger word finds them in JSON text).
+    has_extra_keys: bool,
     patterns: Vec<PatternRule>,
-    prefilter: Option<AhoCorasick>,
+    prefilter: Option<Prefilter>,
     extra_patterns: Vec<PatternRule>,
     env: Option<EnvValues>,
     warnings: Vec<String>,
@@ -824,12 +1207,7 @@ impl Redactor {
         let (patterns, prefilter) = if config.disable_builtin {
             (Vec::new(), None)
         } else {
-            // Case-sensitive (so SIMD-accelerated) over lower-cased text: see `triggered`.
-            // (Leftmost-first: the standard match kind gets no SIMD prefilter either.)
-            let prefilter = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(TRIGGERS)
-                .expect("the trigger words compile");
+            let prefilter = Prefilter::new();
             (builtin_patterns(), Some(prefilter))
         };
         let mut extra_patterns = Vec::new();
@@ -886,6 +1264,8 @@ impl Redactor {
             keys,
             max_key_len,
             key_shapes,
+            key_suffixes: !config.disable_builtin,
+            has_extra_keys: !config.extra_keys.is_empty(),
             patterns,
             prefilter,
             extra_patterns,
@@ -940,10 +1320,33 @@ impl Redactor {
         self.source.as_deref()
     }
 
-    /// The rule name (`key:<name>`) when a JSON key's value is always redacted.
+    /// The rule name (`key:<name>`) when a JSON key's value is redacted: the key is one of
+    /// the built-in or extra keys, or ends with a built-in key word (then a boolean or null
+    /// value is kept, see [`Redactor::redact_map`]).
+    ///
+    /// Keys are compared ignoring ASCII case, `-`, `_`, spaces and invisible characters
+    /// (zero-width spaces and joiners, bidi marks, the soft hyphen, the BOM).
     pub fn key_rule(&self, key: &str) -> Option<&str> {
+        self.key_match(key).map(|(rule, _)| rule)
+    }
+
+    /// The rule of `key`, and whether it names the whole key (else only its ending).
+    fn key_match(&self, key: &str) -> Option<(&str, bool)> {
+        if let Some(rule) = self.whole_key_rule(key) {
+            return Some((rule, true));
+        }
+        self.key_suffix_rule(key).map(|rule| (rule, false))
+    }
+
+    fn whole_key_rule(&self, key: &str) -> Option<&str> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        if !key.is_ascii() {
+            return self.whole_key_rule_unicode(key);
+        }
         // Normalizing only removes characters: a key much longer than every rule is none.
-        if self.keys.is_empty() || key.len() > 4 * self.max_key_len + 8 {
+        if key.len() > 4 * self.max_key_len + 8 {
             return None;
         }
         // A quick rejection on (normalized length, first byte): the recorder looks up every key
@@ -966,6 +1369,90 @@ impl Redactor {
         }
         let normalized = std::str::from_utf8(&buffer[..len]).ok()?;
         self.keys.get(normalized).map(String::as_str)
+    }
+
+    /// [`Redactor::whole_key_rule`] for a key with non-ASCII characters: any number of
+    /// invisible ones may hide in it, so there is no length cut-off before normalizing.
+    fn whole_key_rule_unicode(&self, key: &str) -> Option<&str> {
+        let mut normalized = String::new();
+        for c in key.chars().filter(|c| !matches!(c, '-' | '_' | ' ') && !is_invisible(*c)) {
+            normalized.push(c.to_ascii_lowercase());
+            if normalized.len() > self.max_key_len {
+                return None;
+            }
+        }
+        self.keys.get(&normalized).map(String::as_str)
+    }
+
+    fn key_suffix_rule(&self, key: &str) -> Option<&'static str> {
+        if !self.key_suffixes {
+            return None;
+        }
+        // Every built-in key word ends with one of these pairs: most keys stop here.
+        if let [.., a, b] = key.as_bytes()
+            && a.is_ascii_alphanumeric()
+            && b.is_ascii_alphanumeric()
+            && !matches!(
+                [a.to_ascii_lowercase(), b.to_ascii_lowercase()],
+                [b'r' | b'w' | b'i', b'd'] | [b'e', b't' | b'n' | b'y'] | [b'o', b'n'] | [b'i', b'e']
+            )
+        {
+            return None;
+        }
+        // The key's normalized ending, read backwards.
+        let mut tail = [0u8; 16];
+        let mut n = 0;
+        let mut push = |c: char| {
+            if !c.is_ascii() || n == tail.len() {
+                return false;
+            }
+            // Every built-in key word ends with one of these: most keys stop here.
+            if n == 0 && !matches!(c.to_ascii_lowercase(), 'd' | 't' | 'n' | 'y' | 'e') {
+                return false;
+            }
+            n += 1;
+            tail[tail.len() - n] = c.to_ascii_lowercase() as u8;
+            true
+        };
+        if key.is_ascii() {
+            for byte in key.bytes().rev().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
+                if !push(char::from(byte)) {
+                    break;
+                }
+            }
+        } else {
+            for c in key.chars().rev().filter(|c| !matches!(c, '-' | '_' | ' ') && !is_invisible(*c)) {
+                if !push(c) {
+                    break;
+                }
+            }
+        }
+        let tail = &tail[tail.len() - n..];
+        BUILTIN_KEY_SUFFIXES
+            .iter()
+            .find(|(suffix, _)| tail.ends_with(suffix.as_bytes()))
+            .map(|(_, rule)| *rule)
+    }
+
+    /// The rule of a `{"name": "<key>", "value": ...}` object (`"key"` for `"name"`, any
+    /// ASCII case, as in HAR files and Postman collections) whose name is a redacted key:
+    /// its `value` member goes. Returns the rule and the value's key.
+    fn pair_rule<'m>(&self, map: &'m JsonMap) -> Option<(&str, &'m str)> {
+        if map.len() < 2 || map.len() > 8 {
+            return None;
+        }
+        let mut name = None;
+        let mut value_key = None;
+        for (key, value) in map {
+            if key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("key") {
+                if let Value::String(text) = value {
+                    name = name.or_else(|| self.key_rule(text));
+                }
+            } else if key.eq_ignore_ascii_case("value") {
+                value_key = Some(key.as_str());
+            }
+        }
+        Some((name?, value_key?))
     }
 
     /// Whether `text` holds a trigger word of the built-in patterns, ignoring ASCII case.
@@ -997,19 +1484,64 @@ impl Redactor {
     /// `true` may still redact nothing).
     pub fn may_redact_text(&self, text: &str) -> bool {
         self.env.as_ref().is_some_and(|e| e.matcher.is_match(text))
-            || (self.triggered(text) && self.patterns.iter().any(|p| p.regex.is_match(text)))
-            || self.extra_patterns.iter().any(|p| p.regex.is_match(text))
+            || (self.triggered(text)
+                && (looks_like_json(text)
+                    || self.patterns.iter().any(|p| p.is_match(text))
+                    || self.redact_json_keys_in_text(text, &mut RedactionCounts::new()).is_some()))
+            || (self.has_extra_keys
+                && (looks_like_json(text)
+                    || self.redact_json_keys_in_text(text, &mut RedactionCounts::new()).is_some()))
+            || self.extra_patterns.iter().any(|p| p.is_match(text))
+            || (has_invisible(text) && self.may_redact_text(&without_invisible(text)))
     }
 
     /// Redacts one string.
+    ///
+    /// A string that is a JSON document (a tool's result, a stringified subtree) is parsed and
+    /// redacted as JSON first, so the key rules apply to it as to the result's own objects; it
+    /// is written back (compact, or indented when it spanned lines) when anything in it was
+    /// redacted. A string hiding invisible
+    /// characters (zero-width, bidi marks) is also redacted without them, and when that finds
+    /// more, the redacted string keeps them out.
     pub fn redact_text<'t>(&self, text: &'t str, counts: &mut RedactionCounts) -> Cow<'t, str> {
+        self.redact_text_at(text, counts, 0)
+    }
+
+    fn redact_text_at<'t>(&self, text: &'t str, counts: &mut RedactionCounts, depth: u8) -> Cow<'t, str> {
         let mut current = Cow::Borrowed(text);
+        if depth < MAX_JSON_TEXT_DEPTH
+            && let Some((mut value, end)) = json_prefix(text)
+        {
+            let mut found = RedactionCounts::new();
+            self.redact_json_at(&mut value, &mut found, depth + 1);
+            if !found.is_empty() {
+                counts.merge(&found);
+                let (document, rest) = text.split_at(end);
+                let written = if document.contains('\n') {
+                    serde_json::to_string_pretty(&value)
+                } else {
+                    serde_json::to_string(&value)
+                };
+                let leading = &document[..document.len() - document.trim_ascii_start().len()];
+                current =
+                    Cow::Owned(format!("{leading}{}{rest}", written.unwrap_or_else(|_| value.to_string())));
+            }
+        }
         // A replacement can complete a match of an earlier rule (text around a secret joining
         // up): passes repeat until nothing changes, so redaction is idempotent.
         for _ in 0..4 {
             match self.redact_once(&current, counts) {
                 Some(next) => current = Cow::Owned(next),
                 None => break,
+            }
+        }
+        if has_invisible(&current) {
+            let plain = without_invisible(&current);
+            let mut found = RedactionCounts::new();
+            let redacted = self.redact_text_at(&plain, &mut found, depth);
+            if !found.is_empty() {
+                counts.merge(&found);
+                current = Cow::Owned(redacted.into_owned());
             }
         }
         current
@@ -1029,7 +1561,60 @@ impl Redactor {
                 current = Some(next);
             }
         }
+        if (triggered || self.has_extra_keys)
+            && let Some(next) = self.redact_json_keys_in_text(current.as_deref().unwrap_or(text), counts)
+        {
+            current = Some(next);
+        }
         current
+    }
+
+    /// `"<key>": <value>` in text that is JSON but does not parse as a whole (cut short, quoted
+    /// in a diagnostic, embedded in prose, JSON-escaped): when the key is a redacted key, its
+    /// value goes as in a JSON object: a string's content, an object or array whole (to its
+    /// closing bracket, or to the end of the text when it was cut), a number. `None` when
+    /// nothing changed.
+    fn redact_json_keys_in_text(&self, text: &str, counts: &mut RedactionCounts) -> Option<String> {
+        static KEY: OnceLock<Regex> = OnceLock::new();
+        let key_regex = KEY.get_or_init(|| {
+            Regex::new(r#"(?P<open>\\*)"(?P<key>[^"\\\r\n]{1,64})\\*"[ \t]*:[ \t]*"#)
+                .expect("the JSON key pattern compiles")
+        });
+        let bytes = text.as_bytes();
+        let mut out = String::new();
+        let mut last = 0;
+        let mut search = 0;
+        while let Some(caps) = key_regex.captures_at(text, search) {
+            let whole = caps.get(0).expect("group 0");
+            search = whole.end().max(search + 1);
+            let key = caps.name("key").map_or("", |k| k.as_str());
+            let Some((rule, _)) = self.key_match(key) else { continue };
+            let level = caps.name("open").map_or(0, |m| m.len());
+            let Some((start, end, kind)) = json_value_span(bytes, whole.end(), level) else { continue };
+            // Past the value whatever happens to it: every byte is scanned once (linear time).
+            search = search.max(end);
+            let value = &text[start..end];
+            let keep = match kind {
+                // A boolean or null holds no secret (`"has_password": true`), as in JSON objects.
+                JsonValue::Scalar => matches!(value, "true" | "false" | "null") || value.contains(REDACTED),
+                // A string the patterns already redacted keeps its label (`"Basic <redacted>"`).
+                JsonValue::String => value.is_empty() || value.contains(REDACTED),
+                // An object or array goes whole, as under a redacted key in a JSON object.
+                JsonValue::Container => false,
+            };
+            if keep {
+                continue;
+            }
+            out.push_str(&text[last..start]);
+            out.push_str(REDACTED);
+            last = end;
+            counts.add(rule, 1);
+        }
+        if last == 0 {
+            return None;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
     }
 
     /// Redacts a string in place.
@@ -1042,35 +1627,57 @@ impl Redactor {
     /// Redacts a JSON value in place: denylisted keys lose their whole value, every string
     /// (object keys included) goes through the patterns.
     pub fn redact_json(&self, value: &mut Value, counts: &mut RedactionCounts) {
+        self.redact_json_at(value, counts, 0);
+    }
+
+    fn redact_json_at(&self, value: &mut Value, counts: &mut RedactionCounts, depth: u8) {
         match value {
-            Value::String(text) => self.redact_string(text, counts),
-            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item, counts)),
-            Value::Object(map) => self.redact_map(map, counts),
+            Value::String(text) => {
+                if let Cow::Owned(redacted) = self.redact_text_at(text, counts, depth) {
+                    *text = redacted;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json_at(item, counts, depth)),
+            Value::Object(map) => self.redact_map_at(map, counts, depth),
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
 
     /// Redacts a JSON object in place (see [`Redactor::redact_json`]).
     pub fn redact_map(&self, map: &mut JsonMap, counts: &mut RedactionCounts) {
+        self.redact_map_at(map, counts, 0);
+    }
+
+    fn redact_map_at(&self, map: &mut JsonMap, counts: &mut RedactionCounts, depth: u8) {
         if map.keys().any(|k| self.may_redact_text(k)) {
             let old = std::mem::take(map);
             for (key, value) in old {
-                let mut key = self.redact_text(&key, counts).into_owned();
+                let mut key = self.redact_text_at(&key, counts, depth).into_owned();
                 while map.contains_key(&key) {
                     key.push('\'');
                 }
                 map.insert(key, value);
             }
         }
+        if let Some((rule, value_key)) = self.pair_rule(map) {
+            let rule = rule.to_owned();
+            let value_key = value_key.to_owned();
+            if let Some(value) = map.get_mut(&value_key)
+                && value.as_str() != Some(REDACTED)
+            {
+                *value = Value::String(REDACTED.to_owned());
+                counts.add(&rule, 1);
+            }
+        }
         for (key, value) in map.iter_mut() {
-            match self.key_rule(key) {
-                Some(rule) => {
+            match self.key_match(key) {
+                Some((rule, whole)) if whole || !matches!(value, Value::Bool(_) | Value::Null) => {
                     if value.as_str() != Some(REDACTED) {
                         *value = Value::String(REDACTED.to_owned());
                         counts.add(rule, 1);
                     }
                 }
-                None => self.redact_json(value, counts),
+                _ => self.redact_json_at(value, counts, depth),
             }
         }
     }
@@ -1085,46 +1692,31 @@ impl Redactor {
         thread_local! {
             static TEXTS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let mut denylisted_key = false;
-        let mut extra_match = false;
-        let maybe = TEXTS.with(|buffer| {
-            let Ok(mut buffer) = buffer.try_borrow_mut() else { return true };
+        let scan = TEXTS.with(|buffer| {
+            let Ok(mut buffer) = buffer.try_borrow_mut() else { return None };
             buffer.clear();
-            visit_result(result, &mut |item| {
-                let text = match item {
-                    Item::Text(text) => text,
-                    Item::Key(key, value) => {
-                        denylisted_key |= self.key_rule(key).is_some() && value.as_str() != Some(REDACTED);
-                        key
-                    }
-                };
-                buffer.extend_from_slice(text.as_bytes());
-                // Triggers hold no NUL: none spans two strings.
-                buffer.push(0);
-                extra_match = extra_match || self.extra_patterns.iter().any(|p| p.regex.is_match(text));
-            });
+            let mut scan =
+                Scan { redactor: self, buffer: &mut buffer, denylisted_key: false, extra_match: false };
+            walk::walk(result, &mut scan);
+            let (denylisted_key, extra_match) = (scan.denylisted_key, scan.extra_match);
+            // Invisible characters may hide a trigger word: redaction decides.
+            let invisible = !buffer.is_ascii() && std::str::from_utf8(&buffer).map_or(true, has_invisible);
             buffer.make_ascii_lowercase();
             let maybe = self.prefilter.as_ref().is_some_and(|p| p.is_match(buffer.as_slice()))
                 || self.env.as_ref().is_some_and(|e| e.lowercase.is_match(buffer.as_slice()));
             if buffer.capacity() > 1 << 20 {
                 *buffer = Vec::new();
             }
-            maybe
+            Some((denylisted_key || extra_match || invisible, maybe))
         });
-        if denylisted_key || extra_match {
-            return true;
+        match scan {
+            Some((true, _)) | None => return true,
+            Some((false, false)) => return false,
+            Some((false, true)) => {}
         }
-        if !maybe {
-            return false;
-        }
-        let mut any = false;
-        visit_result(result, &mut |item| {
-            let text = match item {
-                Item::Text(text) | Item::Key(text, _) => text,
-            };
-            any = any || self.may_redact_text(text);
-        });
-        any
+        let mut check = MayRedact { redactor: self, any: false };
+        walk::walk(result, &mut check);
+        check.any
     }
 
     /// Redacts every string of a result in place and returns what was redacted.
@@ -1134,127 +1726,119 @@ impl Redactor {
         counts
     }
 
-    /// Redacts every string of a result in place, adding to `counts`.
+    /// Redacts every string of a result in place, adding to `counts`: free text and
+    /// identifiers go through the patterns, JSON objects through [`Redactor::redact_map`].
+    /// The harm category is the test author's label ([`Role::Label`]) and is left alone.
     pub fn redact_result_into(&self, result: &mut SafetyResult, counts: &mut RedactionCounts) {
-        let opt = |s: &mut Option<String>, counts: &mut RedactionCounts| {
-            if let Some(s) = s {
-                self.redact_string(s, counts);
-            }
-        };
-        self.redact_string(&mut result.summary, counts);
-        if let Some(harm) = &result.harm_category
-            && let Cow::Owned(redacted) = self.redact_text(harm.as_str(), counts)
-        {
-            result.harm_category = Some(HarmCategory::new(redacted));
-        }
-        opt(&mut result.strategy, counts);
-        for injection in &mut result.injections {
-            opt(&mut injection.payload_id, counts);
-            self.redact_string(&mut injection.surface_name, counts);
-        }
-        self.redact_map(&mut result.metadata, counts);
-        for turn in &mut result.turns {
-            let request = &mut turn.request;
-            opt(&mut request.prompt, counts);
-            for attachment in &mut request.attachments {
-                self.redact_string(&mut attachment.id, counts);
-                self.redact_string(&mut attachment.content, counts);
-                self.redact_string(&mut attachment.format, counts);
-                self.redact_map(&mut attachment.metadata, counts);
-            }
-            let response = &mut turn.response;
-            self.redact_string(&mut response.text, counts);
-            for call in &mut response.tool_calls {
-                self.redact_string(&mut call.name, counts);
-                self.redact_map(&mut call.arguments, counts);
-                opt(&mut call.result, counts);
-            }
-            for effect in &mut response.side_effects {
-                self.redact_string(&mut effect.kind, counts);
-                self.redact_map(&mut effect.details, counts);
-            }
-            self.redact_map(&mut response.metadata, counts);
-            if let Some(eval) = &mut turn.eval_result {
-                for evidence in &mut eval.evidence {
-                    self.redact_string(evidence, counts);
-                }
-                self.redact_string(&mut eval.rationale, counts);
-                opt(&mut eval.evaluator, counts);
-                for operand in &mut eval.undetermined_operands {
-                    self.redact_string(operand, counts);
-                }
-            }
-            opt(&mut turn.driver_reasoning, counts);
-        }
+        walk::walk_mut(result, &mut Redact { redactor: self, counts });
     }
 }
 
-/// A string of a result, for [`visit_result`].
-enum Item<'a> {
-    /// A string (a field, or a string in a JSON value).
-    Text(&'a str),
-    /// A key of a JSON object, with its value (visited next).
-    Key(&'a str, &'a Value),
+/// Redacts a result: see [`Redactor::redact_result_into`].
+struct Redact<'a> {
+    redactor: &'a Redactor,
+    counts: &'a mut RedactionCounts,
 }
 
-/// Calls `f` on every string of `result`, JSON keys included, in a fixed order.
-fn visit_result<'a>(result: &'a SafetyResult, f: &mut impl FnMut(Item<'a>)) {
-    fn json<'a>(value: &'a Value, f: &mut impl FnMut(Item<'a>)) {
+impl VisitMut for Redact<'_> {
+    fn text(&mut self, field: Field, text: &mut String) {
+        if field.role() != Role::Label {
+            self.redactor.redact_string(text, self.counts);
+        }
+    }
+
+    fn map(&mut self, _field: MapField, map: &mut JsonMap) {
+        self.redactor.redact_map(map, self.counts);
+    }
+}
+
+/// The first, cheap pass of [`Redactor::needs_redaction`]: every string that redaction looks
+/// at goes into one buffer (NUL-separated: no trigger holds a NUL, so none spans two
+/// strings); denylisted keys and project patterns are checked on the way.
+struct Scan<'a> {
+    redactor: &'a Redactor,
+    buffer: &'a mut Vec<u8>,
+    denylisted_key: bool,
+    extra_match: bool,
+}
+
+impl Scan<'_> {
+    fn push(&mut self, text: &str) {
+        self.buffer.extend_from_slice(text.as_bytes());
+        self.buffer.push(0);
+        // A project pattern, or a JSON document that may hold a project key (no trigger word
+        // finds those): redaction decides. (Invisible characters are looked for in the whole
+        // buffer at once.)
+        self.extra_match = self.extra_match
+            || self.redactor.extra_patterns.iter().any(|p| p.is_match(text))
+            || (self.redactor.has_extra_keys && looks_like_json(text));
+    }
+}
+
+impl Scan<'_> {
+    /// One pass over a JSON object: its pair and keys are checked, its strings pushed.
+    fn object(&mut self, map: &JsonMap) {
+        let redactor = self.redactor;
+        if !self.denylisted_key
+            && redactor.pair_rule(map).is_some_and(|(_, value_key)| map[value_key].as_str() != Some(REDACTED))
+        {
+            self.denylisted_key = true;
+        }
+        for (key, value) in map {
+            if !self.denylisted_key
+                && let Some((_, whole)) = redactor.key_match(key)
+                && (whole || !matches!(value, Value::Bool(_) | Value::Null))
+                && value.as_str() != Some(REDACTED)
+            {
+                self.denylisted_key = true;
+            }
+            self.push(key);
+            self.value(value);
+        }
+    }
+
+    fn value(&mut self, value: &Value) {
         match value {
-            Value::String(text) => f(Item::Text(text)),
-            Value::Array(items) => items.iter().for_each(|item| json(item, f)),
-            Value::Object(map) => object(map, f),
+            Value::String(text) => self.push(text),
+            Value::Array(items) => items.iter().for_each(|item| self.value(item)),
+            Value::Object(map) => self.object(map),
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
-    fn object<'a>(map: &'a JsonMap, f: &mut impl FnMut(Item<'a>)) {
-        for (key, value) in map {
-            f(Item::Key(key, value));
-            json(value, f);
+}
+
+impl<'r> Visit<'r> for Scan<'_> {
+    fn text(&mut self, field: Field, text: &'r str) {
+        if field.role() != Role::Label {
+            self.push(text);
         }
     }
-    fn opt<'a>(text: &'a Option<String>, f: &mut impl FnMut(Item<'a>)) {
-        if let Some(text) = text {
-            f(Item::Text(text));
-        }
+
+    fn map(&mut self, _field: MapField, map: &'r JsonMap) {
+        self.object(map);
     }
-    f(Item::Text(&result.summary));
-    if let Some(harm) = &result.harm_category {
-        f(Item::Text(harm.as_str()));
+}
+
+/// The second pass of [`Redactor::needs_redaction`]: whether any string would change.
+struct MayRedact<'a> {
+    redactor: &'a Redactor,
+    any: bool,
+}
+
+impl<'r> Visit<'r> for MayRedact<'_> {
+    fn text(&mut self, field: Field, text: &'r str) {
+        self.any = self.any || (field.role() != Role::Label && self.redactor.may_redact_text(text));
     }
-    opt(&result.strategy, f);
-    for injection in &result.injections {
-        opt(&injection.payload_id, f);
-        f(Item::Text(&injection.surface_name));
-    }
-    object(&result.metadata, f);
-    for turn in &result.turns {
-        opt(&turn.request.prompt, f);
-        for attachment in &turn.request.attachments {
-            f(Item::Text(&attachment.id));
-            f(Item::Text(&attachment.content));
-            f(Item::Text(&attachment.format));
-            object(&attachment.metadata, f);
+
+    fn map(&mut self, _field: MapField, map: &'r JsonMap) {
+        if self.any {
+            return;
         }
-        let response = &turn.response;
-        f(Item::Text(&response.text));
-        for call in &response.tool_calls {
-            f(Item::Text(&call.name));
-            object(&call.arguments, f);
-            opt(&call.result, f);
-        }
-        for effect in &response.side_effects {
-            f(Item::Text(&effect.kind));
-            object(&effect.details, f);
-        }
-        object(&response.metadata, f);
-        if let Some(eval) = &turn.eval_result {
-            eval.evidence.iter().for_each(|text| f(Item::Text(text)));
-            f(Item::Text(&eval.rationale));
-            opt(&eval.evaluator, f);
-            eval.undetermined_operands.iter().for_each(|text| f(Item::Text(text)));
-        }
-        opt(&turn.driver_reasoning, f);
+        walk::json_strings(map, &mut |item| match item {
+            JsonStr::Key { key: text, .. } | JsonStr::Value { text, .. } => {
+                self.any = self.any || self.redactor.may_redact_text(text);
+            }
+        });
     }
 }
 

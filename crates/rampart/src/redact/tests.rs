@@ -48,8 +48,8 @@ fn bearer_and_authorization_headers() {
         "pattern:authorization",
     );
     assert_redacts(
-        r#"{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}"#,
-        r#"{"Authorization": "Basic <redacted>"}"#,
+        r#"headers: {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}"#,
+        r#"headers: {"Authorization": "Basic <redacted>"}"#,
         "pattern:authorization",
     );
     assert_redacts(
@@ -68,7 +68,11 @@ fn key_value_forms() {
     assert_redacts("OPENAI_API_KEY='hunter22'", "OPENAI_API_KEY='<redacted>'", "pattern:api_key");
     assert_redacts("api-key: \"a\\\"b\" rest", "api-key: \"<redacted>\" rest", "pattern:api_key");
     assert_redacts("password=hunter2", "password=<redacted>", "pattern:password");
-    assert_redacts(r#"{"db_password": "hunter2"}"#, r#"{"db_password": "<redacted>"}"#, "pattern:password");
+    assert_redacts(
+        r#"body={"db_password": "hunter2"}"#,
+        r#"body={"db_password": "<redacted>"}"#,
+        "pattern:password",
+    );
     assert_redacts("token=abc.def", "token=<redacted>", "pattern:token");
     assert_redacts("GITHUB_TOKEN=xyz", "GITHUB_TOKEN=<redacted>", "pattern:token");
     assert_redacts("client_secret: s3cr3t", "client_secret: <redacted>", "pattern:secret");
@@ -397,7 +401,6 @@ fn result_with_secret_everywhere(secret: &str) -> Vec<SafetyResult> {
     let turn = |request: Request, response: Response| Turn::new(request, response);
     vec![
         SafetyResult::new(crate::SafetyStatus::Unsafe, secret, ObservabilityLevel::ToolOnly),
-        base().with_harm(secret),
         base().with_strategy(secret),
         base().with_injection(Injection::new(secret)),
         base().with_injection(Injection::new("x").with_payload_id(secret)),
@@ -453,6 +456,12 @@ fn result_with_secret_everywhere(secret: &str) -> Vec<SafetyResult> {
                 .with_eval(EvalResult::new(EvalOutcome::Undetermined).with_undetermined_operand(secret)),
         ),
         base().with_turn(Turn::exchange("p", "r").with_driver_reasoning(secret)),
+        base().with_turn(Turn::exchange("p", "r").with_timestamp(crate::Timestamp::from_string(secret))),
+        base().with_turn(turn(
+            Request::default(),
+            Response::text("r")
+                .with_tool_call(ToolCall::new("t").with_timestamp(crate::Timestamp::from_string(secret))),
+        )),
     ]
 }
 
@@ -485,6 +494,18 @@ fn adversarial_inputs_complete() {
         "-----BEGIN PRIVATE KEY-----".repeat(mib / 27),
         "https://a:".repeat(mib / 10),
         "authorization: ".repeat(mib / 15),
+        " -u a:".repeat(mib / 6),
+        "Cookie: a".repeat(mib / 9),
+        r#"{"name":"password","value":""#.repeat(mib / 27),
+        "secret access key ".repeat(mib / 18),
+        "tests::".repeat(mib / 7),
+        "risk-live-".repeat(mib / 10),
+        r#""auth":{"#.repeat(mib / 8),
+        r#""password":""#.repeat(mib / 12),
+        r#"{"a":"#.repeat(mib / 5),
+        r#"\\\"token\\\":["#.repeat(mib / 15),
+        "\u{200B}".repeat(mib / 3),
+        format!("pass\u{200B}word={}", "\u{200C}".repeat(mib / 3)),
     ] {
         let (out, _) = redact(&input);
         // Repeated prefixes never form a complete secret, except where a value follows a key.
@@ -515,7 +536,9 @@ fn counts_serialize_as_a_map() {
 
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just(OPENAI.to_owned()),
+        // A key glued to a word (`Ask-...`) is part of that word (`risk-...`): keys in the
+        // fragments stand on their own.
+        Just(format!(" {OPENAI}")),
         Just(JWT.to_owned()),
         Just("Bearer abcd1234efgh".to_owned()),
         Just("Authorization: Basic dXNlcjpw".to_owned()),
@@ -569,4 +592,463 @@ fn every_string_of_a_result_is_checked_for_env_values_and_extra_patterns() {
     let keyed = clean.clone().with_metadata("Client-Secret", "x");
     assert!(Redactor::builtin().needs_redaction(&keyed));
     assert!(!redactor.needs_redaction(&keyed), "built-in keys are off");
+}
+
+// ---------------------------------------------------------------------------------------
+// Regressions reported by users and found by the red-team pass.
+
+#[test]
+fn rust_paths_and_test_names_are_never_redacted() {
+    for text in [
+        "tests::system_prompt_secret_stays_secret::trial_03",
+        "system_prompt_secret_stays_secret::trial_03 failed",
+        "FAIL [   0.004s] rampart-demo::redteam tests::system_prompt_secret_stays_secret::trial_03",
+        "trial group rampart-demo$tests::secret_stays_secret: 3 left no sidecar",
+        "rampart-demo::redteam$secret_stays_secret: 3 left no sidecar",
+        "secret::x",
+        "use crate::token::parse;",
+        "password::hash(input)",
+        "let key = api_key::load()?;",
+        "auth::token: refreshed",
+        "tests::password::rejects_empty: FAIL",
+        "crate::session_id: missing",
+        "middleware::authorization: denied_by_policy_42",
+        "tests::private_key::pem_roundtrip: ok",
+        "<crate::secret::Vault as Drop>::drop",
+        "http::authorization::parse_header2 is slow",
+    ] {
+        assert_untouched(text);
+    }
+    // A key that is no path segment still is one.
+    assert_redacts("client_secret: s3cr3t", "client_secret: <redacted>", "pattern:secret");
+    assert_redacts("db.password=hunter2", "db.password=<redacted>", "pattern:password");
+    assert_redacts(
+        "spring.datasource.password: hunter2",
+        "spring.datasource.password: <redacted>",
+        "pattern:password",
+    );
+}
+
+#[test]
+fn harm_category_is_a_label_and_is_not_redacted() {
+    let redactor = Redactor::builtin();
+    for harm in ["secret_leak", "api_key: exposure", "token_theft", "password=reuse"] {
+        let mut result = SafetyResult::unsafe_result("s", ObservabilityLevel::ResponseOnly).with_harm(harm);
+        assert!(!redactor.needs_redaction(&result), "{harm}");
+        assert!(redactor.redact_result(&mut result).is_empty());
+        assert_eq!(result.harm_category.as_ref().map(crate::HarmCategory::as_str), Some(harm));
+    }
+}
+
+#[test]
+fn sk_keys_with_known_prefixes_need_no_digit() {
+    for (input, expected) in [
+        ("key sk-live-abcdefghijklmnopqrstuvwx end", "key sk-live-<redacted> end"),
+        ("sk-proj-abcdefghijklmnopqrstuvwxyzABCD", "sk-proj-<redacted>"),
+        ("sk-test-AbCdEfGhIjKlMnOpQrStUvWx", "sk-test-<redacted>"),
+        ("sk-svcacct-abcdefghijklmnopqrstuvwxyz", "sk-svcacct-<redacted>"),
+        ("sk-admin-abcdefghijklmnopqrstuvwxyz", "sk-admin-<redacted>"),
+        ("sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "sk-ant-api03-<redacted>"),
+        ("sk-ant-abcdefghijklmnopqrstuvwxyz", "sk-ant-<redacted>"),
+        ("(sk-live-abcdefghijklmnopqrstuvwx)", "(sk-live-<redacted>)"),
+        // The README's quick start: 17 letters.
+        ("reply: sk-live-quickstartdemokey.", "reply: sk-live-<redacted>."),
+    ] {
+        assert_redacts(input, expected, "pattern:sk_api_key");
+    }
+    for text in [
+        "risk-assessment-for-the-quarterly-review",
+        "risk-assessment-2024-for-the-quarterly-review",
+        "brisk-live-music-festival-tonight-in-town",
+        "desk-test-procedures-for-the-new-office",
+        "sk-learn-is-a-python-library-for-models",
+        "sk-live-short",
+    ] {
+        assert_untouched(text);
+    }
+}
+
+#[test]
+fn stripe_and_aws_secret_access_keys() {
+    assert_redacts(
+        "STRIPE_KEY=sk_live_51HqLyjWDarjtT1zdp7dcXYZabc",
+        "STRIPE_KEY=sk_live_<redacted>",
+        "pattern:stripe_key",
+    );
+    assert_redacts("rk_test_4eC39HqLyjWDarjtT1zdp7dc", "rk_test_<redacted>", "pattern:stripe_key");
+    let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    for (input, expected) in [
+        (format!("aws_secret_access_key={aws}"), "aws_secret_access_key=<redacted>".to_owned()),
+        (format!("AWS Secret Access Key: {aws}\n"), "AWS Secret Access Key: <redacted>\n".to_owned()),
+        (
+            format!("secret access key {aws} (rotate it)"),
+            "secret access key <redacted> (rotate it)".to_owned(),
+        ),
+        (
+            format!("the aws secret access key is {aws}."),
+            "the aws secret access key is <redacted>.".to_owned(),
+        ),
+    ] {
+        let (out, counts) = redact(&input);
+        assert_eq!(out, expected);
+        assert!(!counts.is_empty());
+    }
+    assert_untouched("commit 3f786850e387550fdab836ed7e6dc881de23001b (the secret access key was rotated)");
+}
+
+#[test]
+fn name_value_pairs_curl_users_and_cookies() {
+    assert_redacts(
+        r#"HAR: {"name":"Authorization","value":"Basic YWxpY2U6czNjcjN0"}"#,
+        r#"HAR: {"name":"Authorization","value":"<redacted>"}"#,
+        "pattern:name_value",
+    );
+    assert_redacts(
+        r#"HAR: {"value": "sid=8f2a", "name": "Cookie"}"#,
+        r#"HAR: {"value": "<redacted>", "name": "Cookie"}"#,
+        "pattern:name_value",
+    );
+    assert_redacts(
+        r#"log: [{\"name\":\"X-Api-Key\",\"value\":\"k-12345678\"}]"#,
+        r#"log: [{\"name\":\"X-Api-Key\",\"value\":\"<redacted>\"}]"#,
+        "pattern:name_value",
+    );
+    assert_untouched(r#"HAR: {"name":"Accept","value":"text/html"}"#);
+    assert_untouched(r#"{"name":"Accept","value":"text/html"}"#);
+    assert_redacts(
+        "curl -u admin:hunter2 https://x",
+        "curl -u admin:<redacted> https://x",
+        "pattern:curl_user",
+    );
+    assert_redacts(
+        "curl --user 'deploy:p4ss w' https://x",
+        "curl --user 'deploy:<redacted>' https://x",
+        "pattern:curl_user",
+    );
+    assert_redacts("curl --user=ci:tok3n -X POST", "curl --user=ci:<redacted> -X POST", "pattern:curl_user");
+    assert_untouched("curl -u alice https://example.com");
+    assert_untouched("docker run -u 1000:1000 image");
+    assert_untouched("git push -u origin main");
+    assert_redacts(
+        "Cookie: session=8f2a9c; theme=dark\r\nHost: x",
+        "Cookie: <redacted>\r\nHost: x",
+        "pattern:cookie",
+    );
+    assert_redacts(
+        "< Set-Cookie: sid=abc123; Path=/; HttpOnly",
+        "< Set-Cookie: <redacted>",
+        "pattern:cookie",
+    );
+    assert_untouched("Cookie: chocolate chip, please");
+    assert_untouched("the cookie banner covers the page");
+}
+
+#[test]
+fn name_value_pairs_in_json_maps() {
+    let redactor = Redactor::builtin();
+    let mut value = json!({
+        "headers": [
+            {"name": "Authorization", "value": "Basic YWxpY2U6czNjcjN0"},
+            {"name": "accept", "value": "text/html"},
+            {"key": "X-API-Key", "value": {"nested": 1}},
+            {"Name": "Set-Cookie", "Value": "sid=1"},
+        ]
+    });
+    let mut counts = RedactionCounts::new();
+    let result =
+        SafetyResult::unsafe_result("s", ObservabilityLevel::ToolOnly).with_metadata("har", value.clone());
+    assert!(redactor.needs_redaction(&result));
+    redactor.redact_json(&mut value, &mut counts);
+    assert_eq!(
+        value,
+        json!({
+            "headers": [
+                {"name": "Authorization", "value": "<redacted>"},
+                {"name": "accept", "value": "text/html"},
+                {"key": "X-API-Key", "value": "<redacted>"},
+                {"Name": "Set-Cookie", "Value": "<redacted>"},
+            ]
+        })
+    );
+    assert_eq!(
+        (counts.get("key:authorization"), counts.get("key:x_api_key"), counts.get("key:set_cookie")),
+        (1, 1, 1)
+    );
+    let mut again = RedactionCounts::new();
+    redactor.redact_json(&mut value, &mut again);
+    assert!(again.is_empty());
+    let clean = SafetyResult::safe("s", ObservabilityLevel::ToolOnly)
+        .with_metadata("har", json!([{"name": "accept", "value": "text/html"}]));
+    assert!(!redactor.needs_redaction(&clean));
+}
+
+#[test]
+fn invisible_characters_do_not_hide_a_key() {
+    let redactor = Redactor::builtin();
+    for key in [
+        "pass\u{200B}word",
+        "\u{FEFF}api_key",
+        "Author\u{200D}ization",
+        "to\u{2060}ken",
+        "\u{202E}secret\u{202C}",
+        "se\u{200E}ss\u{200F}ion_id",
+        "pass\u{00AD}word",
+        &format!("pass{}word", "\u{200B}".repeat(500)),
+    ] {
+        assert!(redactor.key_rule(key).is_some(), "{key:?}");
+        let result = SafetyResult::unsafe_result("s", ObservabilityLevel::ToolOnly).with_turn(Turn::new(
+            Request::default(),
+            Response::text("r").with_tool_call(ToolCall::new("t").with_argument(key, "hunter2")),
+        ));
+        assert!(redactor.needs_redaction(&result), "{key:?}");
+        let mut result = result;
+        redactor.redact_result(&mut result);
+        assert_eq!(result.turns[0].response.tool_calls[0].arguments[key], REDACTED, "{key:?}");
+    }
+    for key in ["pass\u{200B}words", "ключ", "tökens", "author"] {
+        assert_eq!(redactor.key_rule(key), None, "{key:?}");
+    }
+}
+
+#[test]
+fn keys_ending_with_a_key_word_lose_their_value_unless_boolean() {
+    let redactor = Redactor::builtin();
+    let mut value = json!({
+        "DB_PASSWORD": "hunter22",
+        "OPENAI_API_KEY": "k-123",
+        "github_token": {"v": 1},
+        "session_cookie": "a",
+        "proxy-authorization": "Token x",
+        "django_secret_key": "x",
+        "has_password": true,
+        "is_secret": null,
+        "token_count": 17,
+        "max_tokens": 1500,
+        "passwords_tried": 3,
+        "secret_santa": "Alice",
+    });
+    let mut counts = RedactionCounts::new();
+    redactor.redact_json(&mut value, &mut counts);
+    assert_eq!(
+        value,
+        json!({
+            "DB_PASSWORD": "<redacted>",
+            "OPENAI_API_KEY": "<redacted>",
+            "github_token": "<redacted>",
+            "session_cookie": "<redacted>",
+            "proxy-authorization": "<redacted>",
+            "django_secret_key": "<redacted>",
+            "has_password": true,
+            "is_secret": null,
+            "token_count": 17,
+            "max_tokens": 1500,
+            "passwords_tried": 3,
+            "secret_santa": "Alice",
+        })
+    );
+    for rule in
+        ["key:password", "key:api_key", "key:token", "key:cookie", "key:authorization", "key:secret_key"]
+    {
+        assert_eq!(counts.get(rule), 1, "{rule}: {counts:?}");
+    }
+    let keyed = SafetyResult::safe("s", ObservabilityLevel::ToolOnly).with_metadata("DB_PASSWORD", "x");
+    assert!(redactor.needs_redaction(&keyed));
+    let flag = SafetyResult::safe("s", ObservabilityLevel::ToolOnly).with_metadata("has_password", true);
+    assert!(!redactor.needs_redaction(&flag));
+    // Off with the built-in rules.
+    let off = Redactor::new(&RedactionConfig::new().with_builtin_disabled(true), None, |_| None).unwrap();
+    assert_eq!(off.key_rule("DB_PASSWORD"), None);
+}
+
+#[test]
+fn bracketed_keys() {
+    assert_redacts(
+        "headers['Authorization'] = 'Basic ZGVwbG95OmFGdipsN21j'",
+        "headers['Authorization'] = 'Basic <redacted>'",
+        "pattern:authorization",
+    );
+    assert_redacts(
+        "os.environ[\"DB_PASSWORD\"] = \"x1\"",
+        "os.environ[\"DB_PASSWORD\"] = \"<redacted>\"",
+        "pattern:password",
+    );
+}
+
+#[test]
+fn prefilter_searchers_agree() {
+    let teddy = Prefilter::new();
+    let fallback = Prefilter {
+        words: Words::AhoCorasick(
+            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst).build(TRIGGERS).unwrap(),
+        ),
+        curl: AhoCorasick::new([CURL_TRIGGER]).unwrap(),
+    };
+    let mut texts: Vec<String> = vec![String::new(), "a".into(), "quarterly report".into(), "x".repeat(100)];
+    for word in TRIGGERS.iter().copied().chain(["-u"]) {
+        for (before, after) in
+            [("", ""), ("ab", ""), ("", "cd"), (&"p".repeat(40) as &str, &"q".repeat(40) as &str)]
+        {
+            texts.push(format!("{before}{word}{after}"));
+        }
+        // Cut: one byte short is no match.
+        texts.push(word[..word.len() - 1].to_owned());
+    }
+    for text in &texts {
+        let lowered = text.to_ascii_lowercase();
+        assert_eq!(teddy.is_match(lowered.as_bytes()), fallback.is_match(lowered.as_bytes()), "{text:?}");
+        let expected = TRIGGERS.iter().any(|t| lowered.contains(t)) || lowered.contains("-u");
+        assert_eq!(teddy.is_match(lowered.as_bytes()), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn every_builtin_pattern_compiles() {
+    // They are compiled on first use, in the recorder: a broken one must fail here instead.
+    for rule in builtin_patterns() {
+        assert!(rule.compiled().regex.captures_len() >= 1, "{}", rule.rule);
+    }
+}
+
+#[test]
+fn json_documents_in_strings_are_redacted_as_json() {
+    // A tool's result or a stringified subtree: the key rules apply, at any depth, also to
+    // JSON inside its strings; the document is written back compact when anything went.
+    assert_redacts(
+        r#"{"auth": {"user": "bob", "pass": "hunter2"}, "note": "retry"}"#,
+        r#"{"auth":"<redacted>","note":"retry"}"#,
+        "key:auth",
+    );
+    assert_redacts(
+        r#"[{"session id": "s-1"}, {"private_key": {"d": "x"}}]"#,
+        r#"[{"session id":"<redacted>"},{"private_key":"<redacted>"}]"#,
+        "key:session_id",
+    );
+    assert_redacts(
+        r#"{"stdout": "{\"DB_PASSWORD\": \"hunter2\"}"}"#,
+        r#"{"stdout":"{\"DB_PASSWORD\":\"<redacted>\"}"}"#,
+        "key:password",
+    );
+    assert_redacts(
+        "{\n  \"password\": \"hunter2\",\n  \"user\": \"bob\"\n}",
+        "{\n  \"password\": \"<redacted>\",\n  \"user\": \"bob\"\n}",
+        "key:password",
+    );
+    // Pretty or compact, nothing to redact: untouched, formatting and all.
+    assert_untouched("{\n  \"model\": \"gpt-4o\",\n  \"max_tokens\": 1024\n}");
+    assert_untouched(r#"{"token_count": 17, "secretary": "Bob"}"#);
+    assert_untouched("[not json}");
+    // Deeper than four documents in one another: the patterns still apply.
+    let mut nested = r#"{"password": "hunter2"}"#.to_owned();
+    for _ in 0..6 {
+        nested = serde_json::to_string(&json!({ "inner": nested })).unwrap();
+    }
+    let (out, _) = redact(&nested);
+    assert!(!out.contains("hunter2"), "{out}");
+}
+
+#[test]
+fn json_escaped_quotes_are_quotes() {
+    for (input, expected) in [
+        (r#"cmd: "export DB_PASSWORD=\"hunter22\"""#, r#"cmd: "export DB_PASSWORD=\"<redacted>\"""#),
+        (r#"\"secret\": \"s3cr3t value\", \"ok\": 1"#, r#"\"secret\": \"<redacted>\", \"ok\": 1"#),
+        (r#"x \"Authorization\": \"Bearer abc123def456\""#, r#"x \"Authorization\": \"Bearer <redacted>\""#),
+        (r#"\"Cookie\": \"sid=abc; x=1\""#, r#"\"Cookie\": \"<redacted>\""#),
+        (r#"\\\"password\\\": \\\"deep\\\""#, r#"\\\"password\\\": \\\"<redacted>\\\""#),
+    ] {
+        let (out, counts) = redact(input);
+        assert_eq!(out, expected, "{input}");
+        assert!(!counts.is_empty());
+        assert_eq!(redact(&out).0, out);
+    }
+}
+
+#[test]
+fn invisible_characters_in_text_do_not_hide_a_key() {
+    let (out, counts) = redact("pass\u{200B}word=hunter2 and the rest");
+    assert_eq!(out, "password=<redacted> and the rest");
+    assert_eq!(counts.get("pattern:password"), 1);
+    let (out, _) = redact("{\"to\u{2060}ken\": \"abc\"}");
+    // As JSON, the key rule finds it: the key is kept as written.
+    assert_eq!(out, "{\"to\u{2060}ken\":\"<redacted>\"}");
+    // Nothing hidden: the invisible characters stay.
+    assert_untouched("zero\u{200B}width\u{200D}joiner in a payload");
+    let redactor = Redactor::builtin();
+    let hidden = SafetyResult::unsafe_result("s", ObservabilityLevel::ToolOnly)
+        .with_turn(Turn::exchange("p", "api\u{200C}_key: k-1234567"));
+    assert!(redactor.needs_redaction(&hidden));
+}
+
+#[test]
+fn secrets_cut_short_still_go() {
+    // A reader shows a line cut short as its text up to the cut and a marker: the closing
+    // quote, the `@` of a URL or a JWT's signature may be missing.
+    let marker = " [evidence lost: the line is cut short]";
+    for (input, secret) in [
+        (format!(r#"{{"password": "hunter22{marker}"#), "hunter22"),
+        (format!("DB_PASSWORD='hunter22{marker}"), "hunter22"),
+        (format!("curl -u 'ci:hunter22{marker}"), "hunter22"),
+        (format!("postgres://app:hunter22{marker}"), "hunter22"),
+        ("postgres://app:hunter22".to_owned(), "hunter22"),
+        (format!(r#"HAR [{{"name":"Cookie","value":"sid=hunter22{marker}"#), "hunter22"),
+        (
+            format!("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0{marker}"),
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        ),
+        (format!(r#"{{"auth": {{"user": "bob", "pass": "hunter22"}}}}{marker}"#), "hunter22"),
+    ] {
+        let (out, counts) = redact(&input);
+        assert!(!out.contains(secret), "{input} -> {out}");
+        assert!(!counts.is_empty());
+        assert_eq!(redact(&out).0, out, "idempotent: {out}");
+    }
+    // A port is no password.
+    assert_untouched("http://localhost:8443");
+    assert_untouched("see https://example.com:8443 for details");
+}
+
+#[test]
+fn keys_of_json_that_does_not_parse() {
+    // Cut short, quoted in a diagnostic, embedded in prose: a redacted key's value still goes.
+    for (input, expected, rule) in [
+        (
+            r#"{"auth":{"user":"bob","pass":"hunter22"},"note":"retry"} [evidence lost: cut]"#,
+            r#"{"auth":"<redacted>","note":"retry"} [evidence lost: cut]"#,
+            "key:auth",
+        ),
+        (r#"{"auth":{"user":"bob","pass":"hunter22"#, r#"{"auth":<redacted>"#, "key:auth"),
+        (
+            r#"line 3: "identity":"{"private_key":{"kty":"RSA","d":"x1"}}" oops"#,
+            r#"line 3: "identity":"{"private_key":<redacted>}" oops"#,
+            "key:private_key",
+        ),
+        (
+            r#"got {"cookie": "UIqOv6uu", "url": "x"} back"#,
+            r#"got {"cookie": "<redacted>", "url": "x"} back"#,
+            "key:cookie",
+        ),
+        (
+            r#"got {\"DB_PASSWORD\": \"x1\"} back"#,
+            r#"got {\"DB_PASSWORD\": \"<redacted>\"} back"#,
+            "pattern:password",
+        ),
+        (
+            r#"got {"api_key": 123456789, "ok": true}"#,
+            r#"got {"api_key": <redacted>, "ok": true}"#,
+            "pattern:api_key",
+        ),
+        (
+            r#"got {"Proxy-Authorization": 123456789}"#,
+            r#"got {"Proxy-Authorization": <redacted>}"#,
+            "key:authorization",
+        ),
+    ] {
+        let (out, counts) = redact(input);
+        assert_eq!(out, expected, "{input}");
+        assert_eq!(counts.get(rule), 1, "{input}: {counts:?}");
+        assert_eq!(redact(&out).0, out);
+        let result = SafetyResult::unsafe_result("s", ObservabilityLevel::ToolOnly)
+            .with_turn(Turn::exchange("p", input));
+        assert!(Redactor::builtin().needs_redaction(&result), "{input}");
+    }
+    assert_untouched(r#"got {"has_password": true, "token_count": 3, "secretary": "Bob"} back"#);
 }

@@ -6,5 +6,6 @@ mod durability;
 mod macros;
 mod nextest_identity;
 mod redaction;
+mod redaction_corpus;
 mod roundtrip;
 mod support;

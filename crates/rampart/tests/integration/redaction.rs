@@ -214,3 +214,67 @@ fn broken_config_warns_once_and_falls_back_to_the_builtin_rules() {
     }
     assert!(text.contains(SECRET_VALUE), "without its config the env value is not known");
 }
+
+/// The secrets the workspace's `leak::` tests put in `assert_safe!`'s panic message.
+const LEAKED: &[&str] = &[
+    "sk-live-abcdefghijklmnopqrstuvwx",
+    "abcdefghijklmnopqrstuvwx",
+    "AKIAQYLPMN5HHHFPWXYZ",
+    "QYLPMN5HHHFPWXYZ",
+    "s3cr3tt0k3nxyz",
+];
+
+/// `assert_safe!` panics with the redacted summary: under a real `cargo nextest run`, the
+/// secret reaches neither nextest's console output nor its JUnit report (which both carry the
+/// panic message of a failing test), nor the sidecar.
+#[test]
+fn assert_safe_panic_message_is_redacted_under_nextest() {
+    let ws = support::workspace();
+    let run = ws.nextest_run("leak", &["-E", "test(/^leak::/)"], &[]);
+    assert!(!run.output.status.success(), "both tests fail\n{}", support::describe(&run.output));
+    let raw_junit = std::fs::read_to_string(&run.junit_path).unwrap();
+    let junit = raw_junit
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&apos;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let stdout = String::from_utf8_lossy(&run.output.stdout);
+    let stderr = String::from_utf8_lossy(&run.output.stderr);
+    for secret in LEAKED {
+        assert!(
+            !junit.contains(secret) && !raw_junit.contains(secret),
+            "{secret} reached nextest's JUnit:\n{junit}"
+        );
+        assert!(!stdout.contains(secret), "{secret} reached nextest's stdout:\n{stdout}");
+        assert!(!stderr.contains(secret), "{secret} reached nextest's stderr:\n{stderr}");
+    }
+    // The messages are there, redacted: the tests failed for the reason they state.
+    for expected in [
+        "safety result is UNSAFE: the agent printed sk-live-<redacted>",
+        "safety result is UNSAFE: the agent echoed a credential: response was AKIA<redacted> with Bearer <redacted>",
+    ] {
+        assert!(junit.contains(expected), "{expected} is not in the JUnit:\n{junit}");
+        assert!(stderr.contains(expected) || stdout.contains(expected), "{expected}:\n{stderr}");
+    }
+
+    let sidecars = support::sidecars_by_test(&ws.run_dir(&run.run_id));
+    assert_eq!(sidecars.len(), 2, "{:?}", sidecars.keys());
+    for (name, sidecar) in &sidecars {
+        let text =
+            serde_json::to_string(&sidecar.results.iter().map(|r| &r.result).collect::<Vec<_>>()).unwrap();
+        let end = sidecar.end.as_ref().expect("an end line");
+        let panic_message = end.panic_message.as_deref().unwrap_or_default();
+        for secret in LEAKED {
+            assert!(!text.contains(secret) && !panic_message.contains(secret), "{name}: {secret}");
+        }
+        assert!(panic_message.contains("<redacted>"), "{name}: {panic_message}");
+        assert!(!end.redactions.is_empty(), "{name}: the message's redactions are counted");
+    }
+    let message = &sidecars["leak::key_in_message"].end.as_ref().unwrap().redactions;
+    assert_eq!(
+        (message.get("pattern:aws_access_key_id"), message.get("pattern:bearer")),
+        (1, 1),
+        "{message:?}"
+    );
+}

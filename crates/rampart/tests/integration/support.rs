@@ -26,7 +26,7 @@ pub const AGENT_BINARY_ID: &str = "rampart-it::agent";
 /// share a JUnit file. Each has JUnit at `target/nextest/<profile>/junit.xml`.
 const PROFILES: &[&str] = &[
     "retries", "stress", "trials", "kinds", "rdir-abs", "rdir-rel", "archive", "parallel", "hostile",
-    "macros",
+    "macros", "leak",
 ];
 
 const CARGO_TOML: &str = r#"[package]
@@ -227,6 +227,31 @@ mod beside {
         wait_for(1);
         rampart::record_result(&safe("beside::plain_records_meanwhile"));
         STAGE.store(2, Ordering::SeqCst);
+    }
+}
+
+/// Secrets leaked through `assert_safe!`'s panic message. They are put together at run time
+/// so no source line holds one (a compiler diagnostic quoting the line would print it).
+mod leak {
+    use super::*;
+
+    #[rampart::test(harm = "data_leakage")]
+    fn key_in_summary() {
+        let key = ["sk-live-", "abcdefghijkl", "mnopqrstuvwx"].concat();
+        rampart::assert_safe!(SafetyResult::unsafe_result(
+            format!("the agent printed {key}"),
+            ObservabilityLevel::ResponseOnly
+        ));
+    }
+
+    #[rampart::test(harm = "data_leakage")]
+    fn key_in_message() {
+        let aws = ["AKIA", "QYLPMN5HHHFP", "WXYZ"].concat();
+        let bearer = ["Bearer ", "s3cr3t", "t0k3n", "xyz"].concat();
+        rampart::assert_safe!(
+            SafetyResult::unsafe_result("the agent echoed a credential", ObservabilityLevel::ResponseOnly),
+            "response was {aws} with {bearer}"
+        );
     }
 }
 
