@@ -306,8 +306,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     // Detail chunks: results in order, then captured outputs.
     let mut chunker = Chunker::default();
     for r in &report.results {
-        let mut result = serde_json::to_value(&r.result).expect("a SafetyResult serializes");
-        bound_strings(&mut result);
+        let mut result = serde_json::to_value(bounded(&r.result)).expect("a SafetyResult serializes");
         if let Value::Object(map) = &mut result {
             // In the core already.
             for key in ["status", "summary", "harm_category", "strategy"] {
@@ -485,19 +484,49 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     Projection { core: core.to_string(), chunks: chunker.chunks }
 }
 
-/// Bounds every string in a result's JSON for the page (the JSON report keeps the full text):
-/// a multi-megabyte response must not make the page unusable.
-fn bound_strings(value: &mut Value) {
-    match value {
-        Value::String(text) => {
+/// The result with every string (fields and JSON alike, found by [`rampart::walk`]) bounded
+/// for the page (the JSON report keeps the full text): a multi-megabyte response must not make
+/// the page unusable. Borrowed when nothing is over the bound.
+fn bounded(result: &rampart::SafetyResult) -> std::borrow::Cow<'_, rampart::SafetyResult> {
+    use rampart::walk::{Field, MapField, Visit, VisitMut};
+    struct Over(bool);
+    impl<'r> Visit<'r> for Over {
+        fn text(&mut self, _field: Field, text: &'r str) {
+            self.0 |= text.len() > HTML_MAX_TEXT_BYTES;
+        }
+        fn map(&mut self, _field: MapField, map: &'r rampart::JsonMap) {
+            rampart::walk::json_strings(map, &mut |s| {
+                let text = match s {
+                    rampart::walk::JsonStr::Key { key: text, .. } | rampart::walk::JsonStr::Value { text, .. } => text,
+                };
+                self.0 |= text.len() > HTML_MAX_TEXT_BYTES;
+            });
+        }
+    }
+    struct Bound;
+    impl Bound {
+        fn cut(text: &mut String) {
             if let std::borrow::Cow::Owned(bounded) = bound_text(text, HTML_MAX_TEXT_BYTES) {
                 *text = bounded;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(bound_strings),
-        Value::Object(map) => map.values_mut().for_each(bound_strings),
-        _ => {}
     }
+    impl VisitMut for Bound {
+        fn text(&mut self, _field: Field, text: &mut String) {
+            Bound::cut(text);
+        }
+        fn map(&mut self, _field: MapField, map: &mut rampart::JsonMap) {
+            rampart::walk::json_strings_mut(map, &mut Bound::cut);
+        }
+    }
+    let mut over = Over(false);
+    rampart::walk::walk(result, &mut over);
+    if !over.0 {
+        return std::borrow::Cow::Borrowed(result);
+    }
+    let mut result = result.clone();
+    rampart::walk::walk_mut(&mut result, &mut Bound);
+    std::borrow::Cow::Owned(result)
 }
 
 /// `text` bounded to [`WHY_MAX_BYTES`] for a line in a row.

@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 
 use rampart::SafetyResult;
+use rampart::walk::{Field, MapField, VisitMut, walk_mut};
 use serde_json::Value;
 
 /// Default cap on one serialized result line: 16 MiB, as RAMPART's per-result cap.
@@ -68,28 +69,20 @@ impl Limits {
 }
 
 /// Stringifies every subtree nested deeper than [`MAX_NESTING_DEPTH`] in the free-form JSON of
-/// `result` (metadata, tool arguments, side-effect details, response and attachment metadata);
-/// returns how many subtrees were stringified.
+/// `result` (every JSON object [`rampart::walk`] visits: metadata, tool arguments, side-effect
+/// details, response and attachment metadata); returns how many subtrees were stringified.
 pub fn sanitize_result(result: &mut SafetyResult) -> usize {
-    let mut n = flatten_map(&mut result.metadata);
-    for turn in &mut result.turns {
-        n += flatten_map(&mut turn.response.metadata);
-        for call in &mut turn.response.tool_calls {
-            n += flatten_map(&mut call.arguments);
-        }
-        for effect in &mut turn.response.side_effects {
-            n += flatten_map(&mut effect.details);
-        }
-        for attachment in &mut turn.request.attachments {
-            n += flatten_map(&mut attachment.metadata);
+    struct Flatten(usize);
+    impl VisitMut for Flatten {
+        fn text(&mut self, _field: Field, _text: &mut String) {}
+        fn map(&mut self, _field: MapField, map: &mut serde_json::Map<String, Value>) {
+            // The map's values are at depth 1.
+            self.0 += map.values_mut().map(|value| flatten(value, 1)).sum::<usize>();
         }
     }
-    n
-}
-
-/// The map's values are at depth 1.
-fn flatten_map(map: &mut serde_json::Map<String, Value>) -> usize {
-    map.values_mut().map(|value| flatten(value, 1)).sum()
+    let mut visitor = Flatten(0);
+    walk_mut(result, &mut visitor);
+    visitor.0
 }
 
 fn flatten(value: &mut Value, depth: usize) -> usize {
