@@ -127,7 +127,8 @@ fn check_html(_expected: &Expected, report: &Report) {
         failed_groups + unsafe_standalone,
         "one failed row per failed group and per UNSAFE standalone test"
     );
-    assert!(dom.contains(r#"data-status="unsafe""#));
+    // Failing groups open to their failing trials (conversations open on click).
+    assert!(dom.contains(r#"data-trial-class="unsafe""#));
     // The demo agent leaks a fake `sk-…` key: the recorder redacted it and the page says so,
     // by rule name only.
     let recorded = report.json["redactions"]["recorded"].as_object().expect("redaction counts");

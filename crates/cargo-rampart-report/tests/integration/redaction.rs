@@ -157,13 +157,15 @@ fn report_outputs_hold_no_secret_and_count_the_redactions() {
                 "pattern:api_key": 1,
                 "pattern:aws_access_key_id": 1,
                 "pattern:bearer": 1,
+                // The malformed line's token, redacted in its diagnostic's excerpt.
+                "pattern:github_token": 1,
             },
         }),
         "{:#}",
         report["redactions"]
     );
 
-    assert!(stdout.contains("Redactions: 2 when recorded (pattern:jwt 2); 7 by the report ("), "{stdout}");
+    assert!(stdout.contains("Redactions: 2 when recorded (pattern:jwt 2); 8 by the report ("), "{stdout}");
     let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(markdown.contains("_Redactions: 2 when recorded"), "{markdown}");
 }
