@@ -107,7 +107,11 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
 /// its path so reruns do not duplicate).
 fn seed_corpus(root: &Path, corpus: &Path, extensions: &[&str]) -> Result<(), String> {
     std::fs::create_dir_all(corpus).map_err(|e| format!("could not create {}: {e}", corpus.display()))?;
-    let sources = [root.join("fixtures/report"), root.join("fixtures/nextest-0.9.143/junit"), root.join("fixtures/hostile/cases")];
+    let sources = [
+        root.join("fixtures/report"),
+        root.join("fixtures/nextest-0.9.143/junit"),
+        root.join("fixtures/hostile/cases"),
+    ];
     let mut pending: Vec<PathBuf> = sources.into_iter().filter(|d| d.is_dir()).collect();
     while let Some(dir) = pending.pop() {
         let entries =

@@ -122,7 +122,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size (e.g. 16MiB or 1048576)"))?;
+    let number: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not a size (e.g. 16MiB or 1048576)"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kib" | "kb" => 10,
@@ -358,7 +359,9 @@ fn redaction_root(workspace: Option<&WorkspacePaths>) -> Option<std::path::PathB
 /// The width to render stdout at: `$COLUMNS`, else the terminal's, else
 /// [`rampart_report::DEFAULT_TERMINAL_WIDTH`].
 fn terminal_width() -> usize {
-    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|c| *c > 0) {
+    if let Some(columns) =
+        std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|c| *c > 0)
+    {
         return columns;
     }
     terminal_size::terminal_size()

@@ -305,7 +305,8 @@ pub fn escape_json_for_html(json: &str) -> String {
             '\u{2029}' => out.push_str("\\u2029"),
             // DEL, C1 controls and bidirectional controls: inert in the file too (JSON strings
             // only, which is where recorded text is).
-            c if matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}') => {
+            c if matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}') =>
+            {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
             c => out.push(c),

@@ -497,7 +497,8 @@ fn bounded(result: &rampart::SafetyResult) -> std::borrow::Cow<'_, rampart::Safe
         fn map(&mut self, _field: MapField, map: &'r rampart::JsonMap) {
             rampart::walk::json_strings(map, &mut |s| {
                 let text = match s {
-                    rampart::walk::JsonStr::Key { key: text, .. } | rampart::walk::JsonStr::Value { text, .. } => text,
+                    rampart::walk::JsonStr::Key { key: text, .. }
+                    | rampart::walk::JsonStr::Value { text, .. } => text,
                 };
                 self.0 |= text.len() > HTML_MAX_TEXT_BYTES;
             });

@@ -251,6 +251,9 @@ pub(crate) struct Grouping {
     pub safety: Vec<Option<TestSafety>>,
 }
 
+/// (run id, test name, stress index) of a trial within its group.
+type TrialKey<'a> = (Option<&'a str>, String, Option<u32>);
+
 #[derive(Default)]
 struct GroupAcc<'a> {
     harm: Option<String>,
@@ -261,7 +264,7 @@ struct GroupAcc<'a> {
     declared_count: u32,
     has_clones: bool,
     /// Executions of the group by (run id, test name, stress index), with the trial index.
-    trials: BTreeMap<(Option<&'a str>, String, Option<u32>), (Option<u32>, Option<usize>)>,
+    trials: BTreeMap<TrialKey<'a>, (Option<u32>, Option<usize>)>,
 }
 
 /// Groups executions into trials and trial groups (`trials = N` clones and stress
@@ -309,7 +312,8 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
                     ));
                 }
                 group.counts.insert(trial.count);
-                group.declared_count = group.declared_count.max(trial.count).max(trial.index.saturating_add(1));
+                group.declared_count =
+                    group.declared_count.max(trial.count).max(trial.index.saturating_add(1));
             }
         }
         let trial_index = spec.and_then(|s| s.trial).map(|t| t.index);
@@ -323,7 +327,8 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
         // as no-result) and the stricter threshold.
         if group.counts.len() > 1 || group.thresholds.len() > 1 {
             let counts: Vec<String> = group.counts.iter().map(ToString::to_string).collect();
-            let thresholds: Vec<String> = group.thresholds.iter().map(|t| f64::from_bits(*t).to_string()).collect();
+            let thresholds: Vec<String> =
+                group.thresholds.iter().map(|t| f64::from_bits(*t).to_string()).collect();
             let path = executions
                 .iter()
                 .find(|e| e.key.binary_id == binary_id && e.spec.is_some_and(|(s, _)| s.base_name == name))
@@ -442,7 +447,6 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
     }
     Grouping { groups: out, safety }
 }
-
 
 /// The population and per-harm-category summaries of a report's results.
 #[derive(Clone, Debug, PartialEq)]
@@ -597,7 +601,13 @@ mod tests {
     #[test]
     fn the_counted_attempt_is_the_first_unsafe_else_the_last() {
         use AttemptOutcome::{Abort, Fail, Leak, Pass, StartFailure, Timeout, Unknown};
-        type Case<'a> = (&'a [(AttemptOutcome, &'a [SafetyStatus])], TrialClass, Option<u32>, Option<AttemptOutcome>, &'a [u32]);
+        type Case<'a> = (
+            &'a [(AttemptOutcome, &'a [SafetyStatus])],
+            TrialClass,
+            Option<u32>,
+            Option<AttemptOutcome>,
+            &'a [u32],
+        );
         let cases: &[Case<'_>] = &[
             (&[], TrialClass::NoResult, None, None, &[]),
             (&[(Pass, &[S])], TrialClass::Safe, Some(1), None, &[]),
@@ -631,7 +641,12 @@ mod tests {
             for order in [facts.clone(), facts.iter().rev().cloned().collect()] {
                 let judged = judge_trial(&order);
                 assert_eq!(
-                    (judged.class, judged.counted_attempt, judged.killed, judged.unsafe_retried_attempts.as_slice()),
+                    (
+                        judged.class,
+                        judged.counted_attempt,
+                        judged.killed,
+                        judged.unsafe_retried_attempts.as_slice()
+                    ),
                     (*class, *counted, *killed, *retried),
                     "{attempts:?}"
                 );

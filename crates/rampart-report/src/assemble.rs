@@ -146,7 +146,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let kept = select_sidecars(sidecars, &allowed, &mut problems);
     let mut executions = index_junit(&junit);
     let n_junit_tests = executions.len();
-    let redactions = attach_sidecars(&kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
+    let redactions =
+        attach_sidecars(&kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
     let trial_groups = judge(&mut executions, &mut problems);
 
     let mut results: Vec<ReportedResult> = Vec::new();
@@ -156,7 +157,12 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         tests.push(execution.test);
     }
     results.sort_by(|a, b| {
-        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(&b.identity, b.result_index, &b.sidecar, b.line))
+        (&a.identity, a.result_index, &a.sidecar, a.line).cmp(&(
+            &b.identity,
+            b.result_index,
+            &b.sidecar,
+            b.line,
+        ))
     });
     let summary = aggregate::summarize(&results);
 
@@ -250,7 +256,9 @@ fn select_sidecars(
 /// Phase 2: one execution per test JUnit lists. A test that ran in any partition resolves to
 /// its runs; one skipped everywhere is listed once, skipped.
 fn index_junit(junit: &[JunitRun]) -> BTreeMap<ExecutionKey<'_>, Execution<'_>> {
-    let mut by_test: BTreeMap<(&str, &str, Option<u32>), Vec<(Option<&str>, &JunitTest)>> = BTreeMap::new();
+    // (binary id, test name, stress index) → (run id, testcase) in every run that lists it.
+    type Runs<'j> = Vec<(Option<&'j str>, &'j JunitTest)>;
+    let mut by_test: BTreeMap<(&str, &str, Option<u32>), Runs<'_>> = BTreeMap::new();
     for run in junit {
         for test in &run.tests {
             by_test
@@ -409,7 +417,10 @@ fn attach_sidecars<'a>(
 
 /// Phase 4: every rampart test execution judged as a trial (its counted attempt, its class),
 /// trial groups built, and the results of attempts that do not count marked superseded.
-fn judge(executions: &mut BTreeMap<ExecutionKey<'_>, Execution<'_>>, problems: &mut Vec<InputProblem>) -> Vec<TrialGroup> {
+fn judge(
+    executions: &mut BTreeMap<ExecutionKey<'_>, Execution<'_>>,
+    problems: &mut Vec<InputProblem>,
+) -> Vec<TrialGroup> {
     let facts: Vec<ExecutionFacts<'_>> = executions
         .iter()
         .map(|(key, execution)| {
@@ -593,9 +604,9 @@ mod tests {
     use super::*;
     use crate::junit::parse_junit;
     use crate::report::RunVerdict;
-    use rampart::SafetyStatus;
     use crate::sidecars::parse_sidecar;
     use proptest::prelude::*;
+    use rampart::SafetyStatus;
     use serde_json::json;
 
     const RUN_A: &str = "aaaaaaaa-0000-4000-8000-000000000001";

@@ -85,7 +85,8 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> (Option<JunitRun>, Vec<InputProb
             // Only the line holding the bad byte is quoted.
             let (start, end) = line_around(bytes, e.valid_up_to());
             let line_no = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
-            let (source_code, span) = line_excerpt(path, line_no, &bytes[start..end], e.valid_up_to() - start, 1);
+            let (source_code, span) =
+                line_excerpt(path, line_no, &bytes[start..end], e.valid_up_to() - start, 1);
             return (
                 None,
                 vec![InputProblem::JunitNotUtf8 {

@@ -43,8 +43,8 @@ use camino::Utf8PathBuf;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::aggregate::attack_success_rate;
-use crate::sanitize::inert_text;
 use crate::report::{GroupVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
+use crate::sanitize::inert_text;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{ReportView, UNCATEGORIZED, describe_result, killed_words, test_label};
 use crate::write::ReportDir;
@@ -143,7 +143,8 @@ pub fn junit_report(report: &TestRunReport) -> Report {
     };
 
     for group in &report.trial_groups {
-        let time = group.trials.iter().filter_map(|t| index.execution_of_trial(group, t)).map(execution_time).sum();
+        let time =
+            group.trials.iter().filter_map(|t| index.execution_of_trial(group, t)).map(execution_time).sum();
         let case = group_case(group, &index, names.claim(&group.name, group.binary_id.as_deref()), time);
         add(group.harm_category.as_deref(), case);
     }
@@ -255,10 +256,8 @@ fn standalone_case(test: &TestExecution, index: &ReportView<'_>, name: String) -
             let outcome = safety.killed.expect("matched");
             let n_counted = index.counted_results_of_test(test).count() as u64;
             let mut message = format!("killed: {}", killed_words(outcome, n_counted));
-            let recorded: Vec<String> = index
-                .counted_results_of_test(test)
-                .map(|r| r.status.as_str().to_uppercase())
-                .collect();
+            let recorded: Vec<String> =
+                index.counted_results_of_test(test).map(|r| r.status.as_str().to_uppercase()).collect();
             if !recorded.is_empty() {
                 message.push_str(&format!(" ({})", recorded.join(", ")));
             }

@@ -60,7 +60,8 @@ pub use report::{
 pub use sanitize::{clean_line, clean_text, inert_text, visible};
 pub use sidecars::{
     LoadedSidecar, SidecarFile, find_sidecar_files, find_sidecar_files_checked, load_results_dir,
-    load_results_dir_with, load_sidecar, load_sidecar_file, load_sidecar_with, parse_sidecar, parse_sidecar_with,
+    load_results_dir_with, load_sidecar, load_sidecar_file, load_sidecar_with, parse_sidecar,
+    parse_sidecar_with,
 };
 pub use sink::{JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError, to_inert_json_pretty};
 pub use terminal::{DEFAULT_WIDTH as DEFAULT_TERMINAL_WIDTH, MAX_LISTED, TerminalOptions, terminal_summary};

@@ -30,7 +30,9 @@ use camino::Utf8PathBuf;
 use crate::report::{GroupVerdict, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
 use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
-use crate::view::{ReportView, describe_result, evidence_text, killed_words, plural, redaction_line, test_label};
+use crate::view::{
+    ReportView, describe_result, evidence_text, killed_words, plural, redaction_line, test_label,
+};
 use crate::write::ReportDir;
 
 /// GitHub's limit on one step's job summary (`$GITHUB_STEP_SUMMARY`), in bytes.
@@ -203,7 +205,11 @@ fn head_section(report: &TestRunReport, index: &ReportView<'_>) -> String {
         let _ = writeln!(
             out,
             "\nEach trial counts once, through one attempt; {} kept as evidence only.",
-            plural(report.superseded_results, "result from another attempt is", "results from other attempts are"),
+            plural(
+                report.superseded_results,
+                "result from another attempt is",
+                "results from other attempts are"
+            ),
         );
     }
     out
@@ -446,7 +452,11 @@ pub struct MarkdownWritten {
 impl MarkdownSink {
     /// A sink writing `<out_dir>/summary.md` within [`GITHUB_STEP_SUMMARY_LIMIT`].
     pub fn new(out_dir: impl Into<Utf8PathBuf>) -> MarkdownSink {
-        MarkdownSink { out: ReportDir::new(out_dir), step_summary: None, max_bytes: GITHUB_STEP_SUMMARY_LIMIT - 1 }
+        MarkdownSink {
+            out: ReportDir::new(out_dir),
+            step_summary: None,
+            max_bytes: GITHUB_STEP_SUMMARY_LIMIT - 1,
+        }
     }
 
     /// Also append to this file (the value of `$GITHUB_STEP_SUMMARY`).
@@ -970,10 +980,7 @@ mod tests {
         let summary = render_markdown(&report, GITHUB_STEP_SUMMARY_LIMIT - 1);
         assert!(summary.text.len() < GITHUB_STEP_SUMMARY_LIMIT, "{} bytes", summary.text.len());
         assert_eq!(summary.dropped, [DroppedSection::Findings]);
-        assert!(
-            summary.text.contains("_Not shown: 60003 findings."),
-            "the note says what was dropped"
-        );
+        assert!(summary.text.contains("_Not shown: 60003 findings."), "the note says what was dropped");
         assert!(summary.text.contains("dropped the findings"));
         // The category table (with its total row) and the whole failing-group table remain.
         let rows = tables(&summary.text);

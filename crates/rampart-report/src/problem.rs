@@ -447,7 +447,9 @@ impl InputProblem {
                 (IncompleteKind::SidecarOfAnotherRun, Some(path), None, None)
             }
             P::TrialMissing { group, .. } => (IncompleteKind::TrialMissing, None, None, Some(group)),
-            P::InvalidSpec { path, test, .. } => (IncompleteKind::InvalidSpec, Some(path), Some(1), Some(test)),
+            P::InvalidSpec { path, test, .. } => {
+                (IncompleteKind::InvalidSpec, Some(path), Some(1), Some(test))
+            }
         };
         Some(IncompleteReason {
             kind,
@@ -523,7 +525,13 @@ const REDACTION_WINDOW_BYTES: usize = 32 << 10;
 /// which may hold valid results with secrets), a window of it around the marked bytes
 /// `[start, start + len)`; the span is relative to the excerpt. Not yet redacted, made
 /// visible, nor cut to what is shown: see [`InputProblem::harden`].
-pub(crate) fn line_excerpt(path: &str, line_no: usize, line: &[u8], start: usize, len: usize) -> (Excerpt, SourceSpan) {
+pub(crate) fn line_excerpt(
+    path: &str,
+    line_no: usize,
+    line: &[u8],
+    start: usize,
+    len: usize,
+) -> (Excerpt, SourceSpan) {
     let start = start.min(line.len());
     let end = start.saturating_add(len.max(1)).min(line.len());
     let from = start.saturating_sub(REDACTION_WINDOW_BYTES);
@@ -545,7 +553,13 @@ pub(crate) fn line_excerpt(path: &str, line_no: usize, line: &[u8], start: usize
 
 /// What of an excerpt is shown: at most [`MAX_EXCERPT_CHARS`] characters around the span
 /// (half before it, the span, the rest after), `…` where the line goes on.
-fn display_window(text: &str, start: usize, len: usize, cut_front: bool, cut_back: bool) -> (String, SourceSpan) {
+fn display_window(
+    text: &str,
+    start: usize,
+    len: usize,
+    cut_front: bool,
+    cut_back: bool,
+) -> (String, SourceSpan) {
     let mut start = start.min(text.len());
     while !text.is_char_boundary(start) {
         start -= 1;
@@ -599,7 +613,8 @@ pub(crate) fn json_unescape(text: &str) -> String {
             Some('f') => out.push('\u{c}'),
             Some('u') => {
                 let hex = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-                    let digits: String = (0..4).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                    let digits: String =
+                        (0..4).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
                     (digits.len() == 4).then(|| u32::from_str_radix(&digits, 16).ok()).flatten()
                 };
                 let Some(high) = hex(&mut chars) else {
@@ -647,13 +662,16 @@ fn redact_excerpt(redactor: &Redactor, text: &str, counts: &mut RedactionCounts)
     let mut redacted = redactor.redact_text(&decoded, counts).into_owned();
     static PAIR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let pair = PAIR.get_or_init(|| {
-        regex::Regex::new(r#""((?:[^"\\]|\\.){1,64})"\s*:\s*("(?:[^"\\]|\\.)*"?|[^,}\]\s{\["]+)"#).expect("the pair regex")
+        regex::Regex::new(r#""((?:[^"\\]|\\.){1,64})"\s*:\s*("(?:[^"\\]|\\.)*"?|[^,}\]\s{\["]+)"#)
+            .expect("the pair regex")
     });
     let mut out = String::with_capacity(redacted.len());
     let mut last = 0;
     for caps in pair.captures_iter(&redacted) {
         let (key, value) = (caps.get(1).expect("group 1"), caps.get(2).expect("group 2"));
-        if redactor.key_rule(key.as_str()).is_some() && value.as_str() != format!("\"{}\"", rampart::redact::REDACTED) {
+        if redactor.key_rule(key.as_str()).is_some()
+            && value.as_str() != format!("\"{}\"", rampart::redact::REDACTED)
+        {
             out.push_str(&redacted[last..value.start()]);
             out.push_str(&format!("\"{}\"", rampart::redact::REDACTED));
             last = value.end();
@@ -679,34 +697,35 @@ impl InputProblem {
             *field = visible(&redactor.redact_text(field, counts));
         };
         let ident = |field: &mut String| *field = visible(field);
-        let excerpt = |source: &mut Option<Excerpt>, span: &mut Option<SourceSpan>, counts: &mut RedactionCounts| {
-            let Some(named) = source.take() else { return };
-            let original = named.text.clone();
-            let name = visible(&named.name);
-            // Redact the whole window first, then cut what is shown.
-            let redacted = redact_excerpt(redactor, &original, counts);
-            let old = span.unwrap_or_else(|| SourceSpan::new(0.into(), original.len()));
-            let start = old.offset().min(original.len());
-            let end = (start + old.len()).min(original.len());
-            let (text, start, len) = if redacted == original {
-                // Unchanged: keep the marked range, re-measured in the visible text.
-                let before = visible(&original[..start]);
-                let marked = visible(&original[start..end]);
-                (format!("{before}{marked}{}", visible(&original[end..])), before.len(), marked.len())
-            } else {
-                // Redacted: mark the same share of the line (offsets moved).
-                let text = visible(&redacted);
-                let mut at = (start as f64 / original.len().max(1) as f64 * text.len() as f64) as usize;
-                at = at.min(text.len());
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                (text, at, 1)
+        let excerpt =
+            |source: &mut Option<Excerpt>, span: &mut Option<SourceSpan>, counts: &mut RedactionCounts| {
+                let Some(named) = source.take() else { return };
+                let original = named.text.clone();
+                let name = visible(&named.name);
+                // Redact the whole window first, then cut what is shown.
+                let redacted = redact_excerpt(redactor, &original, counts);
+                let old = span.unwrap_or_else(|| SourceSpan::new(0.into(), original.len()));
+                let start = old.offset().min(original.len());
+                let end = (start + old.len()).min(original.len());
+                let (text, start, len) = if redacted == original {
+                    // Unchanged: keep the marked range, re-measured in the visible text.
+                    let before = visible(&original[..start]);
+                    let marked = visible(&original[start..end]);
+                    (format!("{before}{marked}{}", visible(&original[end..])), before.len(), marked.len())
+                } else {
+                    // Redacted: mark the same share of the line (offsets moved).
+                    let text = visible(&redacted);
+                    let mut at = (start as f64 / original.len().max(1) as f64 * text.len() as f64) as usize;
+                    at = at.min(text.len());
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    (text, at, 1)
+                };
+                let (text, new_span) = display_window(&text, start, len, named.cut_front, named.cut_back);
+                *source = Some(Excerpt { name, text, line: named.line, cut_front: false, cut_back: false });
+                *span = Some(new_span);
             };
-            let (text, new_span) = display_window(&text, start, len, named.cut_front, named.cut_back);
-            *source = Some(Excerpt { name, text, line: named.line, cut_front: false, cut_back: false });
-            *span = Some(new_span);
-        };
         match self {
             P::JunitMissing | P::NoRampartTests { .. } => {}
             P::JunitIo { path, .. } => ident(path),
@@ -799,7 +818,8 @@ mod tests {
     }
 
     fn hardened(text: &str) -> (Vec<InputProblem>, String) {
-        let (_, mut problems) = crate::sidecars::parse_sidecar("runs/x/\u{1b}]8;;evil\u{7}.jsonl", text.as_bytes());
+        let (_, mut problems) =
+            crate::sidecars::parse_sidecar("runs/x/\u{1b}]8;;evil\u{7}.jsonl", text.as_bytes());
         let mut counts = RedactionCounts::new();
         for p in &mut problems {
             p.harden(&Redactor::builtin(), &mut counts);
@@ -817,7 +837,9 @@ mod tests {
         let text = format!("{HEADER}\n{valid}\n{bad} trailing garbage\n");
         let (problems, out) = hardened(&text);
         assert!(!problems.is_empty());
-        for secret in ["VALIDNEIGHBOUR123", "abcdefghijklmnopqrstuvwx123456", "hunter2-secret-value", "c00kie-value"] {
+        for secret in
+            ["VALIDNEIGHBOUR123", "abcdefghijklmnopqrstuvwx123456", "hunter2-secret-value", "c00kie-value"]
+        {
             assert!(!out.contains(secret), "{secret} in\n{out}");
         }
         assert!(!out.contains("\"ok\""), "a neighbouring valid line is quoted:\n{out}");
@@ -828,10 +850,14 @@ mod tests {
 
     #[test]
     fn a_torn_tail_and_a_bad_header_are_quoted_inert() {
-        let torn = format!("{HEADER}\n{{\"kind\":\"result\",\"summary\":\"Bearer abcdef1234567890xyz \u{1b}[2J\r");
+        let torn =
+            format!("{HEADER}\n{{\"kind\":\"result\",\"summary\":\"Bearer abcdef1234567890xyz \u{1b}[2J\r");
         let (problems, out) = hardened(&torn);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(!out.contains("abcdef1234567890xyz") && !out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+        assert!(
+            !out.contains("abcdef1234567890xyz") && !out.contains('\u{1b}') && !out.contains('\r'),
+            "{out:?}"
+        );
         let header = "{\"kind\":\"header\",\"schema\":\"rampart.sidecar.v1\",\"identity\":\u{1b}]52;c;eA==\u{7} password=hunter22\n";
         let (problems, out) = hardened(header);
         assert_eq!(problems.len(), 1, "{problems:?}");
@@ -840,7 +866,8 @@ mod tests {
 
     #[test]
     fn a_huge_line_is_quoted_in_a_bounded_window() {
-        let bad = format!("{{\"kind\":\"result\",\"x\":\"{}\" oops {}", "a".repeat(100_000), "b".repeat(100_000));
+        let bad =
+            format!("{{\"kind\":\"result\",\"x\":\"{}\" oops {}", "a".repeat(100_000), "b".repeat(100_000));
         let (problems, out) = hardened(&format!("{HEADER}\n{bad}\n"));
         assert_eq!(problems.len(), 1);
         assert!(out.len() < 4_000, "{} bytes", out.len());
@@ -854,7 +881,10 @@ mod tests {
         for start in 0..text.len() + 2 {
             for len in 0..4 {
                 let (shown, span) = display_window(text, start, len, false, false);
-                assert!(shown.is_char_boundary(span.offset()) && shown.is_char_boundary(span.offset() + span.len()));
+                assert!(
+                    shown.is_char_boundary(span.offset())
+                        && shown.is_char_boundary(span.offset() + span.len())
+                );
             }
         }
         let (_, mut problems) = crate::sidecars::parse_sidecar(

@@ -709,7 +709,13 @@ impl AttemptOutcome {
     /// Whether the process was killed or did not finish (abort, timeout, leak, start failure):
     /// such an attempt never counts as SAFE.
     pub fn is_killed(self) -> bool {
-        matches!(self, AttemptOutcome::Abort | AttemptOutcome::Timeout | AttemptOutcome::Leak | AttemptOutcome::StartFailure)
+        matches!(
+            self,
+            AttemptOutcome::Abort
+                | AttemptOutcome::Timeout
+                | AttemptOutcome::Leak
+                | AttemptOutcome::StartFailure
+        )
     }
 }
 

@@ -125,7 +125,8 @@ fn walk(dir: &Utf8Path, files: &mut Vec<SidecarFile>, problems: &mut Vec<InputPr
     let Ok(top_name) = std::ffi::CString::new(dir.as_str()) else { return };
     // The directory given may be a symlink; nothing below it is followed.
     let Ok(top) = open_dir(rustix::fs::CWD, &top_name, true) else { return };
-    let mut stack: Vec<(Utf8PathBuf, Arc<rustix::fd::OwnedFd>, bool)> = vec![(dir.to_owned(), Arc::new(top), true)];
+    let mut stack: Vec<(Utf8PathBuf, Arc<rustix::fd::OwnedFd>, bool)> =
+        vec![(dir.to_owned(), Arc::new(top), true)];
     while let Some((path, fd, is_top)) = stack.pop() {
         let Ok(entries) = rustix::fs::Dir::read_from(&*fd) else { continue };
         for entry in entries.flatten() {
@@ -246,7 +247,11 @@ impl NoFollow for std::fs::OpenOptions {
     }
 }
 
-fn read_sidecar(path: &Utf8Path, file: std::fs::File, limits: &Limits) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
+fn read_sidecar(
+    path: &Utf8Path,
+    file: std::fs::File,
+    limits: &Limits,
+) -> (Option<LoadedSidecar>, Vec<InputProblem>) {
     let io = |source| (None, vec![InputProblem::SidecarIo { path: path.to_string(), source }]);
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut bytes = Vec::with_capacity(usize::try_from(file_len.min(limits.max_sidecar_bytes)).unwrap_or(0));

@@ -100,8 +100,10 @@ impl ReportSink for JsonFileSink {
 /// written as `\uXXXX` escapes. The value is the same to any JSON reader.
 pub fn to_inert_json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, InertFormatter(serde_json::ser::PrettyFormatter::new()));
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        InertFormatter(serde_json::ser::PrettyFormatter::new()),
+    );
     value.serialize(&mut serializer)?;
     Ok(out)
 }
@@ -115,7 +117,11 @@ pub(crate) fn needs_json_escape(c: char) -> bool {
 struct InertFormatter<F>(F);
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertFormatter<F> {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
         let mut last = 0;
         for (i, c) in fragment.char_indices() {
             if needs_json_escape(c) {
@@ -132,7 +138,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertFormatte
     fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
         self.0.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -144,7 +154,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertFormatte
     fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
         self.0.begin_object_key(w, first)
     }
     fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {

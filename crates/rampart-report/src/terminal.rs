@@ -26,11 +26,13 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::report::{GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
+use crate::report::{
+    GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup,
+};
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, group_reason, killed_words,
-    percent, plural, redaction_line, status_rank, verdict_line,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, group_reason,
+    killed_words, percent, plural, redaction_line, status_rank, verdict_line,
 };
 
 /// Lines listed per section before `… N more`.
@@ -166,7 +168,11 @@ fn results_by_category(out: &mut Out, report: &TestRunReport) {
     }
     for (category, mut results) in by_category {
         results.sort_by_key(|r| status_rank(r.status));
-        out.heading(&format!("{} ({})", clean_line(&category).to_uppercase(), plural(results.len() as u64, "result", "results")));
+        out.heading(&format!(
+            "{} ({})",
+            clean_line(&category).to_uppercase(),
+            plural(results.len() as u64, "result", "results")
+        ));
         for result in results {
             let (label, style) = match result.status {
                 rampart::SafetyStatus::Unsafe => ("FAIL", RED),
@@ -391,7 +397,11 @@ mod tests {
         let report = report_with_summary(
             "leaked \u{1b}]8;;https://evil\u{7}link\u{1b}]8;;\u{7} and \u{1b}[2Jcleared\r",
         );
-        for options in [TerminalOptions::new(false), TerminalOptions::new(true), TerminalOptions::new(false).with_verbose(true)] {
+        for options in [
+            TerminalOptions::new(false),
+            TerminalOptions::new(true),
+            TerminalOptions::new(false).with_verbose(true),
+        ] {
             let text = terminal_summary(&report, options);
             assert!(text.contains("leaked link and cleared"), "{text}");
             assert!(!text.contains("evil") && !text.contains("[2J") && !text.contains('\r'), "{text:?}");
@@ -402,7 +412,10 @@ mod tests {
         assert!(plain.contains("why: leaked link and cleared"), "{plain}");
         assert!(plain.ends_with("FAILED: 1 standalone test UNSAFE, 1 UNSAFE result — exit 10\n"), "{plain}");
         let verbose = terminal_summary(&report, TerminalOptions::new(false).with_verbose(true));
-        assert!(verbose.contains("JAILBREAK (1 result)\n  FAIL  b t -- leaked link and cleared (tool_only)"), "{verbose}");
+        assert!(
+            verbose.contains("JAILBREAK (1 result)\n  FAIL  b t -- leaked link and cleared (tool_only)"),
+            "{verbose}"
+        );
         let coloured = terminal_summary(&report, TerminalOptions::new(true));
         assert!(coloured.contains("\u{1b}[1m\u{1b}[31mUNSAFE"), "{coloured:?}");
     }

@@ -208,7 +208,10 @@ mod tests {
         let sidecar = sidecar.unwrap().sidecar;
         let summaries: Vec<&str> = sidecar.results.iter().map(|r| r.result.summary.as_str()).collect();
         assert_eq!(summaries[0], "a");
-        assert!(summaries[1].ends_with("… [evidence lost: result of 5.0 KiB exceeded the 1 KiB cap]"), "{summaries:?}");
+        assert!(
+            summaries[1].ends_with("… [evidence lost: result of 5.0 KiB exceeded the 1 KiB cap]"),
+            "{summaries:?}"
+        );
         assert_eq!(summaries[2], "c");
         // Its status is kept; only its evidence is lost.
         assert_eq!(sidecar.results[1].result.status, rampart::SafetyStatus::Safe);
@@ -231,7 +234,10 @@ mod tests {
         let sidecar = sidecar.unwrap().sidecar;
         assert_eq!(sidecar.results.len(), 1);
         // The line the cap cuts is reported as cut short (and probed: it was SAFE, so no marker).
-        assert_eq!(kinds(&problems), [Some(IncompleteKind::SidecarOversized), Some(IncompleteKind::SidecarLineUnreadable)]);
+        assert_eq!(
+            kinds(&problems),
+            [Some(IncompleteKind::SidecarOversized), Some(IncompleteKind::SidecarLineUnreadable)]
+        );
         assert!(problems[0].to_string().contains("over the"), "{}", problems[0]);
     }
 
@@ -264,11 +270,13 @@ mod tests {
     fn deep_nesting_in_a_sidecar_is_redacted_then_stringified() {
         let secret = "hunter2-correct-horse-battery";
         let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
-        let mut deep = json!({"password": secret, "note": format!("{}{key}", "x".repeat(MAX_STRINGIFIED_BYTES - 20))});
+        let mut deep =
+            json!({"password": secret, "note": format!("{}{key}", "x".repeat(MAX_STRINGIFIED_BYTES - 20))});
         for _ in 0..9 {
             deep = json!({ "k": deep });
         }
-        let line = result_line(0, "a").replace(r#""status""#, &format!(r#""metadata":{{"m":{deep}}},"status""#));
+        let line =
+            result_line(0, "a").replace(r#""status""#, &format!(r#""metadata":{{"m":{deep}}},"status""#));
         let (sidecar, problems) =
             crate::sidecars::parse_sidecar("s.jsonl", format!("{HEADER}\n{line}").as_bytes());
         assert!(problems.is_empty());
@@ -358,7 +366,8 @@ mod tests {
         let moved = utf8(&results).join("moved");
         fs_err::rename(&run, &moved).unwrap();
         std::os::unix::fs::symlink(outside.path(), &run).unwrap();
-        fs_err::write(utf8(&outside).join("z.jsonl"), format!("{HEADER}\n{}", result_line(0, "outside"))).unwrap();
+        fs_err::write(utf8(&outside).join("z.jsonl"), format!("{HEADER}\n{}", result_line(0, "outside")))
+            .unwrap();
         let (loaded, _) = crate::sidecars::load_sidecar_file(&files[0], &Limits::new());
         // Read through the directory the walk opened (now `moved`), never through the link.
         let summaries: Vec<String> =

@@ -20,11 +20,11 @@ use std::fmt::{self, Write as _};
 use rampart::redact::RedactionCounts;
 use rampart::{SafetyResult, SafetyStatus};
 
+pub use crate::report::test_label;
 use crate::report::{
     AttemptKey, GroupVerdict, RedactionSummary, ReportedResult, RunVerdict, TestExecution, TestRunReport,
     TrialClass, TrialGroup, TrialOutcome,
 };
-pub use crate::report::test_label;
 use crate::sanitize::clean_line;
 
 /// Harm category key for results without one.
@@ -57,7 +57,12 @@ impl<'a> ExecutionKey<'a> {
 
     /// The key of a test execution.
     pub fn of_test(test: &'a TestExecution) -> ExecutionKey<'a> {
-        ExecutionKey::new(test.run_id.as_deref(), test.binary_id.as_deref(), &test.test_name, test.stress_index)
+        ExecutionKey::new(
+            test.run_id.as_deref(),
+            test.binary_id.as_deref(),
+            &test.test_name,
+            test.stress_index,
+        )
     }
 
     /// The key of the execution an attempt belongs to.
@@ -182,8 +187,11 @@ pub fn evidence_text(result: &SafetyResult) -> String {
 /// `STATUS in <test>[@stress-i] (attempt n): <evidence>`: one line, not escaped.
 pub fn describe_result(result: &ReportedResult) -> String {
     let id = &result.identity;
-    let mut text =
-        format!("{} in {}", result.status.as_str().to_uppercase(), clean_line(&test_label(None, &id.test_name, id.stress_index)));
+    let mut text = format!(
+        "{} in {}",
+        result.status.as_str().to_uppercase(),
+        clean_line(&test_label(None, &id.test_name, id.stress_index))
+    );
     if id.attempt > 1 {
         let _ = write!(text, " (attempt {})", id.attempt);
     }
@@ -246,12 +254,19 @@ impl<'a> ReportView<'a> {
     }
 
     /// The counted results of a test execution (its counted attempt's).
-    pub fn counted_results_of_test(&self, test: &'a TestExecution) -> impl Iterator<Item = &'a ReportedResult> + '_ {
+    pub fn counted_results_of_test(
+        &self,
+        test: &'a TestExecution,
+    ) -> impl Iterator<Item = &'a ReportedResult> + '_ {
         self.results_of_test(test).iter().copied().filter(|r| !r.superseded)
     }
 
     /// The result that best explains a trial's class: the worst counted result.
-    pub fn trial_evidence(&self, group: &'a TrialGroup, trial: &'a TrialOutcome) -> Option<&'a ReportedResult> {
+    pub fn trial_evidence(
+        &self,
+        group: &'a TrialGroup,
+        trial: &'a TrialOutcome,
+    ) -> Option<&'a ReportedResult> {
         worst_result(self.results_of_trial(group, trial).iter().copied().filter(|r| !r.superseded))
     }
 
@@ -282,7 +297,11 @@ impl<'a> ReportView<'a> {
     }
 
     /// The test execution a trial of a group ran as, when the report lists it.
-    pub fn execution_of_trial(&self, group: &'a TrialGroup, trial: &'a TrialOutcome) -> Option<&'a TestExecution> {
+    pub fn execution_of_trial(
+        &self,
+        group: &'a TrialGroup,
+        trial: &'a TrialOutcome,
+    ) -> Option<&'a TestExecution> {
         self.tests.get(&ExecutionKey::of_trial(group, trial)).copied()
     }
 }
@@ -298,7 +317,10 @@ pub fn group_reason(view: &ReportView<'_>, group: &TrialGroup) -> String {
             format!("{} UNSAFE trials", group.unsafe_)
         };
         if let Some(trial) = first {
-            let short = trial.test_name.strip_prefix(&group.name).map_or(trial.test_name.as_str(), |s| s.trim_start_matches("::"));
+            let short = trial
+                .test_name
+                .strip_prefix(&group.name)
+                .map_or(trial.test_name.as_str(), |s| s.trim_start_matches("::"));
             let _ = write!(reason, ", e.g. {}", clean_line(short));
             if let Some(stress) = trial.stress_index {
                 let _ = write!(reason, " (stress iteration {stress})");
@@ -333,7 +355,11 @@ pub fn group_reason(view: &ReportView<'_>, group: &TrialGroup) -> String {
         plural(group.total - group.safe, "trial", "trials"),
         kept.join(", ")
     );
-    let evidence = group.trials.iter().filter(|t| t.class != TrialClass::Safe).find_map(|t| view.trial_evidence(group, t));
+    let evidence = group
+        .trials
+        .iter()
+        .filter(|t| t.class != TrialClass::Safe)
+        .find_map(|t| view.trial_evidence(group, t));
     if let Some(result) = evidence {
         let _ = write!(reason, "; e.g. {}", evidence_text(&result.result));
     }
@@ -356,11 +382,18 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
         RunVerdict::SafetyFailure => {
             let mut parts = Vec::new();
             if n_failed_groups > 0 {
-                parts.push(format!("{} of {} failed", n_failed_groups, plural(groups.len() as u64, "trial group", "trial groups")));
+                parts.push(format!(
+                    "{} of {} failed",
+                    n_failed_groups,
+                    plural(groups.len() as u64, "trial group", "trial groups")
+                ));
             }
             let n_unsafe_tests = count(TrialClass::Unsafe);
             if n_unsafe_tests > 0 {
-                parts.push(format!("{} UNSAFE", plural(n_unsafe_tests, "standalone test", "standalone tests")));
+                parts.push(format!(
+                    "{} UNSAFE",
+                    plural(n_unsafe_tests, "standalone test", "standalone tests")
+                ));
             }
             parts.push(plural(report.failed, "UNSAFE result", "UNSAFE results"));
             format!("FAILED: {} — exit {code}", parts.join(", "))
@@ -368,14 +401,21 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
         RunVerdict::NothingAssessed => format!(
             "NOTHING ASSESSED: {} ran but recorded {} and no other result — exit {code}",
             plural(n_rampart, "rampart test", "rampart tests"),
-            if report.total_runs == 0 { "no result".to_owned() } else { plural(report.errors, "ERROR result", "ERROR results") },
+            if report.total_runs == 0 {
+                "no result".to_owned()
+            } else {
+                plural(report.errors, "ERROR result", "ERROR results")
+            },
         ),
         RunVerdict::Incomplete => format!(
             "INCOMPLETE: no safety failure, but results may be missing ({}) — exit {code}",
             plural(report.incomplete_reasons.len() as u64, "problem", "problems")
         ),
         RunVerdict::Passed if n_rampart == 0 => {
-            format!("PASSED: no rampart tests in this run ({}) — exit {code}", plural(report.tests.len() as u64, "test", "tests"))
+            format!(
+                "PASSED: no rampart tests in this run ({}) — exit {code}",
+                plural(report.tests.len() as u64, "test", "tests")
+            )
         }
         RunVerdict::Passed => format!(
             "PASSED: {} and {}, {}, no UNSAFE — exit {code}",

@@ -101,7 +101,9 @@ impl ReportDir {
             if !meta.file_type().is_dir() {
                 return Err(SinkError::Io {
                     path: dir.to_string(),
-                    source: std::io::Error::other("it is a symlink, not a directory of the report; remove it"),
+                    source: std::io::Error::other(
+                        "it is a symlink, not a directory of the report; remove it",
+                    ),
                 });
             }
         }
@@ -191,7 +193,8 @@ impl ReportDir {
             // `runs/` only as a real directory: a symlink named `runs` would steer the archive
             // out of the report directory.
             let runs_dir = name == "runs" && entry.file_type().is_ok_and(|t| t.is_dir());
-            let known = runs_dir || (is_file && (KNOWN_REPORT_FILES.contains(&name) || temp_file || data_chunk));
+            let known =
+                runs_dir || (is_file && (KNOWN_REPORT_FILES.contains(&name) || temp_file || data_chunk));
             if !known {
                 unknown.push(name.to_owned());
             }
@@ -321,12 +324,15 @@ mod tests {
     fn stale_files_of_a_sink_are_removed_and_others_kept() {
         let (_temp, out) = dir();
         out.create().unwrap();
-        for name in ["report-data-0.js", "report-data-1.js", "report-detail-0.js", "index.html", "notes.txt"] {
+        for name in ["report-data-0.js", "report-data-1.js", "report-detail-0.js", "index.html", "notes.txt"]
+        {
             out.write(name, b"x").unwrap();
         }
         out.remove_stale(&["report-data-", "report-detail-"], &["report-data-0.js".to_owned()]).unwrap();
-        let mut names: Vec<String> =
-            std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         assert_eq!(names, [MARKER_FILE, "index.html", "notes.txt", "report-data-0.js"]);
     }

@@ -693,9 +693,11 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                 format_bytes(line.bytes.len() as u64),
                 format_bytes(limit as u64)
             );
-            if let Some(mut marker) = marker_result(line.bytes, &why, true, &sidecar.header, next_index)
-            {
-                marker.result.metadata.insert("rampart_original_size_bytes".into(), (line.bytes.len() as u64).into());
+            if let Some(mut marker) = marker_result(line.bytes, &why, true, &sidecar.header, next_index) {
+                marker
+                    .result
+                    .metadata
+                    .insert("rampart_original_size_bytes".into(), (line.bytes.len() as u64).into());
                 marker.result.metadata.insert("rampart_limit_bytes".into(), (limit as u64).into());
                 next_index = marker.index.saturating_add(1);
                 sidecar.results.push(RecordedResult { line: line.number, ..marker });
@@ -757,7 +759,8 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                 sidecar.problems.push(problem(LineProblemKind::TornTail));
                 // A finding is never lost: a cut line that got as far as `"status":"unsafe"`
                 // counts as UNSAFE.
-                if let Some(marker) = marker_result(line.bytes, "the line is cut short", false, &sidecar.header, next_index)
+                if let Some(marker) =
+                    marker_result(line.bytes, "the line is cut short", false, &sidecar.header, next_index)
                     && marker.result.status == crate::model::SafetyStatus::Unsafe
                 {
                     next_index = marker.index.saturating_add(1);
@@ -767,7 +770,8 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
             Err(e) => {
                 // A result whose status can be read is never dropped (too deep for the parser,
                 // or malformed after its status): it stands with its status, without evidence.
-                if let Some(marker) = marker_result(line.bytes, &e.to_string(), false, &sidecar.header, next_index)
+                if let Some(marker) =
+                    marker_result(line.bytes, &e.to_string(), false, &sidecar.header, next_index)
                     && marker.result.metadata.contains_key("rampart_status_read")
                 {
                     next_index = marker.index.saturating_add(1);
@@ -846,8 +850,8 @@ fn marker_result(
     } else {
         result = result.with_metadata("rampart_unreadable", why.chars().take(512).collect::<String>());
     }
-    if let Some(harm) =
-        label(probe.harm_category).or_else(|| header.spec.as_ref().and_then(|s| s.harm.as_ref()).map(|h| h.to_string()))
+    if let Some(harm) = label(probe.harm_category)
+        .or_else(|| header.spec.as_ref().and_then(|s| s.harm.as_ref()).map(|h| h.to_string()))
     {
         result = result.with_harm(harm);
     }
@@ -1018,7 +1022,10 @@ mod tests {
         assert_eq!((marker.line, marker.index), (3, 1));
         // An UNSAFE result stays UNSAFE: only its evidence is lost.
         assert_eq!(marker.result.status, crate::SafetyStatus::Unsafe);
-        assert_eq!(marker.result.summary, format!("{big} [evidence lost: result of 4.2 KiB exceeded the 1 KiB cap]"));
+        assert_eq!(
+            marker.result.summary,
+            format!("{big} [evidence lost: result of 4.2 KiB exceeded the 1 KiB cap]")
+        );
         assert_eq!(marker.result.metadata["rampart_status_read"], true);
         assert_eq!(marker.result.harm_category.as_ref().unwrap().as_str(), "data_leakage");
         assert_eq!(marker.result.metadata["rampart_truncated"], true);
@@ -1038,9 +1045,20 @@ mod tests {
     fn unreadable_result_lines_keep_a_readable_status() {
         let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
         let lines = [
-            result_line(0, &format!(r#"{{"status":"unsafe","summary":"deep","observability_level":"tool_only","metadata":{{"d":{deep}}}}}"#)),
-            result_line(1, r#"{"status":"unsafe","summary":"broken","observability_level":"tool_only","metadata":{"a": oops}}"#),
-            result_line(2, r#"{"status":"maybe","summary":"unknown status","observability_level":"tool_only"}"#),
+            result_line(
+                0,
+                &format!(
+                    r#"{{"status":"unsafe","summary":"deep","observability_level":"tool_only","metadata":{{"d":{deep}}}}}"#
+                ),
+            ),
+            result_line(
+                1,
+                r#"{"status":"unsafe","summary":"broken","observability_level":"tool_only","metadata":{"a": oops}}"#,
+            ),
+            result_line(
+                2,
+                r#"{"status":"maybe","summary":"unknown status","observability_level":"tool_only"}"#,
+            ),
             result_line(3, r#"{"status":"safe","summary":"fine","observability_level":"tool_only"}"#),
         ];
         let mut bytes = file(&lines);

@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use rampart_report::exit_codes;
 use rampart_test_support::chromium::{self, Browser};
-use rampart_test_support::expected::{Expected, GroupVerdict, JunitExpectation, Killed, SafetyClass, demo_dir};
+use rampart_test_support::expected::{
+    Expected, GroupVerdict, JunitExpectation, Killed, SafetyClass, demo_dir,
+};
 use serde_json::Value;
 
 use crate::support::scrubbed;
@@ -298,12 +300,18 @@ fn check_terminal(expected: &Expected, report: &Report) {
                 let at = at.unwrap_or_else(|| panic!("no line `{start}...` in the summary:\n{out}"));
                 assert!(lines[at + 1].trim_start().starts_with("why: "), "no reason under `{start}`:\n{out}");
                 if group.unsafe_ > 0 {
-                    assert!(lines[at + 1].contains("UNSAFE trial"), "the reason names the UNSAFE trial:\n{out}");
+                    assert!(
+                        lines[at + 1].contains("UNSAFE trial"),
+                        "the reason names the UNSAFE trial:\n{out}"
+                    );
                 }
             }
         }
     }
-    assert!(lines.contains(&format!("  {n_passed} trial groups passed").as_str()), "passing groups counted:\n{out}");
+    assert!(
+        lines.contains(&format!("  {n_passed} trial groups passed").as_str()),
+        "passing groups counted:\n{out}"
+    );
     // Standalone tests that are not SAFE each on a line; UNSAFE ones that a retry hid say so;
     // killed ones say how they died.
     for test in expected.tests.iter().filter(|t| t.trial.is_none()) {
@@ -327,7 +335,8 @@ fn check_terminal(expected: &Expected, report: &Report) {
     let facts = &expected.report;
     let last = lines.last().copied().unwrap_or_default();
     assert!(
-        last.starts_with("FAILED: ") && last.ends_with(&format!("{} UNSAFE results — exit {}", facts.failed, facts.exit_code)),
+        last.starts_with("FAILED: ")
+            && last.ends_with(&format!("{} UNSAFE results — exit {}", facts.failed, facts.exit_code)),
         "the last line states the verdict:\n{out}"
     );
 }

@@ -85,17 +85,23 @@ fn junit_xml_parses_with_one_case_per_group_and_standalone_test() {
     }
     // Killed after recording SAFE: an error with nextest's outcome and what was recorded, never
     // a pass.
-    for (name, how) in [("tests::aborts_after_one", "aborted"), ("tests::times_out_after_one", "slow-timeout")] {
+    for (name, how) in
+        [("tests::aborts_after_one", "aborted"), ("tests::times_out_after_one", "slow-timeout")]
+    {
         let case = cases.iter().find(|c| c.name.as_str() == name).expect(name);
         match &case.status {
             TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, message, ty, .. } => {
                 assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("rampart.killed"));
                 let message = message.as_ref().unwrap().as_str();
-                assert!(message.contains(how) && message.contains("after recording 1 result (SAFE)"), "{message}");
+                assert!(
+                    message.contains(how) && message.contains("after recording 1 result (SAFE)"),
+                    "{message}"
+                );
             }
             other => panic!("{name}: {other:?}"),
         }
-        let property = case.properties.iter().find(|p| p.name.as_str() == "verdict").map(|p| p.value.as_str());
+        let property =
+            case.properties.iter().find(|p| p.name.as_str() == "verdict").map(|p| p.value.as_str());
         assert_eq!(property, Some("ERROR"), "{name}");
     }
 }

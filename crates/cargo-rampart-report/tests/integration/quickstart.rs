@@ -102,8 +102,14 @@ fn the_readme_quick_start_works_as_written() {
     let last = stdout.lines().last().unwrap_or_default();
     assert_eq!(last, "FAILED: 1 of 1 trial group failed, 1 UNSAFE result — exit 10", "{stdout}");
     assert!(stdout.contains(&format!("  FAIL  quickstart::secrets {TEST}  9/10 safe, 1 unsafe")), "{stdout}");
-    assert!(stdout.contains("why: an UNSAFE trial, e.g. trial_07 (attempt 1 of 3): leaked the API key"), "{stdout}");
-    assert!(stdout.contains("  data_leakage         10       1             0       0           10.0%"), "{stdout}");
+    assert!(
+        stdout.contains("why: an UNSAFE trial, e.g. trial_07 (attempt 1 of 3): leaked the API key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  data_leakage         10       1             0       0           10.0%"),
+        "{stdout}"
+    );
 
     // One UNSAFE trial of ten, in every output, counted once despite its three attempts.
     let out = krate.join("target/rampart/report");
@@ -117,12 +123,19 @@ fn the_readme_quick_start_works_as_written() {
     assert_eq!(group["attack_success_rate"].as_f64(), Some(0.1));
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("| data\\_leakage | 10 | 1 | 0 | 0 | 10.0% | 90.0% |"), "{summary}");
-    let junit = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(out.join("junit.xml")).unwrap())
-        .unwrap();
-    let case = junit.test_suites.iter().flat_map(|s| &s.test_cases).find(|c| c.name.as_str() == TEST).unwrap();
-    let property = |name: &str| case.properties.iter().find(|p| p.name.as_str() == name).map(|p| p.value.to_string());
+    let junit =
+        quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(out.join("junit.xml")).unwrap())
+            .unwrap();
+    let case =
+        junit.test_suites.iter().flat_map(|s| &s.test_cases).find(|c| c.name.as_str() == TEST).unwrap();
+    let property =
+        |name: &str| case.properties.iter().find(|p| p.name.as_str() == name).map(|p| p.value.to_string());
     assert_eq!(
-        (property("total").as_deref(), property("unsafe").as_deref(), property("attack_success_rate").as_deref()),
+        (
+            property("total").as_deref(),
+            property("unsafe").as_deref(),
+            property("attack_success_rate").as_deref()
+        ),
         (Some("10"), Some("1"), Some("0.1000"))
     );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
@@ -141,10 +154,21 @@ fn the_readme_quick_start_works_as_written() {
     files.push((PathBuf::from("report stderr"), stderr.clone().into_bytes()));
     assert!(files.len() > 10, "{files:?}");
     for (path, bytes) in &files {
-        assert!(!contains(bytes, KEY) && !contains(bytes, "quickstartdemokey"), "the key is in {}", path.display());
-        assert!(!contains(bytes, &format!("{TEST}:<redacted>")), "a test name was redacted in {}", path.display());
+        assert!(
+            !contains(bytes, KEY) && !contains(bytes, "quickstartdemokey"),
+            "the key is in {}",
+            path.display()
+        );
+        assert!(
+            !contains(bytes, &format!("{TEST}:<redacted>")),
+            "a test name was redacted in {}",
+            path.display()
+        );
     }
-    assert!(contains(&files.iter().find(|(p, _)| p.ends_with("ci/junit.xml")).unwrap().1, &format!("{TEST}::trial_07")));
+    assert!(contains(
+        &files.iter().find(|(p, _)| p.ends_with("ci/junit.xml")).unwrap().1,
+        &format!("{TEST}::trial_07")
+    ));
 
     // Report files are readable by others, as any file this process writes.
     #[cfg(unix)]

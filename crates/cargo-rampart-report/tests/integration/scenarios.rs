@@ -120,7 +120,11 @@ fn timeout_keeps_the_result_and_marks_the_run_incomplete() {
     assert_eq!(test["safety"]["killed"], "timeout");
     // The recorded escape sequence never reaches the terminal.
     assert!(run.stdout.contains("KILLED        rr-fixture tests::times_out_after_one"), "{}", run.stdout);
-    assert!(run.stdout.contains("killed at its slow-timeout after recording 1 result (SAFE)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("killed at its slow-timeout after recording 1 result (SAFE)"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains('\x1b'));
 }
 

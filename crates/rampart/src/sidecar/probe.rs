@@ -80,7 +80,8 @@ impl<'b> Scanner<'b> {
             quoted.push(b'"');
             quoted.extend_from_slice(raw);
             quoted.push(b'"');
-            serde_json::from_slice::<String>(&quoted).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
+            serde_json::from_slice::<String>(&quoted)
+                .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
         } else {
             let end = raw.len().min(2 * MAX_PROBED_STRING_BYTES);
             String::from_utf8_lossy(&raw[..end]).into_owned()
@@ -238,7 +239,9 @@ mod tests {
 
     #[test]
     fn a_line_broken_after_the_status_still_gives_it() {
-        let probe = probe_line(br#"{"kind":"result","index":0,"result":{"status":"unsafe","summary":"s","metadata":{"a": oops"#);
+        let probe = probe_line(
+            br#"{"kind":"result","index":0,"result":{"status":"unsafe","summary":"s","metadata":{"a": oops"#,
+        );
         assert_eq!(probe.status.as_deref(), Some("unsafe"));
         let probe = probe_line(br#"{"kind":"result","index":0,"result":{"metadata":{"a":[1,2,"#);
         assert_eq!(probe.status, None);
