@@ -317,7 +317,8 @@ pub enum InputProblem {
 
     /// A declared test's sidecar has no end line.
     #[error(
-        "test {test} was killed before its end line ({outcome}); its recorded results are kept, later ones are missing"
+        "test {} was killed before its end line ({outcome}); its recorded results are kept, later ones are missing",
+        label_words(test)
     )]
     #[diagnostic(
         code(rampart::sidecar::no_end_line),
@@ -333,7 +334,10 @@ pub enum InputProblem {
     },
 
     /// A sidecar names a test its run's JUnit does not list.
-    #[error("sidecar {path} is for test {test}, which the JUnit of run {run_id} does not list")]
+    #[error(
+        "sidecar {path} is for test {}, which the JUnit of run {run_id} does not list",
+        label_words(test)
+    )]
     #[diagnostic(
         code(rampart::join::not_in_junit),
         help(
@@ -369,7 +373,7 @@ pub enum InputProblem {
     /// A test's `#[rampart::test]` spec (from its sidecar header) says something impossible:
     /// a threshold outside [0, 1], a trial index past the trial count, clones of one group
     /// that disagree. It is judged fail-closed (see `judged`).
-    #[error("test {test}: {detail}; judged as {judged}")]
+    #[error("test {}: {detail}; judged as {judged}", label_words(test))]
     #[diagnostic(
         code(rampart::join::invalid_spec),
         help(
@@ -511,6 +515,33 @@ impl miette::SourceCode for Excerpt {
             .with_language("json"),
         ))
     }
+}
+
+/// A test label (`<binary id>$<test name>[@stress-<i>][#<attempt>]`, as the report's
+/// machine-readable fields hold it) the way nextest prints a test: `<binary id> <test name>`,
+/// then the stress iteration and the attempt in words.
+pub(crate) fn label_words(label: &str) -> String {
+    let (rest, attempt) = match label.rsplit_once('#') {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (label, None),
+    };
+    let (rest, stress) = match rest.rsplit_once("@stress-") {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (rest, None),
+    };
+    let mut out = match rest.split_once('$') {
+        Some((binary, name)) => format!("{binary} {name}"),
+        None => rest.to_owned(),
+    };
+    let words: Vec<String> = stress
+        .map(|n| format!("stress iteration {n}"))
+        .into_iter()
+        .chain(attempt.map(|n| format!("attempt {n}")))
+        .collect();
+    if !words.is_empty() {
+        out.push_str(&format!(" ({})", words.join(", ")));
+    }
+    out
 }
 
 /// Characters of a line shown in a diagnostic's excerpt, around the problem.
@@ -895,6 +926,14 @@ mod tests {
             problem.harden(&Redactor::builtin(), &mut RedactionCounts::new());
         }
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn labels_read_the_way_nextest_prints_tests() {
+        assert_eq!(label_words("demo::leakage$tests::crash#2"), "demo::leakage tests::crash (attempt 2)");
+        assert_eq!(label_words("b$t@stress-3#1"), "b t (stress iteration 3, attempt 1)");
+        assert_eq!(label_words("b$t"), "b t");
+        assert_eq!(label_words("no-binary#x"), "no-binary#x");
     }
 
     #[test]
