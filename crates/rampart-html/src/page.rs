@@ -17,15 +17,14 @@
 //! failed ([`group_reason`]), and for each trial or test that is not SAFE and each result
 //! that is not SAFE, its evidence line ([`evidence_text`], [`killed_words`]). The rest of
 //! this module's text is display formatting only: paths made relative, incomplete-run
-//! reasons in words (see [`reason_words`]).
+//! reasons in words (see [`rampart_report::IncompleteKind::words`]).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use rampart_report::{
-    AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteKind, IncompleteReason,
-    ReportView, ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text,
-    group_reason, killed_words, verdict_line,
+    AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteReason, ReportView,
+    ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text, group_reason,
+    label_words, verdict_line, why_words,
 };
 use serde_json::{Map, Value, json};
 
@@ -549,69 +548,7 @@ fn why_line<'a>(
     if killed.is_none() {
         return evidence.map_or(Why::None, Why::Result);
     }
-    let mut why = String::new();
-    if let Some(outcome) = killed {
-        why = killed_words(outcome, counted.len() as u64);
-        let statuses: Vec<String> = counted.iter().map(|r| r.status.as_str().to_uppercase()).collect();
-        if !statuses.is_empty() {
-            let _ = write!(why, " ({})", statuses.join(", "));
-        }
-    }
-    if let Some(result) = evidence {
-        if !why.is_empty() {
-            why.push_str("; ");
-        }
-        why.push_str(&evidence_text(&result.result));
-    }
-    Why::Text(bounded_line(why))
-}
-
-/// An incomplete-run reason kind in words, for a reader who does not know the codes (the
-/// code stays in the page, in the reason's details).
-pub(crate) fn reason_words(kind: IncompleteKind) -> &'static str {
-    match kind {
-        IncompleteKind::JunitMissing => "No JUnit file: crashes and timeouts are invisible",
-        IncompleteKind::JunitUnreadable => "A JUnit file could not be read",
-        IncompleteKind::SetupScriptFailed => "A setup script failed, so tests did not run",
-        IncompleteKind::ResultsDirEmpty => "A results directory is missing or empty",
-        IncompleteKind::SidecarUnreadable => "A results file could not be read",
-        IncompleteKind::SidecarUnknownSchema => "A results file has an unknown format version",
-        IncompleteKind::SidecarLineUnreadable => "A line of a results file is torn or malformed",
-        IncompleteKind::SidecarNotUtf8 => "A results file is not valid UTF-8",
-        IncompleteKind::TestKilledBeforeEnd => "A test was killed before it ended: later results are missing",
-        IncompleteKind::SidecarWithoutJunit => "Results of a test the JUnit does not list",
-        IncompleteKind::SidecarOfAnotherRun => "Results of another run, left out",
-        IncompleteKind::TrialMissing => "A declared trial left no results",
-        IncompleteKind::ResultOversized => "A result over the size cap: its evidence was dropped",
-        IncompleteKind::SidecarOversized => "A results file over the size cap, read only in part",
-        IncompleteKind::SymlinkOutsideResults => "A symlink out of a results directory, not followed",
-        IncompleteKind::InvalidSpec => "An impossible test spec, judged fail-closed",
-        _ => "Results may be missing",
-    }
-}
-
-/// A test label from an incomplete reason (`<binary id>$<test name>[@stress-<i>][#<attempt>]`)
-/// as nextest prints a test: `binary test (stress iteration i), attempt n`.
-fn test_words(label: &str) -> String {
-    let (rest, attempt) = match label.rsplit_once('#') {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
-        _ => (label, None),
-    };
-    let (rest, stress) = match rest.rsplit_once("@stress-") {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
-        _ => (rest, None),
-    };
-    let mut words = match rest.split_once('$') {
-        Some((binary, name)) => format!("{binary} {name}"),
-        None => rest.to_owned(),
-    };
-    if let Some(n) = stress {
-        let _ = write!(words, " (stress iteration {n})");
-    }
-    if let Some(n) = attempt {
-        let _ = write!(words, ", attempt {n}");
-    }
-    clean_line(&words)
+    why_words(killed, counted, evidence).map_or(Why::None, |why| Why::Text(bounded_line(why)))
 }
 
 /// Longest common prefix of `paths` that ends at a `/`.
@@ -680,7 +617,7 @@ fn short_reasons(report: &TestRunReport) -> Value {
             if let Some(w) = workspace.as_deref() {
                 message = message.replace(w, "");
             }
-            let test = reason.test.as_deref().map(test_words);
+            let test = reason.test.as_deref().map(|t| clean_line(&label_words(t)));
             if let (Some(label), Some(words)) = (reason.test.as_deref(), test.as_deref()) {
                 message = message.replace(label, words);
             }
@@ -688,7 +625,7 @@ fn short_reasons(report: &TestRunReport) -> Value {
                 Some(line) => format!("{f}:{line}"),
                 None => f,
             });
-            json!([reason_words(reason.kind), test, message, file])
+            json!([reason.kind.words(), test, message, file])
         })
         .collect();
     json!({"workspace": workspace, "list": list})
@@ -697,14 +634,6 @@ fn short_reasons(report: &TestRunReport) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn test_labels_read_as_nextest_names_them() {
-        assert_eq!(test_words("suite::bin$name#2"), "suite::bin name, attempt 2");
-        assert_eq!(test_words("bin$name@stress-3#1"), "bin name (stress iteration 3), attempt 1");
-        assert_eq!(test_words("bin$group"), "bin group");
-        assert_eq!(test_words("name#x"), "name#x");
-    }
 
     #[test]
     fn common_dir_ends_at_a_slash() {

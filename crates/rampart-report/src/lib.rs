@@ -71,8 +71,8 @@ pub use validate::{
 };
 pub use view::{
     ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, describe_result,
-    evidence_text, group_reason, killed_words, percent, plural, redaction_line, status_rank, verdict_line,
-    worst_result,
+    evidence_text, group_reason, killed_words, label_words, percent, plural, redaction_line, status_rank,
+    verdict_line, why_words, worst_result,
 };
 pub use write::{MARKER_FILE, MARKER_LINE, OutDirRefused, ReportDir};
 

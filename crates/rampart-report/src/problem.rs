@@ -7,7 +7,7 @@ use rampart::redact::{RedactionCounts, Redactor};
 
 use crate::report::{IncompleteKind, IncompleteReason};
 use crate::sanitize::visible;
-use crate::view::plural;
+use crate::view::{label_words, plural};
 
 /// A problem with the inputs.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -517,33 +517,6 @@ impl miette::SourceCode for Excerpt {
     }
 }
 
-/// A test label (`<binary id>$<test name>[@stress-<i>][#<attempt>]`, as the report's
-/// machine-readable fields hold it) the way nextest prints a test: `<binary id> <test name>`,
-/// then the stress iteration and the attempt in words.
-pub(crate) fn label_words(label: &str) -> String {
-    let (rest, attempt) = match label.rsplit_once('#') {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
-        _ => (label, None),
-    };
-    let (rest, stress) = match rest.rsplit_once("@stress-") {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
-        _ => (rest, None),
-    };
-    let mut out = match rest.split_once('$') {
-        Some((binary, name)) => format!("{binary} {name}"),
-        None => rest.to_owned(),
-    };
-    let words: Vec<String> = stress
-        .map(|n| format!("stress iteration {n}"))
-        .into_iter()
-        .chain(attempt.map(|n| format!("attempt {n}")))
-        .collect();
-    if !words.is_empty() {
-        out.push_str(&format!(" ({})", words.join(", ")));
-    }
-    out
-}
-
 /// Characters of a line shown in a diagnostic's excerpt, around the problem.
 pub(crate) const MAX_EXCERPT_CHARS: usize = 240;
 
@@ -926,14 +899,6 @@ mod tests {
             problem.harden(&Redactor::builtin(), &mut RedactionCounts::new());
         }
         assert_eq!(problems.len(), 1);
-    }
-
-    #[test]
-    fn labels_read_the_way_nextest_prints_tests() {
-        assert_eq!(label_words("demo::leakage$tests::crash#2"), "demo::leakage tests::crash (attempt 2)");
-        assert_eq!(label_words("b$t@stress-3#1"), "b t (stress iteration 3, attempt 1)");
-        assert_eq!(label_words("b$t"), "b t");
-        assert_eq!(label_words("no-binary#x"), "no-binary#x");
     }
 
     #[test]

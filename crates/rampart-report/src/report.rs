@@ -652,6 +652,33 @@ macro_rules! wire_names {
     )+};
 }
 
+impl IncompleteKind {
+    /// The kind in words, for a reader who does not know the codes (the page and the
+    /// terminal show these; the code stays in `report.json`).
+    pub fn words(self) -> &'static str {
+        match self {
+            IncompleteKind::JunitMissing => "No JUnit file: crashes and timeouts are invisible",
+            IncompleteKind::JunitUnreadable => "A JUnit file could not be read",
+            IncompleteKind::SetupScriptFailed => "A setup script failed, so tests did not run",
+            IncompleteKind::ResultsDirEmpty => "A results directory is missing or empty",
+            IncompleteKind::SidecarUnreadable => "A results file could not be read",
+            IncompleteKind::SidecarUnknownSchema => "A results file has an unknown format version",
+            IncompleteKind::SidecarLineUnreadable => "A line of a results file is torn or malformed",
+            IncompleteKind::SidecarNotUtf8 => "A results file is not valid UTF-8",
+            IncompleteKind::TestKilledBeforeEnd => {
+                "A test was killed before it ended: later results are missing"
+            }
+            IncompleteKind::SidecarWithoutJunit => "Results of a test the JUnit does not list",
+            IncompleteKind::SidecarOfAnotherRun => "Results of another run, left out",
+            IncompleteKind::TrialMissing => "A declared trial left no results",
+            IncompleteKind::ResultOversized => "A result over the size cap: its evidence was dropped",
+            IncompleteKind::SidecarOversized => "A results file over the size cap, read only in part",
+            IncompleteKind::SymlinkOutsideResults => "A symlink out of a results directory, not followed",
+            IncompleteKind::InvalidSpec => "An impossible test spec, judged fail-closed",
+        }
+    }
+}
+
 wire_names! {
     RunVerdict {
         SafetyFailure => "safety_failure",
@@ -739,6 +766,7 @@ mod tests {
             assert_eq!(v.as_str(), serde_name(v));
         }
         for v in IncompleteKind::ALL {
+            assert!(!v.words().is_empty());
             assert_eq!(v.as_str(), serde_name(v));
         }
         for v in GroupVerdict::ALL {

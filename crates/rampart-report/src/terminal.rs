@@ -31,8 +31,8 @@ use crate::report::{
 };
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, evidence_text, group_reason,
-    killed_words, percent, plural, redaction_line, status_rank, verdict_line,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, group_reason, percent, plural,
+    redaction_line, status_rank, verdict_line, why_words,
 };
 
 /// Lines listed per section before `… N more`.
@@ -280,22 +280,8 @@ fn standalone_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
             let _ = write!(rest, ", retried away: {flaky}, rampart counts it UNSAFE");
         }
         out.line(2, &head, 14, &rest);
-        let mut why = String::new();
-        if let Some(outcome) = safety.killed {
-            why = killed_words(outcome, view.counted_results_of_test(test).count() as u64);
-            let statuses: Vec<String> =
-                view.counted_results_of_test(test).map(|r| r.status.as_str().to_uppercase()).collect();
-            if !statuses.is_empty() {
-                let _ = write!(why, " ({})", statuses.join(", "));
-            }
-        }
-        if let Some(result) = view.test_evidence(test) {
-            if !why.is_empty() {
-                why.push_str("; ");
-            }
-            why.push_str(&evidence_text(&result.result));
-        }
-        if !why.is_empty() {
+        let counted: Vec<&ReportedResult> = view.counted_results_of_test(test).collect();
+        if let Some(why) = why_words(safety.killed, &counted, view.test_evidence(test)) {
             let painted = out.paint(DIM, "why: ");
             out.line(16, &painted, 5, &why);
         }

@@ -214,6 +214,31 @@ pub fn killed_words(outcome: crate::report::AttemptOutcome, n_results: u64) -> S
     format!("{how} after recording {}", plural(n_results, "result", "results"))
 }
 
+/// Why a trial or standalone test is not SAFE, in one line: how a killed counted attempt
+/// ended and what it recorded (`killed`, `counted`), then the evidence of its worst counted
+/// result. `None` when there is nothing to say.
+pub fn why_words(
+    killed: Option<crate::report::AttemptOutcome>,
+    counted: &[&ReportedResult],
+    evidence: Option<&ReportedResult>,
+) -> Option<String> {
+    let mut why = String::new();
+    if let Some(outcome) = killed {
+        why = killed_words(outcome, counted.len() as u64);
+        let statuses: Vec<String> = counted.iter().map(|r| r.status.as_str().to_uppercase()).collect();
+        if !statuses.is_empty() {
+            let _ = write!(why, " ({})", statuses.join(", "));
+        }
+    }
+    if let Some(result) = evidence {
+        if !why.is_empty() {
+            why.push_str("; ");
+        }
+        why.push_str(&evidence_text(&result.result));
+    }
+    (!why.is_empty()).then_some(why)
+}
+
 /// The report's results by test execution, and what sinks ask of them.
 #[derive(Debug)]
 pub struct ReportView<'a> {
@@ -426,6 +451,33 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
     }
 }
 
+/// A test label (`<binary id>$<test name>[@stress-<i>][#<attempt>]`, as the report's
+/// machine-readable fields hold it) the way nextest prints a test: `<binary id> <test name>`,
+/// then the stress iteration and the attempt in words.
+pub fn label_words(label: &str) -> String {
+    let (rest, attempt) = match label.rsplit_once('#') {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (label, None),
+    };
+    let (rest, stress) = match rest.rsplit_once("@stress-") {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(n)),
+        _ => (rest, None),
+    };
+    let mut out = match rest.split_once('$') {
+        Some((binary, name)) => format!("{binary} {name}"),
+        None => rest.to_owned(),
+    };
+    let words: Vec<String> = stress
+        .map(|n| format!("stress iteration {n}"))
+        .into_iter()
+        .chain(attempt.map(|n| format!("attempt {n}")))
+        .collect();
+    if !words.is_empty() {
+        out.push_str(&format!(" ({})", words.join(", ")));
+    }
+    out
+}
+
 /// One line saying what redaction removed, or `None` when nothing was: `Redactions: 3 when
 /// recorded (key:api_key 1, pattern:bearer 2); 1 by the report (env:OPENAI_API_KEY 1)`. Rule
 /// names come from sidecars too, so they go through `clean` (the caller's escaping).
@@ -459,4 +511,18 @@ pub fn redaction_line(redactions: &RedactionSummary, clean: impl Fn(&str) -> Str
         parts.push(part(&redactions.report, "by the report"));
     }
     Some(format!("Redactions: {}", parts.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_the_way_nextest_prints_tests() {
+        assert_eq!(label_words("demo::leakage$tests::crash#2"), "demo::leakage tests::crash (attempt 2)");
+        assert_eq!(label_words("b$t@stress-3#1"), "b t (stress iteration 3, attempt 1)");
+        assert_eq!(label_words("b$t"), "b t");
+        assert_eq!(label_words("no-binary#x"), "no-binary#x");
+        assert_eq!(label_words("suite::bin$name#2"), "suite::bin name (attempt 2)");
+    }
 }
