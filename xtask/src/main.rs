@@ -4,6 +4,8 @@
 //! - `test`: everything CI checks: generated files, doctests, then the whole suite under nextest.
 //! - `codegen [--check]`: regenerate the committed JSON Schemas (or fail when they are stale).
 //! - `fuzz --smoke [--seconds N]`: run each fuzz target for a fixed time (not part of `test`).
+//! - `bench report [ARGS...]`: the report benchmark (release build of `rampart-bench` and
+//!   `cargo-rampart-report`, synthetic runs, the floor, interleaved runs, peak RSS).
 //! - `screenshot`: render the demo's HTML report in headless Chromium into `docs/report.png`.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,10 @@ tasks:
   codegen [--check]  regenerate the JSON Schemas of the wire formats; --check fails if they are stale
   fuzz --smoke [--seconds N]
                      run each fuzz target in fuzz/ for N seconds (default 60), print iteration counts
+  bench report [--sizes 10k,100k,1m] [--ordinary 100k|none] [--runs 3]
+                     time `cargo rampart-report` (--format json, and all outputs) against its floor on
+                     synthetic runs generated under target/bench-report/ (reused when present);
+                     prints medians, ratios, peak RSS and a Markdown table for the README
   screenshot         re-render the demo's report (runs `demo` first when the demo has no results yet),
                      open it in headless Chromium at 1200x960 and write docs/report.png (the README's picture)
 ";
@@ -33,6 +39,10 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("screenshot") => screenshot(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("report") => bench_report(&args[2..]),
+            _ => Err(format!("usage: cargo xtask bench report [ARGS...]\n\n{USAGE}")),
+        },
         Some("codegen") => match args.get(1).map(String::as_str) {
             None => codegen::run(&workspace_root(), codegen::Mode::Write),
             Some("--check") => codegen::run(&workspace_root(), codegen::Mode::Check),
@@ -56,6 +66,30 @@ fn main() -> ExitCode {
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+/// `cargo xtask bench report`: builds the driver and the CLI in release mode, then runs the
+/// driver (crates/rampart-bench) with the generated inputs under `target/bench-report/`.
+fn bench_report(args: &[String]) -> Result<ExitCode, String> {
+    let root = workspace_root();
+    run_ok(cargo().current_dir(&root).args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "rampart-bench",
+        "-p",
+        "cargo-rampart-report",
+    ]))?;
+    let release = root.join("target").join("release");
+    let status = run(Command::new(release.join("rampart-bench"))
+        .arg("report")
+        .arg("--cli")
+        .arg(release.join("cargo-rampart-report"))
+        .arg("--work")
+        .arg(root.join("target").join("bench-report"))
+        .args(args))?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn cargo() -> Command {
