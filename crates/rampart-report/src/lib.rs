@@ -63,7 +63,10 @@ pub use sidecars::{
     load_results_dir_with, load_sidecar, load_sidecar_file, load_sidecar_with, parse_sidecar,
     parse_sidecar_with,
 };
-pub use sink::{JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError, to_inert_json_pretty};
+pub use sink::{
+    JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError, to_inert_json_pretty,
+    write_inert_json_outline,
+};
 pub use terminal::{DEFAULT_WIDTH as DEFAULT_TERMINAL_WIDTH, MAX_LISTED, TerminalOptions, terminal_summary};
 pub use validate::{
     DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SIDECAR_BYTES, HTML_MAX_TEXT_BYTES, Limits, MAX_NESTING_DEPTH,

@@ -60,11 +60,24 @@ impl JsonFileSink {
         JsonFileSink { out: ReportDir::new(out_dir) }
     }
 
-    /// Writes both files and says where.
+    /// Writes both files and says where. `report.json` is streamed to disk (never built in
+    /// memory) in the [outline](write_inert_json_outline) layout; the archive under `runs/` is
+    /// a hard link to the same bytes (a copy where the file system has no hard links), so a
+    /// report is written once.
     pub fn write(&self, report: &TestRunReport) -> Result<JsonWritten, SinkError> {
-        let mut json = to_inert_json_pretty(report)?;
-        json.push(b'\n');
-        let latest = self.out.write(LATEST_FILE, &json)?;
+        let mut serialize_error = None;
+        let latest = self.out.write_with(LATEST_FILE, |w| {
+            write_inert_json_outline(&mut *w, report).map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                serialize_error = Some(e);
+                io
+            })?;
+            w.write_all(b"\n")
+        });
+        let latest = match (latest, serialize_error) {
+            (_, Some(e)) if !e.is_io() => return Err(SinkError::Serialize(e)),
+            (result, _) => result?,
+        };
         let stamp = report
             .metadata
             .generated_at
@@ -77,7 +90,7 @@ impl JsonFileSink {
             } else {
                 format!("runs/run_report_{stamp}_{n}.json")
             };
-            if let Some(archived) = self.out.create_new(&name, &json)? {
+            if let Some(archived) = self.out.link_new(&latest, &name)? {
                 return Ok(JsonWritten { latest, archived });
             }
         }
@@ -106,6 +119,96 @@ pub fn to_inert_json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> Result<V
     );
     value.serialize(&mut serializer)?;
     Ok(out)
+}
+
+/// Writes `value` as inert JSON (see [`to_inert_json_pretty`]) in an outline layout: the top
+/// object and the containers directly in it are pretty-printed, and every value nested deeper
+/// is written on one line (`{"status": "safe", "line": 3}`). Each of `report.json`'s results,
+/// tests and trial groups is one line: the file stays readable and diffable, is about the size
+/// of its input rather than twice it, and a line-oriented tool can take it apart.
+pub fn write_inert_json_outline<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    let mut serializer = serde_json::Serializer::with_formatter(
+        writer,
+        InertFormatter(OutlineFormatter { pretty: serde_json::ser::PrettyFormatter::new(), depth: 0 }),
+    );
+    value.serialize(&mut serializer)
+}
+
+/// Containers nested this deep or less are pretty-printed by [`OutlineFormatter`].
+const OUTLINE_PRETTY_LEVELS: usize = 2;
+
+/// Pretty for the outer [`OUTLINE_PRETTY_LEVELS`] levels of containers, one line (with a space
+/// after `:` and `,`) inside them.
+struct OutlineFormatter {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+    /// Containers open.
+    depth: usize,
+}
+
+impl OutlineFormatter {
+    /// Whether the container at nesting `level` (1: the top value) is pretty-printed.
+    fn pretty_at(level: usize) -> bool {
+        level <= OUTLINE_PRETTY_LEVELS
+    }
+}
+
+impl serde_json::ser::Formatter for OutlineFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        if Self::pretty_at(self.depth) { self.pretty.begin_array(w) } else { w.write_all(b"[") }
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let pretty = Self::pretty_at(self.depth);
+        self.depth -= 1;
+        if pretty { self.pretty.end_array(w) } else { w.write_all(b"]") }
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if Self::pretty_at(self.depth) {
+            self.pretty.begin_array_value(w, first)
+        } else if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if Self::pretty_at(self.depth) { self.pretty.end_array_value(w) } else { Ok(()) }
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        if Self::pretty_at(self.depth) { self.pretty.begin_object(w) } else { w.write_all(b"{") }
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let pretty = Self::pretty_at(self.depth);
+        self.depth -= 1;
+        if pretty { self.pretty.end_object(w) } else { w.write_all(b"}") }
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if Self::pretty_at(self.depth) {
+            self.pretty.begin_object_key(w, first)
+        } else if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if Self::pretty_at(self.depth) { self.pretty.begin_object_value(w) } else { w.write_all(b": ") }
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if Self::pretty_at(self.depth) { self.pretty.end_object_value(w) } else { Ok(()) }
+    }
 }
 
 /// Whether `c` is written escaped by [`to_inert_json_pretty`].
@@ -190,6 +293,17 @@ mod tests {
             b"{\n  \"s\": \"a\\u009b31m\\u007f\\u202eb\"\n}",
             "controls a terminal acts on are escaped; the value is the same"
         );
+        let mut outline = Vec::new();
+        write_inert_json_outline(
+            &mut outline,
+            &serde_json::json!({"n": 1, "results": [{"a": [1, {"b": "\u{9b}"}], "c": {}}, []], "m": {"k": {"x": null}}}),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(outline).unwrap(),
+            "{\n  \"m\": {\n    \"k\": {\"x\": null}\n  },\n  \"n\": 1,\n  \"results\": [\n    {\"a\": [1, {\"b\": \"\\u009b\"}], \"c\": {}},\n    []\n  ]\n}",
+            "pretty outside, one line per nested value, still inert"
+        );
         let second = sink.write(&report).unwrap();
         assert_eq!(first.latest, out.join("report.json"));
         assert_eq!(first.archived.file_name(), Some("run_report_2026-11-22T03-12-19-229Z.json"));
@@ -199,6 +313,12 @@ mod tests {
         assert_eq!(back, report);
         let n_files = fs_err::read_dir(out.join("runs")).unwrap().count();
         assert_eq!(n_files, 2);
+        let latest_bytes = fs_err::read(&first.latest).unwrap();
+        assert_eq!(
+            fs_err::read(&second.archived).unwrap(),
+            latest_bytes,
+            "the archive holds the same report"
+        );
         // No temp file is left behind.
         assert_eq!(fs_err::read_dir(&out).unwrap().count(), 2, "report.json and runs/");
     }

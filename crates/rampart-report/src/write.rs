@@ -15,7 +15,6 @@
 //!   is free.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -65,15 +64,41 @@ impl ReportDir {
     /// Writes `bytes` to `<dir>/<name>` atomically (temporary file, then rename); returns the
     /// path. `name` may name a subdirectory (`runs/x.json`), which is created.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<Utf8PathBuf, SinkError> {
+        self.write_with(name, |w| w.write_all(bytes))
+    }
+
+    /// Like [`write`](Self::write), with the content streamed by `fill` through a buffered
+    /// writer instead of built in memory first. When `fill` fails nothing is replaced.
+    pub fn write_with(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<Utf8PathBuf, SinkError> {
         let path = self.path.join(name);
         let dir = self.subdir_of(&path)?;
         let (temp, file) = create_temp(&dir, &path)?;
-        let finish = write_and_sync(file, bytes).and_then(|()| std::fs::rename(&temp, &path));
+        let finish = fill_and_sync(file, fill).and_then(|()| std::fs::rename(&temp, &path));
         if let Err(source) = finish {
             let _ = std::fs::remove_file(&temp);
             return Err(SinkError::Io { path: path.to_string(), source });
         }
         Ok(path)
+    }
+
+    /// Gives the file `existing` (written by this directory) a second name `name`, which must
+    /// not exist yet: a hard link, or a copy where the file system has none. `Ok(None)` when
+    /// `name` is taken.
+    pub fn link_new(&self, existing: &Utf8Path, name: &str) -> Result<Option<Utf8PathBuf>, SinkError> {
+        let path = self.path.join(name);
+        self.subdir_of(&path)?;
+        match std::fs::hard_link(existing, &path) {
+            Ok(()) => Ok(Some(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+            Err(_) => {
+                let bytes = std::fs::read(existing).map_err(io_error(existing))?;
+                self.create_new(name, &bytes)
+            }
+        }
     }
 
     /// Writes `bytes` to `<dir>/<name>` only if no file has that name: `Ok(None)` when one
@@ -276,8 +301,18 @@ fn create_temp(dir: &Utf8Path, path: &Utf8Path) -> Result<(Utf8PathBuf, File), S
     })
 }
 
-fn write_and_sync(mut file: File, bytes: &[u8]) -> std::io::Result<()> {
-    file.write_all(bytes)?;
+fn write_and_sync(file: File, bytes: &[u8]) -> std::io::Result<()> {
+    fill_and_sync(file, |w| w.write_all(bytes))
+}
+
+/// Writes through a buffer, flushes and syncs.
+fn fill_and_sync(
+    file: File,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut writer = std::io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut writer)?;
+    let file = writer.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     file.sync_all()
 }
 
