@@ -143,11 +143,11 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let junit_run_ids: BTreeSet<String> = junit.iter().filter_map(|r| r.run_id.clone()).collect();
     let allowed: BTreeSet<String> = run_ids.iter().cloned().chain(junit_run_ids.iter().cloned()).collect();
 
-    let kept = select_sidecars(sidecars, &allowed, &mut problems);
+    let mut kept = select_sidecars(sidecars, &allowed, &mut problems);
     let mut executions = index_junit(&junit);
     let n_junit_tests = executions.len();
     let redactions =
-        attach_sidecars(&kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
+        attach_sidecars(&mut kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
     let trial_groups = judge(&mut executions, &mut problems);
 
     let mut results: Vec<ReportedResult> = Vec::new();
@@ -294,14 +294,18 @@ struct Redactions {
 /// Phase 3: each sidecar's attempt joined to its execution (created when JUnit does not list
 /// it), its results redacted and attached.
 fn attach_sidecars<'a>(
-    kept: &'a [(AttemptKey, LoadedSidecar)],
+    kept: &'a mut [(AttemptKey, LoadedSidecar)],
     executions: &mut BTreeMap<ExecutionKey<'a>, Execution<'a>>,
     junit_run_ids: &BTreeSet<String>,
     redactor: &Redactor,
     problems: &mut Vec<InputProblem>,
 ) -> Redactions {
     let mut redactions = Redactions { recorded: RedactionCounts::new(), report: RedactionCounts::new() };
-    for (key, loaded) in kept {
+    for (key, loaded) in kept.iter_mut() {
+        // The results move into the report (no second copy); the rest of the sidecar stays
+        // for the phases after this one.
+        let recorded_results = std::mem::take(&mut loaded.sidecar.results);
+        let (key, loaded): (&'a AttemptKey, &'a LoadedSidecar) = (key, loaded);
         let sidecar = &loaded.sidecar;
         // JUnit names every binary; a sidecar without a binary id (an old nextest) joins as "".
         let exec_key = ExecutionKey::new(
@@ -351,13 +355,13 @@ fn attach_sidecars<'a>(
         };
         let record = &mut attempts[i];
         record.sidecar = Some(loaded.path.clone());
-        record.n_results += sidecar.results.len() as u64;
+        record.n_results += recorded_results.len() as u64;
         record.body_end = Some(match &sidecar.end {
             Some(end) => end.outcome.as_str().to_owned(),
             None if sidecar.is_declared() => "killed".to_owned(),
             None => "unknown".to_owned(),
         });
-        execution.test.n_results += sidecar.results.len() as u64;
+        execution.test.n_results += recorded_results.len() as u64;
         if sidecar.is_missing_end() {
             let outcome = match record.outcome {
                 AttemptOutcome::Unknown => "JUnit does not say how it ended".to_owned(),
@@ -383,10 +387,10 @@ fn attach_sidecars<'a>(
                 redactions.recorded.add(if clean { rule } else { UNRECOGNIZED_RULE }, n);
             }
         }
-        for recorded in &sidecar.results {
+        for recorded in recorded_results {
             // Redaction, again: the sidecar may come from an older rampart, another machine or
             // another configuration.
-            let mut result = recorded.result.clone();
+            let mut result = recorded.result;
             // Redact, then bound: redaction sees the whole structure (a secret key nested deeper
             // than the depth cut, a value the text cut would split).
             redactor.redact_result_into(&mut result, &mut redactions.report);
