@@ -561,5 +561,10 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         print!("{}", terminal_summary(&report, options));
         let _ = std::io::Write::flush(&mut std::io::stdout());
     }
-    Ok(report.verdict.exit_code())
+    let code = report.verdict.exit_code();
+    // The process ends now: the operating system takes the memory back at once, where dropping
+    // the report would free every string of every result one by one (measurable at 100,000
+    // results and more).
+    std::mem::forget(report);
+    Ok(code)
 }

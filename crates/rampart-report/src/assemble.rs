@@ -5,8 +5,9 @@
 //!
 //! 1. [`select_sidecars`]: one per file, only the runs reported, sorted by attempt;
 //! 2. [`index_junit`]: one execution per test that ran (a partition's skips drop out);
-//! 3. [`attach_sidecars`]: each sidecar's attempt and results joined to its execution,
-//!    redacted again with the workspace's rules;
+//! 3. [`redact_results`] (on every core), then [`attach_sidecars`]: each sidecar's results
+//!    redacted again with the workspace's rules, its attempt and results joined to its
+//!    execution;
 //! 4. [`judge`]: trials, counted attempts and trial groups ([`crate::aggregate`]);
 //! 5. [`crate::aggregate::summarize`] and [`crate::aggregate::run_verdict`]: the numbers;
 //! 6. [`order_problems`] and [`build_metadata`].
@@ -144,10 +145,12 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let allowed: BTreeSet<String> = run_ids.iter().cloned().chain(junit_run_ids.iter().cloned()).collect();
 
     let mut kept = select_sidecars(sidecars, &allowed, &mut problems);
+    let redacted = redact_results(&mut kept, &context.redactor);
     let mut executions = index_junit(&junit);
     let n_junit_tests = executions.len();
-    let redactions =
+    let mut redactions =
         attach_sidecars(&mut kept, &mut executions, &junit_run_ids, &context.redactor, &mut problems);
+    redactions.report.merge(&redacted);
     let trial_groups = judge(&mut executions, &mut problems);
 
     let mut results: Vec<ReportedResult> = Vec::new();
@@ -251,6 +254,28 @@ fn select_sidecars(
     }
     kept.sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
     kept
+}
+
+/// Phase 1b: every result redacted again with the workspace's rules (the sidecar may come from
+/// an older rampart, another machine or another configuration), then bounded
+/// ([`crate::validate::sanitize_result`]): redaction first, so it sees the whole structure (a
+/// secret key nested deeper than the depth cut, a value the text cut would split). Sidecars are
+/// done on every core; the counts are summed, so the order does not matter.
+fn redact_results(kept: &mut [(AttemptKey, LoadedSidecar)], redactor: &Redactor) -> RedactionCounts {
+    use rayon::prelude::*;
+    kept.par_iter_mut()
+        .map(|(_, loaded)| {
+            let mut counts = RedactionCounts::new();
+            for recorded in &mut loaded.sidecar.results {
+                redactor.redact_result_into(&mut recorded.result, &mut counts);
+                crate::validate::sanitize_result(&mut recorded.result);
+            }
+            counts
+        })
+        .reduce(RedactionCounts::new, |mut a, b| {
+            a.merge(&b);
+            a
+        })
 }
 
 /// Phase 2: one execution per test JUnit lists. A test that ran in any partition resolves to
@@ -388,13 +413,7 @@ fn attach_sidecars<'a>(
             }
         }
         for recorded in recorded_results {
-            // Redaction, again: the sidecar may come from an older rampart, another machine or
-            // another configuration.
-            let mut result = recorded.result;
-            // Redact, then bound: redaction sees the whole structure (a secret key nested deeper
-            // than the depth cut, a value the text cut would split).
-            redactor.redact_result_into(&mut result, &mut redactions.report);
-            crate::validate::sanitize_result(&mut result);
+            let result = recorded.result; // redacted and bounded by `redact_results`
             let harm = result
                 .harm_category
                 .as_ref()

@@ -226,8 +226,13 @@ impl InputLoader {
             files.extend(in_dir);
         }
         progress(files.len());
-        for file in files {
-            let (sidecar, problems) = load_sidecar_file(&file, &self.limits);
+        // Read and parsed on every core; collected in the walk's order, so nothing downstream
+        // sees a difference.
+        let loaded: Vec<_> = {
+            use rayon::prelude::*;
+            files.par_iter().map(|file| load_sidecar_file(file, &self.limits)).collect()
+        };
+        for (sidecar, problems) in loaded {
             inputs.sidecars.extend(sidecar);
             inputs.problems.extend(problems);
         }

@@ -225,8 +225,13 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertFormatte
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Every character escaped here is DEL or beyond ASCII: an ASCII fragment (most of them)
+        // is written as it is.
+        let Some(start) = fragment.bytes().position(|b| b >= 0x7f) else {
+            return writer.write_all(fragment.as_bytes());
+        };
         let mut last = 0;
-        for (i, c) in fragment.char_indices() {
+        for (i, c) in fragment[start..].char_indices().map(|(i, c)| (start + i, c)) {
             if needs_json_escape(c) {
                 writer.write_all(&fragment.as_bytes()[last..i])?;
                 write!(writer, "\\u{:04x}", u32::from(c))?;

@@ -705,12 +705,12 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
             continue;
         }
         let text = utf8_or_lossy(line.bytes, &mut n_lossy_lines);
-        let mut parsed = serde_json::from_str::<SidecarLine<'static>>(&text);
+        let mut parsed = parse_line(&text);
         if let Err(e) = &parsed
             && line.terminated
             && e.to_string().starts_with("number out of range")
             && let Some((rewritten, n_numbers)) = null_out_of_range_numbers(&text)
-            && let Ok(line) = serde_json::from_str::<SidecarLine<'static>>(&rewritten)
+            && let Ok(line) = parse_line(&rewritten)
         {
             sidecar.n_out_of_range_numbers += n_numbers;
             parsed = Ok(line);
@@ -927,6 +927,19 @@ fn null_out_of_range_numbers(text: &str) -> Option<(String, usize)> {
 /// serde_json reports column 0 when it has no position (e.g. an unknown enum value).
 fn known_column(column: usize) -> Option<usize> {
     (column > 0).then_some(column)
+}
+
+/// Parses one line after the header. The writer puts `"kind"` first, so a result line (nearly
+/// every line) is read straight into a [`ResultLine`] rather than through the tagged enum,
+/// which would buffer the whole line into an intermediate tree first. Any other line, and a
+/// result line that does not read that way, goes through the enum as before.
+fn parse_line(text: &str) -> Result<SidecarLine<'static>, serde_json::Error> {
+    if text.starts_with(r#"{"kind":"result","#)
+        && let Ok(line) = serde_json::from_str::<ResultLine<'static>>(text)
+    {
+        return Ok(SidecarLine::Result(line));
+    }
+    serde_json::from_str(text)
 }
 
 fn utf8_or_lossy<'b>(bytes: &'b [u8], n_lossy: &mut usize) -> Cow<'b, str> {
