@@ -73,7 +73,7 @@ pub use validate::{
     MAX_STRINGIFIED_BYTES, bound_text, sanitize_result,
 };
 pub use view::{
-    ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, describe_result,
+    ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, count, describe_result,
     evidence_text, group_reason, killed_words, label_words, percent, plural, redaction_line, status_rank,
     verdict_line, why_words, worst_result,
 };

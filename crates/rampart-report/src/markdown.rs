@@ -31,7 +31,7 @@ use crate::report::{GroupVerdict, RunVerdict, TestExecution, TestRunReport, Tria
 use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{
-    ReportView, describe_result, evidence_text, killed_words, plural, redaction_line, test_label,
+    ReportView, count, describe_result, evidence_text, killed_words, plural, redaction_line, test_label,
 };
 use crate::write::ReportDir;
 
@@ -304,7 +304,8 @@ fn group_section(report: &TestRunReport, index: &ReportView<'_>) -> Section {
             group.threshold * 100.0,
         );
     }
-    let _ = writeln!(out, "\n{} of {n_groups} trial groups failed.", failing.len());
+    let _ =
+        writeln!(out, "\n{} of {} trial groups failed.", count(failing.len() as u64), count(n_groups as u64));
     Section { text: out, n_rows: failing.len() }
 }
 

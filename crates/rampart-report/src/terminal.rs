@@ -31,7 +31,7 @@ use crate::report::{
 };
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, group_reason, percent, plural,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, group_reason, percent, plural,
     redaction_line, status_rank, verdict_line, why_words,
 };
 
@@ -210,7 +210,7 @@ fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
     let title = if failing.is_empty() {
         format!("Trial groups: all {} passed", groups.len())
     } else {
-        format!("Trial groups: {} of {} failed", failing.len(), groups.len())
+        format!("Trial groups: {} of {} failed", count(failing.len() as u64), count(groups.len() as u64))
     };
     out.heading(&title);
     let shown: Vec<&TrialGroup> = if verbose { groups.iter().collect() } else { failing.clone() };
@@ -259,7 +259,11 @@ fn standalone_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
     let title = if not_safe.is_empty() {
         format!("Standalone tests: all {} SAFE", tests.len())
     } else {
-        format!("Standalone tests: {} of {} not SAFE", not_safe.len(), tests.len())
+        format!(
+            "Standalone tests: {} of {} not SAFE",
+            count(not_safe.len() as u64),
+            count(tests.len() as u64)
+        )
     };
     out.heading(&title);
     let shown: Vec<&TestExecution> = if verbose { tests.clone() } else { not_safe.clone() };

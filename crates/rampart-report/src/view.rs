@@ -127,7 +127,20 @@ pub fn attempt_words(attempt: u32, total: Option<u32>) -> String {
 /// `1 result`, `2 results`: a count with its noun, singular or plural.
 pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
+/// A count with thousands separators, as every output prints counts: `1,234,567`.
+pub fn count(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A rate as a whole percentage: `0.8` → `80%`.
@@ -399,7 +412,7 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
     let groups = &report.trial_groups;
     let n_failed_groups = groups.iter().filter(|g| g.verdict == GroupVerdict::Failed).count() as u64;
     let standalone: Vec<&TestExecution> = view.standalone_tests().collect();
-    let count = |class: TrialClass| {
+    let n_of_class = |class: TrialClass| {
         standalone.iter().filter(|t| t.safety.as_ref().is_some_and(|s| s.class == class)).count() as u64
     };
     let n_rampart = groups.len() as u64 + standalone.len() as u64;
@@ -409,11 +422,11 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
             if n_failed_groups > 0 {
                 parts.push(format!(
                     "{} of {} failed",
-                    n_failed_groups,
+                    count(n_failed_groups),
                     plural(groups.len() as u64, "trial group", "trial groups")
                 ));
             }
-            let n_unsafe_tests = count(TrialClass::Unsafe);
+            let n_unsafe_tests = n_of_class(TrialClass::Unsafe);
             if n_unsafe_tests > 0 {
                 parts.push(format!(
                     "{} UNSAFE",
@@ -516,6 +529,17 @@ pub fn redaction_line(redactions: &RedactionSummary, clean: impl Fn(&str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(count(0u64), "0");
+        assert_eq!(count(999u64), "999");
+        assert_eq!(count(1000u64), "1,000");
+        assert_eq!(count(100_000u64), "100,000");
+        assert_eq!(count(1_046_290u64), "1,046,290");
+        assert_eq!(plural(6000u64, "test", "tests"), "6,000 tests");
+        assert_eq!(plural(1u64, "test", "tests"), "1 test");
+    }
 
     #[test]
     fn labels_read_the_way_nextest_prints_tests() {
