@@ -180,7 +180,10 @@ pub struct HtmlOutput {
 pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
     let projection = page::project(report);
     let core = escape_json_for_html(&projection.core);
-    let chunks: Vec<String> = projection.chunks.iter().map(|c| escape_json_for_html(c)).collect();
+    let chunks: Vec<String> = {
+        use rayon::prelude::*;
+        projection.chunks.par_iter().map(|c| escape_json_for_html(c)).collect()
+    };
     let title = options.title.as_deref().unwrap_or("rampart safety report");
 
     let mut script_sources = vec![format!("'{}'", csp_hash(JS))];
@@ -225,14 +228,20 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
             });
         }
         let n_core = files.len();
-        for (n, chunk) in chunks.iter().enumerate() {
-            files.push(DataFile {
-                file_name: detail_file_name(n),
-                contents: format!(
-                    "(window.RAMPART_DETAIL = window.RAMPART_DETAIL || {{}})[{n}] = {};\n",
-                    js_single_quoted(chunk)
-                ),
-            });
+        {
+            use rayon::prelude::*;
+            let details: Vec<DataFile> = chunks
+                .par_iter()
+                .enumerate()
+                .map(|(n, chunk)| DataFile {
+                    file_name: detail_file_name(n),
+                    contents: format!(
+                        "(window.RAMPART_DETAIL = window.RAMPART_DETAIL || {{}})[{n}] = {};\n",
+                        js_single_quoted(chunk)
+                    ),
+                })
+                .collect();
+            files.extend(details);
         }
         let total: usize = files.iter().map(|f| f.contents.len()).sum();
         // Chromium refuses Subresource Integrity on file:// responses, so a hash source
@@ -296,7 +305,12 @@ fn header_title(title: &str) -> &str {
 /// They can only occur inside JSON strings, where the escapes mean the same characters.
 pub fn escape_json_for_html(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + json.len() / 64);
-    for c in json.chars() {
+    // Runs of plain ASCII (nearly all of a report) are copied whole; only `<`, `>`, `&` and
+    // what is not ASCII are looked at one by one.
+    let mut rest = json;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'<' | b'>' | b'&') || b >= 0x7f) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().expect("a char starts at a byte position() found");
         match c {
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
@@ -311,7 +325,9 @@ pub fn escape_json_for_html(json: &str) -> String {
             }
             c => out.push(c),
         }
+        rest = &rest[i + c.len_utf8()..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -319,7 +335,12 @@ pub fn escape_json_for_html(json: &str) -> String {
 fn js_single_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16 + 2);
     out.push('\'');
-    for c in text.chars() {
+    // Runs without a quote, backslash, line break or U+2028/U+2029 (lead byte 0xE2) are copied
+    // whole.
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'\\' | b'\'' | b'\n' | b'\r' | 0xE2)) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().expect("a char starts at a byte position() found");
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -329,7 +350,9 @@ fn js_single_quoted(text: &str) -> String {
             '\u{2029}' => out.push_str("\\u2029"),
             c => out.push(c),
         }
+        rest = &rest[i + c.len_utf8()..];
     }
+    out.push_str(rest);
     out.push('\'');
     out
 }
@@ -446,6 +469,43 @@ impl ReportSink for HtmlSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_equal_a_character_by_character_reference() {
+        fn reference_html(json: &str) -> String {
+            json.chars()
+                .map(|c| match c {
+                    '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => format!("\\u{:04x}", u32::from(c)),
+                    c if matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}') => {
+                        format!("\\u{:04x}", u32::from(c))
+                    }
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+        fn reference_js(text: &str) -> String {
+            let body: String = text
+                .chars()
+                .map(|c| match c {
+                    '\\' => "\\\\".to_owned(),
+                    '\'' => "\\'".to_owned(),
+                    '\n' => "\\n".to_owned(),
+                    '\r' => "\\r".to_owned(),
+                    '\u{2028}' => "\\u2028".to_owned(),
+                    '\u{2029}' => "\\u2029".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect();
+            format!("'{body}'")
+        }
+        let tricky = "a<b>&c \u{7f}\u{9b}\u{202e}\u{2066}\u{200e}\u{061c} \u{2014}\u{2028}\u{2029}\u{2030} \\'\n\r é😀";
+        assert_eq!(escape_json_for_html(tricky), reference_html(tricky));
+        assert_eq!(js_single_quoted(tricky), reference_js(tricky));
+        proptest::proptest!(|(text in "(\\PC|[<>&'\\\\\n\r\u{7f}-\u{9f}\u{2000}-\u{206f}])*")| {
+            proptest::prop_assert_eq!(escape_json_for_html(&text), reference_html(&text));
+            proptest::prop_assert_eq!(js_single_quoted(&text), reference_js(&text));
+        });
+    }
 
     #[test]
     fn json_escape_keeps_meaning() {
