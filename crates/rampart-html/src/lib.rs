@@ -178,12 +178,15 @@ pub struct HtmlOutput {
 /// Renders the report as a page (and data files when over budget). Pure: reads no file,
 /// clock or environment.
 pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
-    let projection = page::project(report);
-    let core = escape_json_for_html(&projection.core);
+    let page::Projection { core, chunks } = page::project(report);
+    let core = escape_json_for_html(&core);
+    // Each chunk is dropped once escaped (and below, once quoted): one copy of the detail data
+    // is alive at a time, not three.
     let chunks: Vec<String> = {
         use rayon::prelude::*;
-        projection.chunks.par_iter().map(|c| escape_json_for_html(c)).collect()
+        chunks.into_par_iter().map(|c| escape_json_for_html(&c)).collect()
     };
+    let n_chunks = chunks.len();
     let title = options.title.as_deref().unwrap_or("rampart safety report");
 
     let mut script_sources = vec![format!("'{}'", csp_hash(JS))];
@@ -231,13 +234,13 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         {
             use rayon::prelude::*;
             let details: Vec<DataFile> = chunks
-                .par_iter()
+                .into_par_iter()
                 .enumerate()
                 .map(|(n, chunk)| DataFile {
                     file_name: detail_file_name(n),
                     contents: format!(
                         "(window.RAMPART_DETAIL = window.RAMPART_DETAIL || {{}})[{n}] = {};\n",
-                        js_single_quoted(chunk)
+                        js_single_quoted(&chunk)
                     ),
                 })
                 .collect();
@@ -258,7 +261,7 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
              (read when you open a result): keep them together.</p>\n",
             human_bytes(total),
             human_bytes(options.data_budget_bytes),
-            n_detail = chunks.len(),
+            n_detail = n_chunks,
         );
         (tags, String::new(), notice, files)
     };
