@@ -257,3 +257,25 @@ pub fn say(text: &str) {
     let _ = writeln!(out, "{text}");
     let _ = out.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_run_has_the_promised_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = generate(dir.path(), 1_000).unwrap();
+        assert_eq!((g.tests, g.results_count), (100, 1_000));
+        let (cases, lines) = floor(&[g.junit.clone()], &[g.results.join("runs")]).unwrap();
+        assert_eq!(cases, 100, "one testcase per trial");
+        assert_eq!(lines, 100 + 1_000 + 100, "a header, 10 results and an end line per sidecar");
+        let n_unsafe = (0..1_000).filter(|&n| result(n).status == SafetyStatus::Unsafe).count();
+        assert!((30..=90).contains(&n_unsafe), "about 6% UNSAFE, got {n_unsafe} of 1000");
+        let size = serde_json::to_vec(&result(7)).unwrap().len();
+        assert!((1_500..=3_000).contains(&size), "a result is about 2 KB, got {size}");
+        let ordinary = generate_ordinary(&dir.path().join("o"), 50).unwrap();
+        let (cases, lines) = floor(&[ordinary.junit], &[ordinary.results.join("runs")]).unwrap();
+        assert_eq!((cases, lines), (50, 0));
+    }
+}
