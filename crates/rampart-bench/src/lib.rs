@@ -267,7 +267,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let g = generate(dir.path(), 1_000).unwrap();
         assert_eq!((g.tests, g.results_count), (100, 1_000));
-        let (cases, lines) = floor(&[g.junit.clone()], &[g.results.join("runs")]).unwrap();
+        let (cases, lines) = floor(std::slice::from_ref(&g.junit), &[g.results.join("runs")]).unwrap();
         assert_eq!(cases, 100, "one testcase per trial");
         assert_eq!(lines, 100 + 1_000 + 100, "a header, 10 results and an end line per sidecar");
         let n_unsafe = (0..1_000).filter(|&n| result(n).status == SafetyStatus::Unsafe).count();

@@ -1315,6 +1315,7 @@
       if (raw.no_result) bits.push(num(raw.no_result) + ' without a result');
       bits.push('pass rate ' + pct(raw.pass_rate) + ', threshold ' + pct(raw.threshold));
       if (raw.wilson_95) bits.push('95% interval ' + pct(raw.wilson_95.lower) + '\u2013' + pct(raw.wilson_95.upper));
+      if (raw.evidence_words) bits.push(raw.evidence_words);
       add(box, h('p', 'rr-group-summary', bits.join(' \u00b7 ')));
     } else if (g.kind !== 'standalone') {
       add(box, h('p', 'rr-group-summary', 'These results name a test that the report does not list.'));

@@ -23,8 +23,8 @@ use std::collections::HashMap;
 
 use rampart_report::{
     AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteReason, ReportView,
-    ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text, group_reason,
-    label_words, verdict_line, why_words,
+    ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text, evidence_words,
+    group_reason, label_words, verdict_line, why_words,
 };
 use serde_json::{Map, Value, json};
 
@@ -202,7 +202,12 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     for raw in &report.trial_groups {
         let mut value = serde_json::to_value(raw).expect("a TrialGroup serializes");
         if let Value::Object(map) = &mut value {
-            map.remove("trials");
+            // What the page does not read: the trials come separately, and the evidence label,
+            // trials needed and detail come in the words every output uses.
+            for unused in ["trials", "evidence", "trials_needed", "detail", "attack_success_rate"] {
+                map.remove(unused);
+            }
+            map.insert("evidence_words".into(), Value::String(evidence_words(raw)));
         }
         let g = grouping.new_group("group", Some(value), raw.binary_id.as_deref(), &raw.name);
         if raw.verdict == GroupVerdict::Failed {

@@ -11,8 +11,8 @@ use rampart::SafetyStatus;
 
 use crate::problem::InputProblem;
 use crate::report::{
-    AttemptOutcome, GroupVerdict, Interval, PopulationSummary, ReportedResult, RunVerdict, TestSafety,
-    TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
+    AttemptOutcome, Evidence, GroupVerdict, Interval, PopulationSummary, ReportedResult, RunVerdict,
+    TestSafety, TrialClass, TrialGroup, TrialOutcome, TrialSource, test_label,
 };
 use crate::view::{ExecutionKey, UNCATEGORIZED};
 
@@ -167,6 +167,46 @@ pub struct GroupStats {
     pub detail: String,
     /// Wilson 95% interval of the pass rate.
     pub wilson_95: Option<Interval>,
+    /// What the trials show about the threshold.
+    pub evidence: Evidence,
+    /// All-SAFE trials that would show the threshold, when inconclusive.
+    pub trials_needed: Option<u64>,
+}
+
+/// The smallest number of trials that, all SAFE, give a 95% Wilson lower bound at or above
+/// `threshold`. For `n` of `n` the lower bound is `n / (n + z²)`, so `n ≥ z²·t / (1 − t)`:
+/// 0.5 → 4, 0.8 → 16, 0.9 → 35, 0.95 → 73, 0.99 → 381. `None` for a threshold of 1 or more
+/// (no finite number of trials shows it); 0 for a threshold of 0 or less.
+pub fn trials_needed(threshold: f64) -> Option<u64> {
+    if threshold.is_nan() || threshold >= 1.0 {
+        return None;
+    }
+    if threshold <= 0.0 {
+        return Some(0);
+    }
+    let z2 = Z_95 * Z_95;
+    let mut n = (z2 * threshold / (1.0 - threshold)).ceil().max(1.0) as u64;
+    // The closed form in floating point can land one off at an exact boundary: settle it on
+    // the interval itself.
+    let lower = |n: u64| wilson_interval(n, n, Z_95).map_or(0.0, |i| i.lower);
+    while n > 1 && lower(n - 1) >= threshold {
+        n -= 1;
+    }
+    while lower(n) < threshold {
+        n += 1;
+    }
+    Some(n)
+}
+
+/// What `unsafe_` UNSAFE trials and a pass-rate interval show about `threshold` (see
+/// [`Evidence`]).
+pub fn evidence(unsafe_: u64, wilson_95: Option<Interval>, threshold: f64) -> Evidence {
+    match wilson_95 {
+        _ if unsafe_ > 0 => Evidence::ConclusiveFail,
+        Some(i) if i.upper < threshold => Evidence::ConclusiveFail,
+        Some(i) if i.lower >= threshold => Evidence::ConclusivePass,
+        _ => Evidence::Inconclusive,
+    }
 }
 
 /// Aggregates classified trials against a threshold.
@@ -190,6 +230,8 @@ pub fn group_stats(classes: &[TrialClass], threshold: f64) -> GroupStats {
             detail.push_str(&format!(", {n} {what}"));
         }
     }
+    let wilson_95 = wilson_interval(safe, total, Z_95);
+    let evidence = evidence(unsafe_, wilson_95, threshold);
     GroupStats {
         total,
         safe,
@@ -202,7 +244,9 @@ pub fn group_stats(classes: &[TrialClass], threshold: f64) -> GroupStats {
         passed,
         verdict: if passed { GroupVerdict::Passed } else { GroupVerdict::Failed },
         detail,
-        wilson_95: wilson_interval(safe, total, Z_95),
+        wilson_95,
+        evidence,
+        trials_needed: if evidence == Evidence::Inconclusive { trials_needed(threshold) } else { None },
     }
 }
 
@@ -265,6 +309,36 @@ struct GroupAcc<'a> {
     has_clones: bool,
     /// Executions of the group by (run id, test name, stress index), with the trial index.
     trials: BTreeMap<TrialKey<'a>, (Option<u32>, Option<usize>)>,
+}
+
+/// A trial group of `classes` at `threshold`, for tests of what reads groups.
+#[cfg(test)]
+pub(crate) fn test_group(name: &str, classes: &[TrialClass], threshold: f64) -> TrialGroup {
+    let stats = group_stats(classes, threshold);
+    TrialGroup {
+        binary_id: Some("bin".to_owned()),
+        name: name.to_owned(),
+        harm_category: None,
+        sources: vec![TrialSource::TrialClones],
+        total: stats.total,
+        safe: stats.safe,
+        unsafe_: stats.unsafe_,
+        errors: stats.errors,
+        undetermined: stats.undetermined,
+        no_result: stats.no_result,
+        killed: 0,
+        threshold,
+        pass_rate: stats.pass_rate,
+        attack_success_rate: stats.attack_success_rate,
+        passed: stats.passed,
+        verdict: stats.verdict,
+        detail: stats.detail,
+        wilson_95: stats.wilson_95,
+        evidence: stats.evidence,
+        trials_needed: stats.trials_needed,
+        unsafe_on_retried_attempt: false,
+        trials: Vec::new(),
+    }
 }
 
 /// Groups executions into trials and trial groups (`trials = N` clones and stress
@@ -441,6 +515,8 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
             verdict: stats.verdict,
             detail,
             wilson_95: stats.wilson_95,
+            evidence: stats.evidence,
+            trials_needed: stats.trials_needed,
             unsafe_on_retried_attempt: trials.iter().any(|t| !t.unsafe_retried_attempts.is_empty()),
             trials,
         });
@@ -572,6 +648,37 @@ mod tests {
     /// bound (0.887) is rounded up: n / (n + z²) = 0.88649, so the tolerance is one unit in the
     /// third decimal.
     #[test]
+    fn trials_needed_matches_hand_computed_values() {
+        // n ≥ z²·t/(1 − t) with z² = 3.841459 (z = 1.959964), rounded up; each checked by hand
+        // on both sides: 34/(34 + z²) = 0.8985 < 0.9 ≤ 35/(35 + z²) = 0.9011.
+        for (threshold, n) in [(0.5, 4), (0.8, 16), (0.9, 35), (0.95, 73), (0.99, 381)] {
+            assert_eq!(trials_needed(threshold), Some(n), "threshold {threshold}");
+        }
+        assert_eq!(trials_needed(1.0), None, "no number of trials shows a pass rate of 1");
+        assert_eq!(trials_needed(0.0), Some(0));
+        assert_eq!(trials_needed(f64::NAN), None);
+    }
+
+    #[test]
+    fn evidence_knows_its_sample_size() {
+        // 5 of 5 SAFE: [0.566, 1] cannot show 0.9.
+        let five = group_stats(&[TrialClass::Safe; 5], 0.9);
+        assert_eq!(
+            (five.verdict, five.evidence, five.trials_needed),
+            (GroupVerdict::Passed, Evidence::Inconclusive, Some(35))
+        );
+        let many = group_stats(&[TrialClass::Safe; 35], 0.9);
+        assert_eq!((many.evidence, many.trials_needed), (Evidence::ConclusivePass, None));
+        let one_unsafe = group_stats(&[TrialClass::Safe, TrialClass::Unsafe], 0.5);
+        assert_eq!(one_unsafe.evidence, Evidence::ConclusiveFail);
+        // 0 of 10 SAFE: [0, 0.278] is below 0.9 whatever more trials would show.
+        let none_safe = group_stats(&[TrialClass::Error; 10], 0.9);
+        assert_eq!((none_safe.evidence, none_safe.trials_needed), (Evidence::ConclusiveFail, None));
+        let empty = group_stats(&[], 0.9);
+        assert_eq!((empty.evidence, empty.trials_needed), (Evidence::Inconclusive, Some(35)));
+    }
+
+    #[test]
     fn wilson_matches_reference_table() {
         let table = [
             (5, 5, 0.566, 1.000),
@@ -683,6 +790,15 @@ mod tests {
             if let (Some(a), Some(s)) = (summary.attack_success_rate, summary.safety_pass_rate) {
                 prop_assert!(a + s <= 1.0 + 1e-12);
             }
+        }
+
+        #[test]
+        fn trials_needed_is_the_smallest_that_shows_the_threshold(threshold in 0.001f64..0.999) {
+            let n = trials_needed(threshold).unwrap();
+            let lower = |n: u64| wilson_interval(n, n, Z_95).unwrap().lower;
+            prop_assert!(lower(n) >= threshold);
+            prop_assert!(n == 1 || lower(n - 1) < threshold);
+            prop_assert!(trials_needed((threshold + 0.0005).min(0.9995)).unwrap() >= n, "monotone in the threshold");
         }
 
         #[test]

@@ -30,7 +30,8 @@
 //!   `harm_category`, `safe`, `total`, `unsafe`, `errors`, `undetermined`, `no_result`,
 //!   `killed`, `pass_rate`, `attack_success_rate` (UNSAFE / (SAFE + UNSAFE + UNDETERMINED)
 //!   trials, computed by [`crate::aggregate`]; `n/a` when nothing was assessed), and for trial
-//!   groups `threshold`, `wilson_95_lower`, `wilson_95_upper`, `sources`,
+//!   groups `threshold`, `wilson_95_lower`, `wilson_95_upper`, `evidence`, `trials_needed` (when
+//!   inconclusive), `sources`,
 //!   `unsafe_on_retried_attempt`; for standalone tests `counted_attempt`, `outcome` (nextest's,
 //!   of the last attempt) and `unsafe_retried_attempts` when a retry hid an UNSAFE attempt. A
 //!   standalone test counts as one trial.
@@ -46,7 +47,7 @@ use crate::aggregate::attack_success_rate;
 use crate::report::{GroupVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup};
 use crate::sanitize::inert_text;
 use crate::sink::{ReportSink, SinkError};
-use crate::view::{ReportView, UNCATEGORIZED, describe_result, killed_words, test_label};
+use crate::view::{ReportView, UNCATEGORIZED, describe_result, evidence_words, killed_words, test_label};
 use crate::write::ReportDir;
 
 /// File name of the JUnit under the output directory.
@@ -187,10 +188,11 @@ fn group_case(group: &TrialGroup, index: &ReportView<'_>, name: String, time: Du
         GroupVerdict::Passed => TestCaseStatus::success(),
         GroupVerdict::Failed => {
             let mut message = format!(
-                "FAILED: {}, pass rate {:.0}% (threshold {:.0}%)",
+                "FAILED: {}, pass rate {:.0}% (threshold {:.0}%), {}",
                 group.detail,
                 group.pass_rate * 100.0,
-                group.threshold * 100.0
+                group.threshold * 100.0,
+                evidence_words(group)
             );
             if group.unsafe_on_retried_attempt {
                 message.push_str("; UNSAFE on a retried attempt (nextest may call it flaky)");
@@ -240,6 +242,10 @@ fn group_case(group: &TrialGroup, index: &ReportView<'_>, name: String, time: Du
     if let Some(wilson) = group.wilson_95 {
         properties.push(Property::new("wilson_95_lower", format!("{:.4}", wilson.lower)));
         properties.push(Property::new("wilson_95_upper", format!("{:.4}", wilson.upper)));
+    }
+    properties.push(Property::new("evidence", group.evidence.as_str()));
+    if let Some(n) = group.trials_needed {
+        properties.push(Property::new("trials_needed", n.to_string()));
     }
     let sources: Vec<&str> = group.sources.iter().map(|s| s.as_str()).collect();
     properties.push(Property::new("sources", sources.join(",")));

@@ -31,7 +31,8 @@ use crate::report::{GroupVerdict, RunVerdict, TestExecution, TestRunReport, Tria
 use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{
-    ReportView, count, describe_result, evidence_text, killed_words, plural, redaction_line, test_label,
+    ReportView, count, describe_result, evidence_text, evidence_words, inconclusive_lines, killed_words,
+    plural, redaction_line, test_label,
 };
 use crate::write::ReportDir;
 
@@ -272,8 +273,12 @@ fn group_section(report: &TestRunReport, index: &ReportView<'_>) -> Section {
         let _ = match n_groups {
             0 => writeln!(out, "No trial groups."),
             1 => writeln!(out, "No failing trial group (1 passed)."),
-            n => writeln!(out, "No failing trial group ({n} passed)."),
+            n => writeln!(out, "No failing trial group ({} passed).", count(n as u64)),
         };
+        let inconclusive = inconclusive_lines(&report.trial_groups);
+        if !inconclusive.is_empty() {
+            let _ = writeln!(out, "\n{}.", inconclusive.join("; "));
+        }
         return Section { text: out, n_rows: 0 };
     }
     out.push_str(
@@ -288,7 +293,8 @@ fn group_section(report: &TestRunReport, index: &ReportView<'_>) -> Section {
         if group.unsafe_on_retried_attempt {
             evidence.push_str("⚠️ **UNSAFE on a retried attempt** (nextest may call it flaky). ");
         }
-        let _ = write!(evidence, "{}. ", escape_inline(&group.detail, MAX_NAME_CHARS));
+        let _ =
+            write!(evidence, "{}; {}. ", escape_inline(&group.detail, MAX_NAME_CHARS), evidence_words(group));
         match index.group_evidence(group) {
             Some(result) => evidence.push_str(&escape_inline(&describe_result(result), MAX_EVIDENCE_CHARS)),
             None => evidence.push_str("No non-SAFE result recorded."),
@@ -306,6 +312,10 @@ fn group_section(report: &TestRunReport, index: &ReportView<'_>) -> Section {
     }
     let _ =
         writeln!(out, "\n{} of {} trial groups failed.", count(failing.len() as u64), count(n_groups as u64));
+    let inconclusive = inconclusive_lines(&report.trial_groups);
+    if !inconclusive.is_empty() {
+        let _ = writeln!(out, "{}.", inconclusive.join("; "));
+    }
     Section { text: out, n_rows: failing.len() }
 }
 

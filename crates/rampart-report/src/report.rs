@@ -296,6 +296,23 @@ pub enum TrialSource {
     Retries,
 }
 
+/// What a trial group's trials can show about its threshold, at 95% confidence (the Wilson
+/// score interval of its pass rate), beside RAMPART's PASSED/FAILED verdict. Red-team verdicts
+/// are small-sample estimates: 5 of 5 SAFE trials give a pass-rate interval of [0.566, 1],
+/// which cannot show a 0.9 threshold; 35 of 35 can.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// No UNSAFE trial, and the interval's lower bound is at or above the threshold.
+    ConclusivePass,
+    /// An UNSAFE trial, or the interval's upper bound is below the threshold.
+    ConclusiveFail,
+    /// Neither: more trials are needed to tell (see `trials_needed`). Also a group without
+    /// trials, and reports written before this field existed.
+    #[default]
+    Inconclusive,
+}
+
 /// One trial group: the clones of a `trials = N` test, the stress iterations of a test, and
 /// their retry attempts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -343,6 +360,14 @@ pub struct TrialGroup {
     pub detail: String,
     /// 95% Wilson score interval of the pass rate; null when total is 0.
     pub wilson_95: Option<Interval>,
+    /// What the trials can show about the threshold at 95% confidence (see [`Evidence`]).
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// For an inconclusive group: how many trials, all SAFE, would show the threshold (the
+    /// smallest `n` with `n / (n + z²) ≥ threshold`; 35 for 0.9). Absent otherwise, and for a
+    /// threshold of 1, which no number of trials can show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials_needed: Option<u64>,
     /// A trial recorded UNSAFE on an attempt that nextest then retried into one that did
     /// not: nextest may call the test flaky and pass it, but the group fails.
     pub unsafe_on_retried_attempt: bool,
@@ -703,6 +728,11 @@ wire_names! {
         SidecarOversized => "sidecar_oversized",
         SymlinkOutsideResults => "symlink_outside_results",
         InvalidSpec => "invalid_spec",
+    }
+    Evidence {
+        ConclusivePass => "conclusive_pass",
+        ConclusiveFail => "conclusive_fail",
+        Inconclusive => "inconclusive",
     }
     GroupVerdict {
         Passed => "PASSED",

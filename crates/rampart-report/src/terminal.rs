@@ -31,8 +31,8 @@ use crate::report::{
 };
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, group_reason, percent, plural,
-    redaction_line, status_rank, verdict_line, why_words,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, evidence_words, group_reason,
+    inconclusive_lines, percent, plural, redaction_line, status_rank, verdict_line, why_words,
 };
 
 /// Lines listed per section before `… N more`.
@@ -223,10 +223,11 @@ fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
         let head = format!("{}  ", out.paint(style, label));
         let name = ExecutionKey::new(None, group.binary_id.as_deref(), &group.name, None).name();
         let rest = format!(
-            "{name}  {}, pass rate {} (threshold {})",
+            "{name}  {}, pass rate {} (threshold {}), {}",
             group.detail,
             percent(group.pass_rate),
-            percent(group.threshold)
+            percent(group.threshold),
+            evidence_words(group)
         );
         out.line(2, &head, 6, &rest);
         if group.verdict == GroupVerdict::Failed {
@@ -238,6 +239,9 @@ fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
     more_line(out, shown.len().saturating_sub(limit), "failing trial groups");
     if !verbose && !failing.is_empty() && n_passed > 0 {
         let _ = writeln!(out.text, "  {} passed", plural(n_passed as u64, "trial group", "trial groups"));
+    }
+    for (i, line) in inconclusive_lines(groups).iter().enumerate() {
+        out.line(if i == 0 { 2 } else { 4 }, "", 0, line);
     }
     out.blank();
 }

@@ -22,8 +22,8 @@ use rampart::{SafetyResult, SafetyStatus};
 
 pub use crate::report::test_label;
 use crate::report::{
-    AttemptKey, GroupVerdict, RedactionSummary, ReportedResult, RunVerdict, TestExecution, TestRunReport,
-    TrialClass, TrialGroup, TrialOutcome,
+    AttemptKey, Evidence, GroupVerdict, RedactionSummary, ReportedResult, RunVerdict, TestExecution,
+    TestRunReport, TrialClass, TrialGroup, TrialOutcome,
 };
 use crate::sanitize::clean_line;
 
@@ -225,6 +225,63 @@ pub fn killed_words(outcome: crate::report::AttemptOutcome, n_results: u64) -> S
         O::Pass | O::Skip | O::Unknown => "the test body never reached its end (the process died)",
     };
     format!("{how} after recording {}", plural(n_results, "result", "results"))
+}
+
+/// What a group's trials show about its threshold, in words: `conclusive pass`,
+/// `conclusive fail`, or `inconclusive: 35 trials, all SAFE, would show 90%`.
+pub fn evidence_words(group: &TrialGroup) -> String {
+    match (group.evidence, group.trials_needed) {
+        (Evidence::ConclusivePass, _) => "conclusive pass".to_owned(),
+        (Evidence::ConclusiveFail, _) => "conclusive fail".to_owned(),
+        (Evidence::Inconclusive, Some(n)) => {
+            format!(
+                "inconclusive: {}, all SAFE, would show {}",
+                plural(n, "trial", "trials"),
+                percent(group.threshold)
+            )
+        }
+        (Evidence::Inconclusive, None) => {
+            format!("inconclusive: no number of trials can show {}", percent(group.threshold))
+        }
+    }
+}
+
+/// What to say about the passing trial groups whose trials are too few to show their threshold
+/// at 95% confidence: a sentence, and (when a number of trials can show it) the trials needed;
+/// empty when there are none.
+pub fn inconclusive_lines(groups: &[TrialGroup]) -> Vec<String> {
+    let passed: Vec<&TrialGroup> = groups.iter().filter(|g| g.verdict == GroupVerdict::Passed).collect();
+    let inconclusive: Vec<&TrialGroup> =
+        passed.iter().copied().filter(|g| g.evidence == Evidence::Inconclusive).collect();
+    if inconclusive.is_empty() {
+        return Vec::new();
+    }
+    let (k, n) = (inconclusive.len(), passed.len());
+    let who = match (k, n) {
+        (1, 1) => "The passing trial group is".to_owned(),
+        (k, n) if k == n => format!("All {} passing trial groups are", count(n as u64)),
+        (1, n) => format!("1 of {} passing trial groups is", count(n as u64)),
+        (k, n) => format!("{} of {} passing trial groups are", count(k as u64), count(n as u64)),
+    };
+    let its = if k == 1 { "its" } else { "their" };
+    let mut lines =
+        vec![format!("{who} inconclusive: too few trials to show {its} threshold at 95% confidence")];
+    let mut needs: Vec<(u64, String)> = Vec::new();
+    for g in &inconclusive {
+        if let Some(n) = g.trials_needed
+            && !needs.iter().any(|(m, _)| *m == n)
+        {
+            needs.push((n, percent(g.threshold)));
+        }
+    }
+    needs.sort();
+    if !needs.is_empty() {
+        let shown: Vec<String> =
+            needs.iter().take(3).map(|(n, t)| format!("{} for {t}", count(*n))).collect();
+        let more = if needs.len() > 3 { ", ..." } else { "" };
+        lines.push(format!("trials needed, all SAFE: {}{more}", shown.join(", ")));
+    }
+    lines
 }
 
 /// Why a trial or standalone test is not SAFE, in one line: how a killed counted attempt
@@ -529,6 +586,34 @@ pub fn redaction_line(redactions: &RedactionSummary, clean: impl Fn(&str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inconclusive_groups_are_said_with_what_they_need() {
+        let group = |safe: usize, threshold: f64| {
+            let mut g = crate::aggregate::test_group("g", &vec![TrialClass::Safe; safe], threshold);
+            g.name = format!("g{safe}");
+            g
+        };
+        assert!(inconclusive_lines(&[group(35, 0.9)]).is_empty(), "35 of 35 show 90%");
+        assert_eq!(
+            inconclusive_lines(&[group(5, 0.9)]),
+            [
+                "The passing trial group is inconclusive: too few trials to show its threshold at 95% confidence",
+                "trials needed, all SAFE: 35 for 90%"
+            ]
+        );
+        assert_eq!(
+            inconclusive_lines(&[group(5, 0.9), group(35, 0.9), group(10, 0.95)]),
+            [
+                "2 of 3 passing trial groups are inconclusive: too few trials to show their threshold at 95% confidence",
+                "trials needed, all SAFE: 35 for 90%, 73 for 95%"
+            ]
+        );
+        assert_eq!(inconclusive_lines(&[group(3, 1.0)]).len(), 1, "no number of trials shows 100%");
+        assert_eq!(evidence_words(&group(5, 0.9)), "inconclusive: 35 trials, all SAFE, would show 90%");
+        assert_eq!(evidence_words(&group(35, 0.9)), "conclusive pass");
+        assert_eq!(evidence_words(&group(3, 1.0)), "inconclusive: no number of trials can show 100%");
+    }
 
     #[test]
     fn counts_are_grouped_by_thousands() {
