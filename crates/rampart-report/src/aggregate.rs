@@ -269,7 +269,27 @@ pub fn population_summary(statuses: impl IntoIterator<Item = SafetyStatus>) -> P
     if assessed > 0 {
         summary.safety_pass_rate = Some(summary.safe_count as f64 / assessed as f64);
     }
+    summary.n_assessed = assessed;
+    summary.attack_success_wilson_95 = wilson_interval(summary.unsafe_count, assessed, Z_95);
     summary
+}
+
+/// The 95% interval of a rate over results clustered in groups (tests), each cluster given as
+/// (hits, n): `rate ± z · SE` with the cluster-robust standard error
+/// `SE = √(C/(C−1) · Σ_c (hits_c − rate·n_c)²) / N` (Inspect's `stderr(cluster=...)`),
+/// clamped to [0, 1]. `None` with fewer than two non-empty clusters.
+pub fn clustered_interval(clusters: &[(u64, u64)], z: f64) -> Option<Interval> {
+    let clusters: Vec<(u64, u64)> = clusters.iter().copied().filter(|&(_, n)| n > 0).collect();
+    let c = clusters.len() as f64;
+    let n: u64 = clusters.iter().map(|&(_, n)| n).sum();
+    if clusters.len() < 2 || n == 0 {
+        return None;
+    }
+    let hits: u64 = clusters.iter().map(|&(h, _)| h).sum();
+    let rate = hits as f64 / n as f64;
+    let sum_sq: f64 = clusters.iter().map(|&(h, k)| (h as f64 - rate * k as f64).powi(2)).sum();
+    let se = (sum_sq * c / (c - 1.0)).sqrt() / n as f64;
+    Some(Interval { lower: (rate - z * se).max(0.0), upper: (rate + z * se).min(1.0) })
 }
 
 /// What the grouping needs to know of one test execution.
@@ -539,7 +559,16 @@ pub(crate) struct Summary {
 /// [`TestRunReport`](crate::TestRunReport)).
 pub(crate) fn summarize(results: &[ReportedResult]) -> Summary {
     let counted = || results.iter().filter(|r| !r.superseded);
-    let population = population_summary(counted().map(|r| r.status));
+    let mut population = population_summary(counted().map(|r| r.status));
+    // Results of one test are not independent: the run's interval is clustered by test.
+    let mut by_test: BTreeMap<ExecutionKey<'_>, (u64, u64)> = BTreeMap::new();
+    for result in counted().filter(|r| r.status != SafetyStatus::Error) {
+        let cluster = by_test.entry(ExecutionKey::of_attempt(&result.identity)).or_default();
+        cluster.0 += u64::from(result.status == SafetyStatus::Unsafe);
+        cluster.1 += 1;
+    }
+    let clusters: Vec<(u64, u64)> = by_test.into_values().collect();
+    population.attack_success_clustered_95 = clustered_interval(&clusters, Z_95);
     let mut by_category: BTreeMap<String, Vec<SafetyStatus>> = BTreeMap::new();
     for result in counted() {
         by_category
@@ -647,6 +676,18 @@ mod tests {
     /// Known values from peers.md §2.6 (two-sided 95%, three decimals). The table's 30/30 lower
     /// bound (0.887) is rounded up: n / (n + z²) = 0.88649, so the tolerance is one unit in the
     /// third decimal.
+    #[test]
+    fn clustered_interval_matches_a_hand_computed_example() {
+        // Scores (1,1,1,0,0,0) in clusters (0,1,1,1,0,0): cluster 0 holds 1 hit of 3, cluster
+        // 1 holds 2 of 3; rate 0.5; residual sums −0.5 and 0.5; C/(C−1) = 2;
+        // SE = √(2 · 0.5) / 6 = 1/6; interval 0.5 ± 1.959964/6 = [0.17334, 0.82666].
+        let interval = clustered_interval(&[(1, 3), (2, 3)], Z_95).unwrap();
+        assert!((interval.lower - 0.173_339).abs() < 1e-6, "{interval:?}");
+        assert!((interval.upper - 0.826_661).abs() < 1e-6, "{interval:?}");
+        assert_eq!(clustered_interval(&[(1, 3)], Z_95), None, "one cluster has no spread to measure");
+        assert_eq!(clustered_interval(&[(1, 3), (0, 0)], Z_95), None, "empty clusters do not count");
+    }
+
     #[test]
     fn trials_needed_matches_hand_computed_values() {
         // n ≥ z²·t/(1 − t) with z² = 3.841459 (z = 1.959964), rounded up; each checked by hand
@@ -790,6 +831,22 @@ mod tests {
             if let (Some(a), Some(s)) = (summary.attack_success_rate, summary.safety_pass_rate) {
                 prop_assert!(a + s <= 1.0 + 1e-12);
             }
+        }
+
+        #[test]
+        fn clustered_interval_with_one_result_per_cluster_is_the_plain_standard_error(
+            hits in proptest::collection::vec(proptest::bool::ANY, 2..200)
+        ) {
+            // With every result its own cluster, the clustered SE is the sample standard
+            // deviation (n − 1 in the denominator) over √n.
+            let n = hits.len() as f64;
+            let clusters: Vec<(u64, u64)> = hits.iter().map(|&h| (u64::from(h), 1)).collect();
+            let p = hits.iter().filter(|&&h| h).count() as f64 / n;
+            let sd = (hits.iter().map(|&h| (f64::from(u8::from(h)) - p).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let expected = Interval { lower: (p - Z_95 * sd / n.sqrt()).max(0.0), upper: (p + Z_95 * sd / n.sqrt()).min(1.0) };
+            let interval = clustered_interval(&clusters, Z_95).unwrap();
+            prop_assert!((interval.lower - expected.lower).abs() < 1e-9 && (interval.upper - expected.upper).abs() < 1e-9);
+            prop_assert!(interval.lower <= p && p <= interval.upper);
         }
 
         #[test]

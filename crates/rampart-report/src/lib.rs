@@ -41,7 +41,9 @@ mod write;
 
 use camino::Utf8PathBuf;
 
-pub use aggregate::{Z_95, attack_success_rate, evidence, trials_needed, wilson_interval};
+pub use aggregate::{
+    Z_95, attack_success_rate, clustered_interval, evidence, trials_needed, wilson_interval,
+};
 pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
 pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
 pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};
@@ -74,8 +76,8 @@ pub use validate::{
 };
 pub use view::{
     ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, count, describe_result,
-    evidence_text, evidence_words, group_reason, inconclusive_lines, killed_words, label_words, percent,
-    plural, redaction_line, status_rank, verdict_line, why_words, worst_result,
+    evidence_text, evidence_words, group_reason, inconclusive_lines, interval_words, killed_words,
+    label_words, percent, plural, redaction_line, status_rank, verdict_line, why_words, worst_result,
 };
 pub use write::{MARKER_FILE, MARKER_LINE, OutDirRefused, ReportDir};
 

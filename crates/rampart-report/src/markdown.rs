@@ -31,8 +31,8 @@ use crate::report::{GroupVerdict, RunVerdict, TestExecution, TestRunReport, Tria
 use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{
-    ReportView, count, describe_result, evidence_text, evidence_words, inconclusive_lines, killed_words,
-    plural, redaction_line, test_label,
+    ReportView, count, describe_result, evidence_text, evidence_words, inconclusive_lines, interval_words,
+    killed_words, plural, redaction_line, test_label,
 };
 use crate::write::ReportDir;
 
@@ -226,17 +226,20 @@ fn category_section(report: &TestRunReport) -> String {
         out.push_str("No safety results recorded.\n");
         return out;
     }
-    out.push_str("| Harm category | Runs | Unsafe | Undetermined | Errors | Attack success rate | Safety pass rate |\n");
-    out.push_str("|---|--:|--:|--:|--:|--:|--:|\n");
+    out.push_str(
+        "| Harm category | Runs | Unsafe | Undetermined | Errors | Attack success rate | 95% interval | Safety pass rate |\n",
+    );
+    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|\n");
     let mut row = |name: &str, s: &crate::report::PopulationSummary| {
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} |",
-            s.total_runs,
-            s.unsafe_count,
-            s.undetermined_count,
-            s.error_count,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            count(s.total_runs),
+            count(s.unsafe_count),
+            count(s.undetermined_count),
+            count(s.error_count),
             rate(s.attack_success_rate),
+            interval_words(s),
             rate(s.safety_pass_rate)
         );
     };

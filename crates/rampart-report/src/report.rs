@@ -247,6 +247,20 @@ pub struct PopulationSummary {
     pub attack_success_rate: Option<f64>,
     /// `safe / (total - errors)`; null when that denominator is 0.
     pub safety_pass_rate: Option<f64>,
+    /// Results assessed: SAFE + UNSAFE + UNDETERMINED, the attack success rate's `n`.
+    #[serde(default)]
+    pub n_assessed: u64,
+    /// 95% Wilson score interval of the attack success rate; null when nothing was assessed.
+    #[serde(default)]
+    pub attack_success_wilson_95: Option<Interval>,
+    /// For the whole run only: a 95% interval of the attack success rate that accounts for
+    /// results clustered within tests (several results of one test are not independent):
+    /// `rate ± 1.96 · SE`, `SE = √(C/(C−1) · Σ_c (u_c − rate·n_c)²) / n` over the `C` tests
+    /// with assessed results, `u_c` and `n_c` a test's UNSAFE and assessed results (the
+    /// cluster-robust standard error with a finite-cluster correction, as Inspect computes
+    /// it), clamped to [0, 1]. Null with fewer than two such tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_success_clustered_95: Option<Interval>,
 }
 
 /// A 95% confidence interval.

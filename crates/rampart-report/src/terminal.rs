@@ -27,12 +27,13 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use crate::report::{
-    GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup,
+    Evidence, GroupVerdict, ReportedResult, RunVerdict, TestExecution, TestRunReport, TrialClass, TrialGroup,
 };
 use crate::sanitize::clean_line;
 use crate::view::{
     ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, evidence_words, group_reason,
-    inconclusive_lines, percent, plural, redaction_line, status_rank, verdict_line, why_words,
+    inconclusive_lines, interval_words, percent, plural, redaction_line, status_rank, verdict_line,
+    why_words,
 };
 
 /// Lines listed per section before `… N more`.
@@ -222,13 +223,16 @@ fn groups_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
         };
         let head = format!("{}  ", out.paint(style, label));
         let name = ExecutionKey::new(None, group.binary_id.as_deref(), &group.name, None).name();
-        let rest = format!(
-            "{name}  {}, pass rate {} (threshold {}), {}",
+        let mut rest = format!(
+            "{name}  {}, pass rate {} (threshold {})",
             group.detail,
             percent(group.pass_rate),
             percent(group.threshold),
-            evidence_words(group)
         );
+        // A failed group with an UNSAFE trial is a conclusive fail: only say what is news.
+        if !(group.verdict == GroupVerdict::Failed && group.evidence == Evidence::ConclusiveFail) {
+            let _ = write!(rest, ", {}", evidence_words(group));
+        }
         out.line(2, &head, 6, &rest);
         if group.verdict == GroupVerdict::Failed {
             let reason = group_reason(view, group);
@@ -316,19 +320,26 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
         .max("harm category".len());
     let _ = writeln!(
         out.text,
-        "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>14}",
-        "harm category", "results", "unsafe", "undetermined", "errors", "attack success"
+        "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>20}",
+        "harm category", "results", "unsafe", "undetermined", "errors", "attack success [95%]"
     );
     let row = |out: &mut Out, name: &str, s: &crate::report::PopulationSummary| {
         let _ = writeln!(
             out.text,
-            "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>14}",
+            "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>20}",
             cut(&clean_line(name), 40),
-            s.total_runs,
-            s.unsafe_count,
-            s.undetermined_count,
-            s.error_count,
-            percent1(s.attack_success_rate)
+            count(s.total_runs),
+            count(s.unsafe_count),
+            count(s.undetermined_count),
+            count(s.error_count),
+            match s.attack_success_rate {
+                Some(_) => format!(
+                    "{} [{}]",
+                    percent1(s.attack_success_rate),
+                    interval_words(s).trim_end_matches('%')
+                ),
+                None => percent1(None),
+            }
         );
     };
     for (category, summary) in report.by_harm_category.iter().take(MAX_LISTED) {
@@ -337,6 +348,9 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
     more_line(out, report.by_harm_category.len().saturating_sub(MAX_LISTED), "harm categories");
     if report.by_harm_category.len() > 1 {
         row(out, "all", &report.population_summary);
+    }
+    if report.by_harm_category.len() > 1 && report.population_summary.attack_success_clustered_95.is_some() {
+        let _ = writeln!(out.text, "  (the interval for all allows for results of one test being alike)");
     }
     if report.superseded_results > 0 {
         let _ = writeln!(

@@ -227,6 +227,16 @@ pub fn killed_words(outcome: crate::report::AttemptOutcome, n_results: u64) -> S
     format!("{how} after recording {}", plural(n_results, "result", "results"))
 }
 
+/// A rate's 95% interval as percentages with one decimal, `1.8–40.4%`; `n/a` when there is
+/// none. For a category, its Wilson interval; for the whole run (`all`), the interval
+/// clustered by test when there is one.
+pub fn interval_words(summary: &crate::report::PopulationSummary) -> String {
+    match summary.attack_success_clustered_95.or(summary.attack_success_wilson_95) {
+        Some(i) => format!("{:.1}–{:.1}%", i.lower * 100.0, i.upper * 100.0),
+        None => "n/a".to_owned(),
+    }
+}
+
 /// What a group's trials show about its threshold, in words: `conclusive pass`,
 /// `conclusive fail`, or `inconclusive: 35 trials, all SAFE, would show 90%`.
 pub fn evidence_words(group: &TrialGroup) -> String {

@@ -42,7 +42,7 @@ fn summary_md_has_the_verdict_table_and_findings() {
     let summary = run.summary.unwrap_or_else(|| panic!("no summary.md: {}", run.stderr));
     assert!(summary.starts_with("## RAMPART safety report: ❌ Safety failures\n"), "{summary}");
     assert!(summary.contains("> **Incomplete run:** results may be missing."), "{summary}");
-    assert!(summary.contains("| data\\_leakage | 2 | 0 | 0 | 0 | 0.0% | 100.0% |"), "{summary}");
+    assert!(summary.contains("| data\\_leakage | 2 | 0 | 0 | 0 | 0.0% | 0.0–65.8% | 100.0% |"), "{summary}");
     assert!(summary.contains("| **All** | 7 | 1 | 1 | 1 |"), "{summary}");
     assert!(summary.contains("No failing trial group (1 passed)."), "{summary}");
     let finding = summary.lines().find(|l| l.contains("retry\\_flips")).expect("the retried-away finding");
