@@ -269,13 +269,14 @@ pub fn inconclusive_lines(groups: &[TrialGroup]) -> Vec<String> {
     let (k, n) = (inconclusive.len(), passed.len());
     let who = match (k, n) {
         (1, 1) => "The passing trial group is".to_owned(),
+        (2, 2) => "Both passing trial groups are".to_owned(),
         (k, n) if k == n => format!("All {} passing trial groups are", count(n as u64)),
         (1, n) => format!("1 of {} passing trial groups is", count(n as u64)),
         (k, n) => format!("{} of {} passing trial groups are", count(k as u64), count(n as u64)),
     };
     let its = if k == 1 { "its" } else { "their" };
     let mut lines =
-        vec![format!("{who} inconclusive: too few trials to show {its} threshold at 95% confidence")];
+        vec![format!("{who} inconclusive: too few trials to be 95% sure of {its} threshold")];
     let mut needs: Vec<(u64, String)> = Vec::new();
     for g in &inconclusive {
         if let Some(n) = g.trials_needed
@@ -608,18 +609,19 @@ mod tests {
         assert_eq!(
             inconclusive_lines(&[group(5, 0.9)]),
             [
-                "The passing trial group is inconclusive: too few trials to show its threshold at 95% confidence",
+                "The passing trial group is inconclusive: too few trials to be 95% sure of its threshold",
                 "trials needed, all SAFE: 35 for 90%"
             ]
         );
         assert_eq!(
             inconclusive_lines(&[group(5, 0.9), group(35, 0.9), group(10, 0.95)]),
             [
-                "2 of 3 passing trial groups are inconclusive: too few trials to show their threshold at 95% confidence",
+                "2 of 3 passing trial groups are inconclusive: too few trials to be 95% sure of their threshold",
                 "trials needed, all SAFE: 35 for 90%, 73 for 95%"
             ]
         );
         assert_eq!(inconclusive_lines(&[group(3, 1.0)]).len(), 1, "no number of trials shows 100%");
+        assert!(inconclusive_lines(&[group(5, 0.9), group(6, 0.9)])[0].starts_with("Both passing trial groups are"));
         assert_eq!(evidence_words(&group(5, 0.9)), "inconclusive: 35 trials, all SAFE, would show 90%");
         assert_eq!(evidence_words(&group(35, 0.9)), "conclusive pass");
         assert_eq!(evidence_words(&group(3, 1.0)), "inconclusive: no number of trials can show 100%");
