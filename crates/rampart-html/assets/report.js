@@ -842,7 +842,10 @@
         td('rr-num rr-c-undetermined', num(s.undetermined_count), 'UNDETERMINED');
         td('rr-num rr-c-error', num(s.error_count), 'ERROR');
         var assessed = (s.total_runs || 0) - (s.error_count || 0);
-        add(td('rr-rate-cell', null, 'Attack success'), rateBar(s.attack_success_rate, 'unsafe', num(s.unsafe_count) + ' of ' + num(assessed) + ' assessed'));
+        // The run's interval allows for results of one test being alike; a category's is Wilson's.
+        var ci = s.attack_success_clustered_95 || s.attack_success_wilson_95;
+        var ciText = ci ? ', 95% interval ' + pct(ci.lower) + '\u2013' + pct(ci.upper) : '';
+        add(td('rr-rate-cell', null, 'Attack success'), rateBar(s.attack_success_rate, 'unsafe', num(s.unsafe_count) + ' of ' + num(assessed) + ' assessed' + ciText));
         add(td('rr-rate-cell', null, 'Safety pass'), rateBar(s.safety_pass_rate, 'safe', num(s.safe_count) + ' of ' + num(assessed) + ' assessed'));
       });
     }
