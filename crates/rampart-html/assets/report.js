@@ -189,6 +189,7 @@
       name: cg.n,
       label: label(cg.b, cg.n),
       why: cg.why || null,
+      location: cg.loc || null,
       harm: cg.k === 'group' ? raw.harm_category || null : null,
       verdict: raw.verdict === 'FAILED' ? 'failed' : raw.verdict === 'PASSED' ? 'passed' : 'no_result',
       trials: [],
@@ -1307,6 +1308,8 @@
     box.id = 'rr-g-' + g.idx;
     // Why first: the same line as in the row, at the top of the drill-down.
     if (g.why && g.verdict !== 'passed') add(box, whyLine(g.why, 'rr-why-' + g.verdict + ' rr-why-detail'));
+    // Where the test is defined, as editors and CI logs name it (text only, never a link).
+    if (g.location) add(box, h('p', 'rr-location', 'Defined at ' + g.location));
     // (A standalone test's detail is its trial: the legend above the list says how it is
     // judged, once.)
     if (g.kind === 'group') {

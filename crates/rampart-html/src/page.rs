@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use rampart_report::{
     AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteReason, ReportView,
     ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text, evidence_words,
-    group_reason, label_words, verdict_line, why_words,
+    group_reason, label_words, location_words, verdict_line, why_words,
 };
 use serde_json::{Map, Value, json};
 
@@ -70,6 +70,8 @@ struct Group<'a> {
     name: &'a str,
     /// Why it failed or is not SAFE, in one line (see the module docs).
     why: Option<String>,
+    /// Where its test function is defined, `path:line`.
+    location: Option<String>,
     /// Trials by execution (the group's binary id is part of every key).
     trial_by_key: HashMap<ExecutionKey<'a>, usize>,
 }
@@ -120,7 +122,15 @@ impl<'a> Grouping<'a> {
         name: &'a str,
     ) -> usize {
         let idx = self.groups.len();
-        self.groups.push(Group { kind, raw, binary, name, why: None, trial_by_key: HashMap::new() });
+        self.groups.push(Group {
+            kind,
+            raw,
+            binary,
+            name,
+            why: None,
+            location: None,
+            trial_by_key: HashMap::new(),
+        });
         self.group_by_key.insert((binary, name), idx);
         idx
     }
@@ -204,12 +214,14 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         if let Value::Object(map) = &mut value {
             // What the page does not read: the trials come separately, and the evidence label,
             // trials needed and detail come in the words every output uses.
-            for unused in ["trials", "evidence", "trials_needed", "detail", "attack_success_rate"] {
+            for unused in ["trials", "evidence", "trials_needed", "detail", "attack_success_rate", "location"]
+            {
                 map.remove(unused);
             }
             map.insert("evidence_words".into(), Value::String(evidence_words(raw)));
         }
         let g = grouping.new_group("group", Some(value), raw.binary_id.as_deref(), &raw.name);
+        grouping.groups[g].location = raw.location.as_ref().map(|l| bounded_line(location_words(l)));
         if raw.verdict == GroupVerdict::Failed {
             grouping.groups[g].why = Some(bounded_line(group_reason(&view, raw)));
         }
@@ -248,6 +260,9 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         };
         if grouping.groups[g].kind != "standalone" {
             continue;
+        }
+        if grouping.groups[g].location.is_none() {
+            grouping.groups[g].location = t.location.as_ref().map(|l| bounded_line(location_words(l)));
         }
         // A standalone test's own "why" is its trial's: the page takes it from there.
         let why = if safety.class == TrialClass::Safe {
@@ -447,6 +462,9 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             }
             if let Some(why) = &g.why {
                 o.insert("why".into(), json!(why));
+            }
+            if let Some(location) = &g.location {
+                o.insert("loc".into(), json!(location));
             }
             Value::Object(o)
         })

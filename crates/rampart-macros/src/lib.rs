@@ -206,6 +206,9 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<TokenStream2> {
             fn_name: #fn_name,
             harm: #harm,
             threshold: #threshold,
+            file: ::core::file!(),
+            line: ::core::line!(),
+            column: ::core::column!(),
         };
     };
 
@@ -248,6 +251,9 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<TokenStream2> {
             fn_name: #fn_name,
             harm: #harm,
             threshold: #threshold,
+            file: ::core::file!(),
+            line: ::core::line!(),
+            column: ::core::column!(),
         };
     };
     let width = (n_trials - 1).to_string().len().max(2);

@@ -356,6 +356,7 @@ pub(crate) fn test_group(name: &str, classes: &[TrialClass], threshold: f64) -> 
         wilson_95: stats.wilson_95,
         evidence: stats.evidence,
         trials_needed: stats.trials_needed,
+        location: None,
         unsafe_on_retried_attempt: false,
         trials: Vec::new(),
     }
@@ -537,6 +538,7 @@ pub(crate) fn group_trials(executions: &[ExecutionFacts<'_>], problems: &mut Vec
             wilson_95: stats.wilson_95,
             evidence: stats.evidence,
             trials_needed: stats.trials_needed,
+            location: None,
             unsafe_on_retried_attempt: trials.iter().any(|t| !t.unsafe_retried_attempts.is_empty()),
             trials,
         });

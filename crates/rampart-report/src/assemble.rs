@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rampart::redact::{RedactionCounts, Redactor};
+use rampart::sidecar::SourceLocation;
 
 use crate::aggregate::{self, AttemptFacts, ExecutionFacts};
 use crate::junit::{JunitRun, JunitTest};
@@ -189,6 +190,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     };
     let metadata = build_metadata(&junit, &kept, &tests, junit_files, results_dirs, context);
     redact_texts(&context.redactor, &mut tests, &mut report_redactions);
+    let mut trial_groups = trial_groups;
+    locate_groups(&mut trial_groups, &tests);
 
     let population = summary.population;
     let report = TestRunReport {
@@ -359,6 +362,7 @@ fn attach_sidecars<'a>(
                 skip_message: None,
                 n_results: 0,
                 safety: None,
+                location: None,
                 attempts: Vec::new(),
             },
             spec: None,
@@ -368,6 +372,9 @@ fn attach_sidecars<'a>(
         let spec = sidecar.header.spec.as_ref();
         if execution.spec.is_none() {
             execution.spec = spec.map(|s| (s, loaded.path.as_str()));
+            execution.test.location = spec
+                .and_then(|s| s.location.as_ref())
+                .map(|l| clean_location(l, redactor, &mut redactions.report));
         }
         let attempts = &mut execution.test.attempts;
         let i = match attempts.iter().position(|a| a.attempt == key.attempt) {
@@ -527,6 +534,38 @@ fn redact_texts(redactor: &Redactor, tests: &mut [TestExecution], counts: &mut R
     }
 }
 
+/// A location from a sidecar, made fit to show: the file name redacted, then cleaned of
+/// control characters and cut to [`MAX_LOCATION_FILE_CHARS`] (redaction first, so the cut
+/// never leaves part of a secret it would have recognized).
+fn clean_location(
+    location: &SourceLocation,
+    redactor: &Redactor,
+    counts: &mut RedactionCounts,
+) -> SourceLocation {
+    let mut file = location.file.clone();
+    redactor.redact_string(&mut file, counts);
+    let file: String = crate::sanitize::clean_line(&file).chars().take(MAX_LOCATION_FILE_CHARS).collect();
+    SourceLocation::new(file, location.line, location.column)
+}
+
+/// Longest source file name kept, in characters.
+const MAX_LOCATION_FILE_CHARS: usize = 512;
+
+/// Each trial group is located where the first of its trials' tests says it is defined.
+fn locate_groups(groups: &mut [TrialGroup], tests: &[TestExecution]) {
+    let by_test: BTreeMap<(Option<&str>, &str), &SourceLocation> = tests
+        .iter()
+        .filter_map(|t| Some(((t.binary_id.as_deref(), t.test_name.as_str()), t.location.as_ref()?)))
+        .collect();
+    for group in groups {
+        group.location = group
+            .trials
+            .iter()
+            .find_map(|t| by_test.get(&(group.binary_id.as_deref(), t.test_name.as_str())))
+            .map(|l| (*l).clone());
+    }
+}
+
 fn empty_attempt(attempt: u32) -> AttemptRecord {
     AttemptRecord {
         attempt,
@@ -572,6 +611,7 @@ fn execution_from_junit(run_id: Option<String>, test: &JunitTest) -> TestExecuti
         skip_message: test.skipped.clone(),
         n_results: 0,
         safety: None,
+        location: None,
         attempts,
     }
 }
@@ -741,6 +781,34 @@ mod tests {
     /// An impossible spec is judged fail-closed: a threshold of -1 with only UNDETERMINED
     /// trials does not pass; clones that disagree are judged by the larger count and the
     /// stricter threshold; each says so.
+    #[test]
+    fn source_locations_are_kept_cleaned_redacted_and_bounded() {
+        let locate = |mut loaded: LoadedSidecar, file: &str| {
+            let spec = loaded.sidecar.header.spec.as_mut().unwrap();
+            spec.location = Some(SourceLocation::new(file, 12, 4));
+            loaded
+        };
+        let hostile =
+            format!("tests/\u{1b}[31mred\u{7}.rs sk-live-abcdefghijklmnopqrstuvwx {}", "x".repeat(5_000));
+        let sidecars = vec![
+            locate(sidecar(RUN_A, 0, 0, 1, &[SafetyStatus::Safe], true), "tests/agent.rs"),
+            locate(sidecar(RUN_A, 0, 1, 1, &[SafetyStatus::Safe], true), "tests/agent.rs"),
+            locate(sidecar(RUN_A, 1, 0, 1, &[SafetyStatus::Safe], true), &hostile),
+        ];
+        let report = assemble(inputs(vec![], sidecars), &ReportContext::default()).report;
+        let group = report.trial_groups.iter().find(|g| g.name == "tests::t0").unwrap();
+        assert_eq!(
+            group.location,
+            Some(SourceLocation::new("tests/agent.rs", 12, 4)),
+            "a group is where its trials are"
+        );
+        let test = report.tests.iter().find(|t| t.test_name == "tests::t1::trial_00").unwrap();
+        let file = &test.location.as_ref().unwrap().file;
+        assert!(!file.contains('\u{1b}') && !file.contains('\u{7}'), "{file:?}");
+        assert!(!file.contains("sk-live-abcdefghijklmnopqrstuvwx"), "redacted: {file:?}");
+        assert!(file.chars().count() <= MAX_LOCATION_FILE_CHARS, "bounded: {} chars", file.chars().count());
+    }
+
     #[test]
     fn impossible_specs_are_judged_fail_closed() {
         use SafetyStatus::Undetermined;

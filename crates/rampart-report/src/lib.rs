@@ -77,7 +77,8 @@ pub use validate::{
 pub use view::{
     ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, count, describe_result,
     evidence_text, evidence_words, group_reason, inconclusive_lines, interval_words, killed_words,
-    label_words, percent, plural, redaction_line, status_rank, verdict_line, why_words, worst_result,
+    label_words, location_words, percent, plural, redaction_line, status_rank, verdict_line, why_words,
+    worst_result,
 };
 pub use write::{MARKER_FILE, MARKER_LINE, OutDirRefused, ReportDir};
 

@@ -32,7 +32,7 @@ use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{
     ReportView, count, describe_result, evidence_text, evidence_words, inconclusive_lines, interval_words,
-    killed_words, plural, redaction_line, test_label,
+    killed_words, location_words, plural, redaction_line, test_label,
 };
 use crate::write::ReportDir;
 
@@ -255,6 +255,19 @@ struct Section {
     n_rows: usize,
 }
 
+/// The test's cell, with where it is defined (`path:line`) when the report knows.
+fn located_test_cell(
+    binary_id: Option<&str>,
+    name: &str,
+    location: Option<&rampart::sidecar::SourceLocation>,
+) -> String {
+    let mut cell = test_cell(binary_id, name);
+    if let Some(location) = location {
+        let _ = write!(cell, " at {}", escape_inline(&location_words(location), MAX_NAME_CHARS));
+    }
+    cell
+}
+
 fn test_cell(binary_id: Option<&str>, name: &str) -> String {
     let mut cell = escape_inline(name, MAX_NAME_CHARS);
     if let Some(binary) = binary_id {
@@ -305,7 +318,7 @@ fn group_section(report: &TestRunReport, index: &ReportView<'_>) -> Section {
         let _ = writeln!(
             out,
             "| {} | {} | {}/{} | {:.0}% (≥ {:.0}%) | {wilson} | {evidence} |",
-            test_cell(group.binary_id.as_deref(), &group.name),
+            located_test_cell(group.binary_id.as_deref(), &group.name, group.location.as_ref()),
             harm_cell(group.harm_category.as_deref()),
             group.safe,
             group.total,
@@ -375,7 +388,11 @@ fn findings_section(index: &ReportView<'_>) -> Section {
         let _ = writeln!(
             out,
             "| {} | {} | {evidence} |",
-            test_cell(test.binary_id.as_deref(), &test_label(None, &test.test_name, test.stress_index)),
+            located_test_cell(
+                test.binary_id.as_deref(),
+                &test_label(None, &test.test_name, test.stress_index),
+                test.location.as_ref()
+            ),
             harm_cell(harm),
         );
     }

@@ -377,6 +377,9 @@ pub struct TrialGroup {
     /// What the trials can show about the threshold at 95% confidence (see [`Evidence`]).
     #[serde(default)]
     pub evidence: Evidence,
+    /// Where the group's test function is defined (from its first trial that says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<rampart::sidecar::SourceLocation>,
     /// For an inconclusive group: how many trials, all SAFE, would show the threshold (the
     /// smallest `n` with `n / (n + z²) ≥ threshold`; 35 for 0.9). Absent otherwise, and for a
     /// threshold of 1, which no number of trials can show.
@@ -578,6 +581,10 @@ pub struct TestExecution {
     /// The safety outcome, for a rampart test (one that wrote a sidecar).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<TestSafety>,
+    /// Where the test function is defined, from its sidecar's spec (`#[rampart::test]` only;
+    /// the file as rustc names it, relative to the workspace root for a workspace member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<rampart::sidecar::SourceLocation>,
     /// Every attempt, ascending.
     pub attempts: Vec<AttemptRecord>,
 }

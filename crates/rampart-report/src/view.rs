@@ -237,6 +237,11 @@ pub fn interval_words(summary: &crate::report::PopulationSummary) -> String {
     }
 }
 
+/// Where a test is defined, as editors and CI logs link it: `path:line`.
+pub fn location_words(location: &rampart::sidecar::SourceLocation) -> String {
+    format!("{}:{}", clean_line(&location.file), location.line)
+}
+
 /// What a group's trials show about its threshold, in words: `conclusive pass`,
 /// `conclusive fail`, or `inconclusive: 35 trials, all SAFE, would show 90%`.
 pub fn evidence_words(group: &TrialGroup) -> String {
@@ -275,8 +280,7 @@ pub fn inconclusive_lines(groups: &[TrialGroup]) -> Vec<String> {
         (k, n) => format!("{} of {} passing trial groups are", count(k as u64), count(n as u64)),
     };
     let its = if k == 1 { "its" } else { "their" };
-    let mut lines =
-        vec![format!("{who} inconclusive: too few trials to be 95% sure of {its} threshold")];
+    let mut lines = vec![format!("{who} inconclusive: too few trials to be 95% sure of {its} threshold")];
     let mut needs: Vec<(u64, String)> = Vec::new();
     for g in &inconclusive {
         if let Some(n) = g.trials_needed
@@ -621,7 +625,10 @@ mod tests {
             ]
         );
         assert_eq!(inconclusive_lines(&[group(3, 1.0)]).len(), 1, "no number of trials shows 100%");
-        assert!(inconclusive_lines(&[group(5, 0.9), group(6, 0.9)])[0].starts_with("Both passing trial groups are"));
+        assert!(
+            inconclusive_lines(&[group(5, 0.9), group(6, 0.9)])[0]
+                .starts_with("Both passing trial groups are")
+        );
         assert_eq!(evidence_words(&group(5, 0.9)), "inconclusive: 35 trials, all SAFE, would show 90%");
         assert_eq!(evidence_words(&group(35, 0.9)), "conclusive pass");
         assert_eq!(evidence_words(&group(3, 1.0)), "inconclusive: no number of trials can show 100%");

@@ -21,8 +21,8 @@ use crate::location::{self, DirInputs, RampartDirSource};
 use crate::model::{HarmCategory, SafetyResult};
 use crate::redact::RedactionCounts;
 use crate::sidecar::{
-    AttemptIdentity, EndLine, EndOutcome, Harness, Header, ResultLine, SCHEMA, SidecarLine, TestSpec,
-    TrialSpec, WriterInfo,
+    AttemptIdentity, EndLine, EndOutcome, Harness, Header, ResultLine, SCHEMA, SidecarLine, SourceLocation,
+    TestSpec, TrialSpec, WriterInfo,
 };
 use crate::time::Timestamp;
 
@@ -511,6 +511,12 @@ pub struct StaticSpec {
     pub harm: Option<&'static str>,
     /// `threshold = T` (1.0 when not given).
     pub threshold: f64,
+    /// `file!()` at the test function's name.
+    pub file: &'static str,
+    /// `line!()` at the test function's name.
+    pub line: u32,
+    /// `column!()` at the test function's name.
+    pub column: u32,
 }
 
 /// A running `#[rampart::test]`: creates the sidecar on entry and writes the end line on drop.
@@ -532,6 +538,7 @@ impl TestScope {
             harm: spec.harm.map(HarmCategory::from_static),
             threshold: spec.threshold,
             trial: trial.map(|(index, count)| TrialSpec::new(index, count)),
+            location: Some(SourceLocation::new(spec.file, spec.line, spec.column)),
         };
         let mut state = state();
         let context = state.context();

@@ -204,6 +204,27 @@ impl AttemptIdentity {
     }
 }
 
+/// Where a test is defined: the `file!()`, `line!()` and `column!()` of its function's name.
+/// The file is as rustc names it: relative to the workspace root for a workspace member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct SourceLocation {
+    /// The source file.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl SourceLocation {
+    /// A location.
+    pub fn new(file: impl Into<String>, line: u32, column: u32) -> SourceLocation {
+        SourceLocation { file: file.into(), line, column }
+    }
+}
+
 /// What `#[rampart::test]` declared about the test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -219,12 +240,22 @@ pub struct TestSpec {
     /// Present when the test is one clone of `trials = N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial: Option<TrialSpec>,
+    /// Where the test function is defined (written since rampart 0.1.0's source locations;
+    /// absent in older sidecars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
 }
 
 impl TestSpec {
     /// The spec of a test that is not a trial clone and sets no harm category.
     pub fn new(base_name: impl Into<String>, threshold: f64) -> TestSpec {
-        TestSpec { base_name: base_name.into(), harm: None, threshold, trial: None }
+        TestSpec { base_name: base_name.into(), harm: None, threshold, trial: None, location: None }
+    }
+
+    /// Sets where the test is defined.
+    pub fn with_location(mut self, location: SourceLocation) -> Self {
+        self.location = Some(location);
+        self
     }
 
     /// Sets the harm category.

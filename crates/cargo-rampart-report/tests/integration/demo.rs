@@ -341,6 +341,45 @@ fn check_terminal(expected: &Expected, report: &Report) {
     );
 }
 
+/// Every trial group and rampart test says where it is defined, and that line of the demo's
+/// sources defines it: `fn <name>` at the recorded line and column.
+fn check_locations(expected: &Expected, report: &Report) {
+    let mut checked = 0;
+    let groups =
+        report.json["trial_groups"].as_array().unwrap().iter().map(|g| (str_of(g, "name"), &g["location"]));
+    let mut located: Vec<(&str, &Value)> = groups.collect();
+    for test in report.json["tests"].as_array().unwrap().iter().filter(|t| t["safety"].is_object()) {
+        let name = str_of(test, "test_name");
+        let declared = expected.test(str_of(test, "binary_id"), name).is_some_and(|t| t.rampart);
+        if !declared {
+            // A plain `#[test]` that records has no spec, so no location.
+            assert!(test["location"].is_null(), "{name}: {}", test["location"]);
+            continue;
+        }
+        // A trial clone is defined where its group's function is.
+        let name = match name.rsplit_once("::") {
+            Some((base, last)) if last.starts_with("trial_") => base,
+            _ => name,
+        };
+        located.push((name, &test["location"]));
+    }
+    for (name, location) in located {
+        let file = location["file"].as_str().unwrap_or_else(|| panic!("{name} has no location: {location}"));
+        let line = location["line"].as_u64().expect("a line") as usize;
+        let column = location["column"].as_u64().expect("a column") as usize;
+        let source = std::fs::read_to_string(demo_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text = source.lines().nth(line - 1).unwrap_or_else(|| panic!("{file} has no line {line}"));
+        let function = name.rsplit("::").next().unwrap();
+        assert!(
+            text.get(column - 1..).is_some_and(|rest| rest.starts_with(function)),
+            "{file}:{line}:{column} should name `{function}`: {text:?}"
+        );
+        assert!(text.contains(&format!("fn {function}")), "{file}:{line}: {text:?}");
+        checked += 1;
+    }
+    assert!(checked >= 16, "every group and rampart test was checked ({checked})");
+}
+
 /// One group of assertions on the report.
 type Check = fn(&Expected, &Report);
 
@@ -358,12 +397,13 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
         ("terminal", check_terminal),
         ("html", check_html),
+        ("locations", check_locations),
     ];
     for (what, check) in checks {
         if let Err(panic) =
