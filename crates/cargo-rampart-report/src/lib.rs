@@ -83,6 +83,10 @@ pub struct ReportArgs {
     /// List every result and trial group in the terminal summary, not only what failed.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print GitHub Actions error annotations (`::error file=…,line=…::…`) for failed trial
+    /// groups and UNSAFE tests, at their source lines; `auto`: when `GITHUB_ACTIONS=true`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub annotations: Annotations,
     /// Largest result read (bytes, or with a unit: 16MiB); a larger one keeps its status, its
     /// evidence is cut.
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
@@ -150,6 +154,17 @@ pub enum OutputFormat {
     Junit,
     /// `index.html` under --out: the interactive report (large runs add data files beside it).
     Html,
+}
+
+/// When to print GitHub Actions annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Annotations {
+    /// When `GITHUB_ACTIONS=true`.
+    Auto,
+    /// Always, in GitHub's workflow-command format.
+    Github,
+    /// Never.
+    None,
 }
 
 /// Colour choice.
@@ -552,6 +567,18 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
     for note in notes {
         eprintln!("rampart-report: {note}");
+    }
+    let annotate = match args.annotations {
+        Annotations::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        Annotations::Github => true,
+        Annotations::None => false,
+    };
+    if annotate {
+        // Workflow commands go to stdout, where the runner reads them; before the summary, so
+        // the verdict stays the last line.
+        for line in rampart_report::github_annotations(&report) {
+            println!("{line}");
+        }
     }
     // Last, so the verdict is the final line a terminal or CI log shows.
     if args.format.contains(&OutputFormat::Terminal) {

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod annotations;
 mod assemble;
 pub mod exit_codes;
 mod junit;
@@ -44,6 +45,7 @@ use camino::Utf8PathBuf;
 pub use aggregate::{
     Z_95, attack_success_rate, clustered_interval, evidence, trials_needed, wilson_interval,
 };
+pub use annotations::{MAX_ANNOTATIONS, github_annotations};
 pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
 pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
 pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};

@@ -77,6 +77,8 @@ struct Report {
     json: Value,
     /// `index.html`.
     html: PathBuf,
+    /// stdout of the same report under `GITHUB_ACTIONS=true` (terminal only).
+    github_stdout: String,
 }
 
 fn run_report(demo: &DemoRun) -> Report {
@@ -98,7 +100,17 @@ fn run_report(demo: &DemoRun) -> Report {
         panic!("no report at {} ({e}); stdout:\n{stdout}\nstderr:\n{stderr}", path.display())
     });
     let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
-    Report { code: output.status.code(), stdout, stderr, json, html: out.join("index.html") }
+    let github = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+        .current_dir(demo.tmp.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["rampart-report", "--color", "never", "--format", "terminal", "--junit"])
+        .arg(&demo.junit)
+        .arg("--results")
+        .arg(&demo.run_dir)
+        .output()
+        .expect("run cargo-rampart-report");
+    let github_stdout = String::from_utf8_lossy(&github.stdout).into_owned();
+    Report { code: output.status.code(), stdout, stderr, json, html: out.join("index.html"), github_stdout }
 }
 
 /// The page in headless Chromium (skipped outside CI when Chromium is missing, see
@@ -380,6 +392,34 @@ fn check_locations(expected: &Expected, report: &Report) {
     assert!(checked >= 16, "every group and rampart test was checked ({checked})");
 }
 
+/// Under `GITHUB_ACTIONS=true` every failed trial group and UNSAFE standalone test is an error
+/// annotation at its source line, at most 10, before the summary; elsewhere there are none.
+fn check_annotations(_expected: &Expected, report: &Report) {
+    assert!(!report.stdout.contains("::error"), "no annotations outside GitHub Actions:\n{}", report.stdout);
+    let annotations: Vec<&str> = report.github_stdout.lines().filter(|l| l.starts_with("::error ")).collect();
+    let failed: Vec<&Value> =
+        report.json["trial_groups"].as_array().unwrap().iter().filter(|g| g["verdict"] == "FAILED").collect();
+    let unsafe_tests = report.json["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["safety"]["class"] == "unsafe" && t["safety"]["trial_group"].is_null())
+        .count();
+    assert_eq!(annotations.len(), (failed.len() + unsafe_tests).min(10), "{}", report.github_stdout);
+    for group in failed {
+        let place =
+            format!("file={},line={},", str_of(&group["location"], "file"), group["location"]["line"]);
+        let name = str_of(group, "name").replace(':', "%3A");
+        assert!(
+            annotations.iter().any(|a| a.contains(&place) && a.contains(&name)),
+            "{place} {name}:\n{}",
+            report.github_stdout
+        );
+    }
+    let last = report.github_stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("FAILED: "), "the verdict stays last: {last}");
+}
+
 /// One group of assertions on the report.
 type Check = fn(&Expected, &Report);
 
@@ -397,13 +437,14 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
         ("terminal", check_terminal),
         ("html", check_html),
         ("locations", check_locations),
+        ("annotations", check_annotations),
     ];
     for (what, check) in checks {
         if let Err(panic) =
