@@ -37,8 +37,9 @@ use clap::{Parser, ValueEnum};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use rampart::location::RAMPART_SUBDIR;
 use rampart_report::{
-    InputLoader, JsonFileSink, JunitSink, Limits, MarkdownSink, ReportContext, ReportDir, SinkError,
-    TerminalOptions, TestRunReport, WorkspacePaths, exit_codes, rampart_dir_from_env, terminal_summary,
+    InputLoader, JsonFileSink, JunitSink, Limits, MarkdownSink, ReportContext, ReportDir, SarifSink,
+    SinkError, TerminalOptions, TestRunReport, WorkspacePaths, exit_codes, rampart_dir_from_env,
+    terminal_summary,
 };
 
 /// The environment variable GitHub Actions sets to the job summary file of the current step.
@@ -154,6 +155,8 @@ pub enum OutputFormat {
     Junit,
     /// `index.html` under --out: the interactive report (large runs add data files beside it).
     Html,
+    /// `rampart.sarif` under --out: findings as SARIF 2.1.0 for code scanning (not a default).
+    Sarif,
 }
 
 /// When to print GitHub Actions annotations.
@@ -462,6 +465,10 @@ fn write_outputs(
             OutputFormat::Junit => {
                 let path = JunitSink::new(out_dir).write(report).map_err(ReportError::Write)?;
                 notes.push(format!("wrote {path}"));
+            }
+            OutputFormat::Sarif => {
+                let path = SarifSink::new(out_dir).write(report).map_err(ReportError::Write)?;
+                notes.push(format!("wrote {path} (SARIF: upload it to code scanning)"));
             }
             OutputFormat::Html => {
                 let written =

@@ -33,6 +33,7 @@ mod markdown;
 mod problem;
 mod report;
 mod sanitize;
+mod sarif;
 mod sidecars;
 mod sink;
 mod terminal;
@@ -62,6 +63,7 @@ pub use report::{
     TrialOutcome, TrialSource, report_json_schema, test_label,
 };
 pub use sanitize::{clean_line, clean_text, inert_text, visible};
+pub use sarif::{MAX_SARIF_RESULTS, SARIF_FILE, SarifSink, sarif_log};
 pub use sidecars::{
     LoadedSidecar, SidecarFile, find_sidecar_files, find_sidecar_files_checked, load_results_dir,
     load_results_dir_with, load_sidecar, load_sidecar_file, load_sidecar_with, parse_sidecar,

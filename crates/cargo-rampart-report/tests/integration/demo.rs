@@ -77,8 +77,10 @@ struct Report {
     json: Value,
     /// `index.html`.
     html: PathBuf,
-    /// stdout of the same report under `GITHUB_ACTIONS=true` (terminal only).
+    /// stdout of the same report under `GITHUB_ACTIONS=true` (terminal and SARIF).
     github_stdout: String,
+    /// That run's `rampart.sarif`.
+    sarif: Value,
 }
 
 fn run_report(demo: &DemoRun) -> Report {
@@ -103,14 +105,29 @@ fn run_report(demo: &DemoRun) -> Report {
     let github = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
         .current_dir(demo.tmp.path())
         .env("GITHUB_ACTIONS", "true")
-        .args(["rampart-report", "--color", "never", "--format", "terminal", "--junit"])
+        .args(["rampart-report", "--color", "never", "--format", "terminal,sarif", "--junit"])
         .arg(&demo.junit)
         .arg("--results")
         .arg(&demo.run_dir)
+        .arg("--out")
+        .arg(demo.tmp.path().join("sarif"))
         .output()
         .expect("run cargo-rampart-report");
     let github_stdout = String::from_utf8_lossy(&github.stdout).into_owned();
-    Report { code: output.status.code(), stdout, stderr, json, html: out.join("index.html"), github_stdout }
+    let sarif_path = demo.tmp.path().join("sarif").join("rampart.sarif");
+    let sarif = std::fs::read_to_string(&sarif_path).unwrap_or_else(|e| {
+        panic!("no {} ({e}): {}", sarif_path.display(), String::from_utf8_lossy(&github.stderr))
+    });
+    let sarif = serde_json::from_str(&sarif).expect("rampart.sarif is JSON");
+    Report {
+        code: output.status.code(),
+        stdout,
+        stderr,
+        json,
+        html: out.join("index.html"),
+        github_stdout,
+        sarif,
+    }
 }
 
 /// The page in headless Chromium (skipped outside CI when Chromium is missing, see
@@ -420,6 +437,39 @@ fn check_annotations(_expected: &Expected, report: &Report) {
     assert!(last.starts_with("FAILED: "), "the verdict stays last: {last}");
 }
 
+/// `rampart.sarif` validates against the official SARIF 2.1.0 schema; it holds a result per
+/// failed trial group and per counted UNSAFE result, and each located result points at the
+/// line of the demo's sources that defines its test function.
+fn check_sarif(_expected: &Expected, report: &Report) {
+    let schema_path = demo_dir().join("../sarif/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    let validator = jsonschema::draft4::new(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(&report.sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = report.sarif["runs"][0]["results"].as_array().expect("results");
+    let failed_groups =
+        report.json["trial_groups"].as_array().unwrap().iter().filter(|g| g["verdict"] == "FAILED").count();
+    let unsafe_results = report.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "unsafe" && r["superseded"] != true)
+        .count();
+    assert_eq!(results.len(), failed_groups + unsafe_results);
+    let mut located = 0;
+    for result in results {
+        let Some(place) = result["locations"][0]["physicalLocation"].as_object() else { continue };
+        let file = place["artifactLocation"]["uri"].as_str().unwrap();
+        let line = place["region"]["startLine"].as_u64().unwrap() as usize;
+        let source = std::fs::read_to_string(demo_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text = source.lines().nth(line - 1).unwrap_or_default();
+        assert!(text.contains("fn "), "{file}:{line} defines no function: {text:?}");
+        located += 1;
+    }
+    assert!(located >= failed_groups, "failed groups are all located ({located})");
+}
+
 /// One group of assertions on the report.
 type Check = fn(&Expected, &Report);
 
@@ -437,7 +487,7 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
@@ -445,6 +495,7 @@ fn demo_report_verdicts_match_expected_json() {
         ("html", check_html),
         ("locations", check_locations),
         ("annotations", check_annotations),
+        ("sarif", check_sarif),
     ];
     for (what, check) in checks {
         if let Err(panic) =
