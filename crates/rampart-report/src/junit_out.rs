@@ -173,6 +173,15 @@ fn base_case(name: String, classname: Option<&str>, status: TestCaseStatus, time
     case
 }
 
+/// GitLab (and other JUnit readers) link a testcase to its source through `file` and `line`
+/// attributes: set from where the test function is defined, when the report knows.
+fn locate(case: &mut TestCase, location: Option<&rampart::sidecar::SourceLocation>) {
+    if let Some(location) = location {
+        case.extra.insert("file".into(), inert_text(&location.file).into());
+        case.extra.insert("line".into(), location.line.to_string().into());
+    }
+}
+
 fn failure(kind: NonSuccessKind, ty: &str, message: String, description: Option<String>) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
     status.set_type(ty);
@@ -224,6 +233,7 @@ fn group_case(group: &TrialGroup, index: &ReportView<'_>, name: String, time: Du
         }
     };
     let mut case = base_case(name, group.binary_id.as_deref(), status, time);
+    locate(&mut case, group.location.as_ref());
     let mut properties = vec![
         Property::new("kind", "trial_group"),
         Property::new("verdict", group.verdict.as_str()),
@@ -315,6 +325,7 @@ fn standalone_case(test: &TestExecution, index: &ReportView<'_>, name: String) -
         }
     };
     let mut case = base_case(name, test.binary_id.as_deref(), status, execution_time(test));
+    locate(&mut case, test.location.as_ref());
     let one = |class: TrialClass| u64::from(safety.class == class);
     case.add_properties([
         Property::new("kind", "standalone"),

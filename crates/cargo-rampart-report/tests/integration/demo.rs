@@ -407,6 +407,17 @@ fn check_locations(expected: &Expected, report: &Report) {
         checked += 1;
     }
     assert!(checked >= 16, "every group and rampart test was checked ({checked})");
+    // junit.xml carries them as GitLab reads them: `file` and `line` on the testcase.
+    let junit = std::fs::read_to_string(report.html.with_file_name("junit.xml")).expect("junit.xml");
+    for group in report.json["trial_groups"].as_array().unwrap() {
+        let attrs =
+            format!(r#"file="{}" line="{}""#, str_of(&group["location"], "file"), group["location"]["line"]);
+        let case = junit
+            .lines()
+            .find(|l| l.contains("<testcase") && l.contains(&format!("name=\"{}", str_of(group, "name"))))
+            .unwrap_or_else(|| panic!("no testcase for {}", group["name"]));
+        assert!(case.contains(&attrs), "{attrs} in {case}");
+    }
 }
 
 /// Under `GITHUB_ACTIONS=true` every failed trial group and UNSAFE standalone test is an error
