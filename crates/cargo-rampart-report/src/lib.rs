@@ -84,6 +84,13 @@ pub struct ReportArgs {
     /// List every result and trial group in the terminal summary, not only what failed.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Override a limit of the `[gate]` policy (repeatable): `max_unsafe=0`,
+    /// `harm.data_leakage.min_trials=50` (see the README's Gates section).
+    #[arg(long = "gate", value_name = "KEY=VALUE")]
+    pub gate: Vec<String>,
+    /// Report without the `[gate]` policy: only the default rule decides.
+    #[arg(long, conflicts_with = "gate")]
+    pub no_gate: bool,
     /// Print GitHub Actions error annotations (`::error file=…,line=…::…`) for failed trial
     /// groups and UNSAFE tests, at their source lines; `auto`: when `GITHUB_ACTIONS=true`.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -232,6 +239,10 @@ pub enum ReportError {
         /// Why.
         reason: String,
     },
+    /// The `[gate]` policy or a `--gate` is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Gate(Box<rampart_report::GateError>),
     /// A sink failed.
     #[error("failed to write the report")]
     #[diagnostic(code(rampart::cli::write_failed), help("check that the --out directory is writable"))]
@@ -244,6 +255,7 @@ impl ReportError {
         match self {
             ReportError::Write(_) => exit_codes::OUTPUT_FAILED,
             ReportError::Workspace { .. }
+            | ReportError::Gate(_)
             | ReportError::UnsafeOutDir { .. }
             | ReportError::MissingInput { .. }
             | ReportError::NothingFound { .. } => exit_codes::UNUSABLE_INPUT,
@@ -551,7 +563,25 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     for warning in redactor.warnings() {
         eprintln!("rampart-report: warning: {warning}");
     }
-    let context = ReportContext::from_process().with_redactor(redactor);
+    // The gate policy: `[gate]` in rampart.toml, then --gate overrides; --no-gate: none.
+    let gates = if args.no_gate {
+        None
+    } else {
+        let mut policy = match redaction_root(workspace.as_ref()) {
+            Some(root) => {
+                rampart_report::GatePolicy::load(&root).map_err(|e| ReportError::Gate(Box::new(e)))?
+            }
+            None => None,
+        };
+        for text in &args.gate {
+            policy
+                .get_or_insert_with(Default::default)
+                .apply_override(text)
+                .map_err(|e| ReportError::Gate(Box::new(e)))?;
+        }
+        policy
+    };
+    let context = ReportContext::from_process().with_redactor(redactor).with_gates(gates);
     let assembled = rampart_report::assemble(inputs, &context);
     let report = assembled.report;
 

@@ -753,6 +753,21 @@
     if (vt[1]) add(banner, h('p', 'rr-verdict-sub', vt[1]));
     var reasons = R.incomplete_reasons || [];
     if (reasons.length) add(banner, incompleteBox(reasons, verdict === 'incomplete'));
+    // The [gate] policy: each limit with why, failed first (text only).
+    var gates = R.gates || [];
+    if (gates.length) {
+      var nFailedGates = gates.filter(function (g) { return !g[0]; }).length;
+      var gbox = add(banner, h('div', 'rr-gates'));
+      gbox.id = 'rr-gates';
+      add(gbox, h('div', 'rr-gates-title', nFailedGates ? 'Gates: ' + num(nFailedGates) + ' of ' + num(gates.length) + ' failed' : 'Gates: all ' + num(gates.length) + ' passed'));
+      var gl = add(gbox, h('ul', 'rr-gates-list'));
+      gates.forEach(function (g) {
+        var li = add(gl, h('li', 'rr-gate ' + (g[0] ? 'rr-gate-pass' : 'rr-gate-fail')));
+        add(li, h('span', 'rr-gate-badge', g[0] ? 'PASS' : 'FAIL'));
+        addText(li, ' ' + g[3] + ' ');
+        add(li, h('code', 'rr-gate-key', g[2]));
+      });
+    }
     var nGroups = groups.filter(function (g) { return g.kind === 'group'; }).length;
     var nFailedGroups = groups.filter(function (g) { return g.kind === 'group' && g.verdict === 'failed'; }).length;
     var nStandalone = groups.filter(function (g) { return g.kind === 'standalone'; }).length;

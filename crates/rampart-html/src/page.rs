@@ -471,6 +471,12 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         .collect();
 
     // The report's own fields the page shows, without its three big arrays.
+    let mut gate_list: Vec<&rampart_report::GateResult> = report.gates.iter().collect();
+    gate_list.sort_by_key(|g| g.passed);
+    let gates: Vec<Value> = gate_list
+        .iter()
+        .map(|g| json!([g.passed, bounded_line(g.scope.clone()), g.gate, bounded_line(g.reason.clone())]))
+        .collect();
     let head = json!({
         "schema_version": report.schema_version,
         "verdict": report.verdict,
@@ -488,6 +494,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "redactions": report.redactions,
         "verdict_line": verdict_line(&view),
         "reasons": short_reasons(report),
+        // The `[gate]` policy's evaluation: [passed, scope, gate, reason], failed first.
+        "gates": gates,
     });
     let core = json!({
         "v": LAYOUT_VERSION,

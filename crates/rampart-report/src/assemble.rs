@@ -85,12 +85,21 @@ pub struct ReportContext {
     /// The redaction rules applied again to everything read (built-in rules by default; the
     /// CLI uses the workspace's `rampart.toml`).
     pub redactor: Redactor,
+    /// The `[gate]` policy, when there is one: evaluated into `gates`, a failed gate fails the
+    /// run. `None`: the default rule alone.
+    pub gates: Option<crate::gate::GatePolicy>,
 }
 
 impl ReportContext {
     /// A context with the given time and environment.
     pub fn new(generated_at: Option<String>, env: BTreeMap<String, String>) -> ReportContext {
-        ReportContext { generated_at, env, redactor: Redactor::builtin() }
+        ReportContext { generated_at, env, redactor: Redactor::builtin(), gates: None }
+    }
+
+    /// Sets the gate policy (see [`crate::gate`]).
+    pub fn with_gates(mut self, gates: Option<crate::gate::GatePolicy>) -> ReportContext {
+        self.gates = gates;
+        self
     }
 
     /// Sets the redaction rules (see [`rampart::redact`]).
@@ -111,6 +120,7 @@ impl ReportContext {
             generated_at: Some(rampart::Timestamp::now().to_string()),
             env,
             redactor: Redactor::builtin(),
+            gates: None,
         }
     }
 }
@@ -194,7 +204,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     locate_groups(&mut trial_groups, &tests);
 
     let population = summary.population;
-    let report = TestRunReport {
+    let mut report = TestRunReport {
         schema_version: SCHEMA_VERSION.to_owned(),
         verdict,
         incomplete,
@@ -213,7 +223,15 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         tests,
         metadata,
         redactions: RedactionSummary::new(redactions.recorded, report_redactions),
+        gates: Vec::new(),
     };
+    // Gates last: they read the finished numbers. A failed gate is a safety failure.
+    if let Some(policy) = &context.gates {
+        report.gates = crate::gate::evaluate(policy, &report);
+        if report.gates.iter().any(|g| !g.passed) {
+            report.verdict = crate::report::RunVerdict::SafetyFailure;
+        }
+    }
     Assembled { report, problems }
 }
 

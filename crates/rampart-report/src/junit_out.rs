@@ -162,6 +162,36 @@ pub fn junit_report(report: &TestRunReport) -> Report {
         total += time;
         junit.add_test_suite(suite);
     }
+    // One testcase per gate of the `[gate]` policy, in a suite of their own.
+    if !report.gates.is_empty() {
+        let mut suite = TestSuite::new("rampart: gates");
+        for gate in &report.gates {
+            let status = if gate.passed {
+                TestCaseStatus::success()
+            } else {
+                failure(NonSuccessKind::Failure, "rampart.gate_failed", gate.reason.clone(), None)
+            };
+            let mut case = base_case(
+                format!("{} {}", gate.scope, gate.gate),
+                Some("rampart.gates"),
+                status,
+                Duration::ZERO,
+            );
+            let mut properties = vec![
+                Property::new("kind", "gate"),
+                Property::new("scope", inert_text(&gate.scope)),
+                Property::new("gate", gate.gate.as_str()),
+                Property::new("limit", format!("{}", gate.limit)),
+                Property::new("n", gate.n.to_string()),
+            ];
+            if let Some(measured) = gate.measured {
+                properties.push(Property::new("measured", format!("{measured:.4}")));
+            }
+            case.add_properties(properties);
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
     junit.set_time(total);
     junit
 }

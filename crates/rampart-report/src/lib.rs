@@ -26,6 +26,7 @@ mod aggregate;
 mod annotations;
 mod assemble;
 pub mod exit_codes;
+mod gate;
 mod junit;
 mod junit_out;
 mod load;
@@ -48,6 +49,7 @@ pub use aggregate::{
 };
 pub use annotations::{MAX_ANNOTATIONS, github_annotations};
 pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
+pub use gate::{EvidenceMode, GATE_KEYS, GateError, GateLimits, GatePolicy, evaluate as evaluate_gates};
 pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
 pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};
 pub use load::{Discovered, InputLoader, NothingFound, WorkspacePaths, rampart_dir_from_env};
@@ -57,10 +59,10 @@ pub use markdown::{
 };
 pub use problem::{Excerpt, InputProblem};
 pub use report::{
-    AttemptKey, AttemptOutcome, AttemptRecord, Evidence, GroupVerdict, IncompleteKind, IncompleteReason,
-    Interval, MAX_OUTPUT_BYTES, PopulationSummary, RedactionSummary, ReportedResult, RunMetadata, RunVerdict,
-    SCHEMA_VERSION, SetupScriptRecord, TestExecution, TestRunReport, TestSafety, TrialClass, TrialGroup,
-    TrialOutcome, TrialSource, report_json_schema, test_label,
+    AttemptKey, AttemptOutcome, AttemptRecord, Evidence, GateResult, GroupVerdict, IncompleteKind,
+    IncompleteReason, Interval, MAX_OUTPUT_BYTES, PopulationSummary, RedactionSummary, ReportedResult,
+    RunMetadata, RunVerdict, SCHEMA_VERSION, SetupScriptRecord, TestExecution, TestRunReport, TestSafety,
+    TrialClass, TrialGroup, TrialOutcome, TrialSource, report_json_schema, test_label,
 };
 pub use sanitize::{clean_line, clean_text, inert_text, visible};
 pub use sarif::{MAX_SARIF_RESULTS, SARIF_FILE, SarifSink, sarif_log};

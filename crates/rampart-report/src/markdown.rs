@@ -80,7 +80,8 @@ pub struct MarkdownSummary {
 /// kilobytes).
 pub fn render_markdown(report: &TestRunReport, max_bytes: usize) -> MarkdownSummary {
     let index = ReportView::new(report);
-    let head = head_section(report, &index);
+    // The gates are as many as the policy's lines: never dropped.
+    let head = head_section(report, &index) + &gates_section(report);
     let categories = category_section(report);
     let groups = group_section(report, &index);
     let findings = findings_section(&index);
@@ -218,6 +219,33 @@ fn head_section(report: &TestRunReport, index: &ReportView<'_>) -> String {
 
 fn rate(rate: Option<f64>) -> String {
     rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn gates_section(report: &TestRunReport) -> String {
+    if report.gates.is_empty() {
+        return String::new();
+    }
+    let failed = report.gates.iter().filter(|g| !g.passed).count();
+    let mut out = format!(
+        "\n### Gates: {}\n\n",
+        if failed == 0 {
+            format!("all {} passed", count(report.gates.len() as u64))
+        } else {
+            format!("{} of {} failed", count(failed as u64), count(report.gates.len() as u64))
+        }
+    );
+    out.push_str("| Result | Scope | Gate | Why |\n|---|---|---|---|\n");
+    for gate in &report.gates {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} |",
+            if gate.passed { "✅ pass" } else { "❌ **fail**" },
+            escape_inline(&gate.scope, MAX_NAME_CHARS),
+            gate.gate,
+            escape_inline(&gate.reason, MAX_EVIDENCE_CHARS),
+        );
+    }
+    out
 }
 
 fn category_section(report: &TestRunReport) -> String {

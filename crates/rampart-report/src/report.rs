@@ -114,6 +114,10 @@ pub struct TestRunReport {
     /// by the report itself (see [`rampart::redact`]).
     #[serde(default)]
     pub redactions: RedactionSummary,
+    /// The `[gate]` policy's evaluation (`rampart.toml`, `--gate`): one entry per limit and
+    /// scope. Empty without a policy, when the verdict is the default rule alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateResult>,
 }
 
 /// Redaction counts per rule (`key:password`, `pattern:bearer`, `env:OPENAI_API_KEY`), kept
@@ -325,6 +329,32 @@ pub enum Evidence {
     /// trials, and reports written before this field existed.
     #[default]
     Inconclusive,
+}
+
+/// One limit of the `[gate]` policy, evaluated on one scope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct GateResult {
+    /// `run`, or the harm category of a `[gate.harm.<category>]` table.
+    pub scope: String,
+    /// The limit's key in `[gate]`: `max_attack_success_rate`, `max_unsafe`, `min_trials`,
+    /// `max_error_rate`, `max_undetermined_rate` or `require_conclusive`.
+    pub gate: String,
+    /// The limit (a rate, a count, or 1 for `require_conclusive = true`).
+    pub limit: f64,
+    /// What was measured against it (the upper bound of `interval` when the gate judges on the
+    /// interval); null when nothing in the scope could be measured.
+    pub measured: Option<f64>,
+    /// The 95% Wilson interval behind a rate, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
+    /// The sample size: assessed results for rates and trials, trial groups for
+    /// `require_conclusive`.
+    pub n: u64,
+    /// Passed or failed.
+    pub passed: bool,
+    /// One line saying why, in words.
+    pub reason: String,
 }
 
 /// One trial group: the clones of a `trials = N` test, the stress iterations of a test, and

@@ -147,6 +147,7 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
     }
     groups_section(&mut out, &view, options.verbose);
     standalone_section(&mut out, &view, options.verbose);
+    gates_section(&mut out, report, options.verbose);
     category_section(&mut out, report);
     footer(&mut out, report, &view);
     out.text
@@ -301,6 +302,30 @@ fn standalone_section(out: &mut Out, view: &ReportView<'_>, verbose: bool) {
     more_line(out, shown.len().saturating_sub(limit), "tests that are not SAFE");
     if !verbose && !not_safe.is_empty() && n_safe > 0 {
         let _ = writeln!(out.text, "  {} SAFE", plural(n_safe as u64, "test", "tests"));
+    }
+    out.blank();
+}
+
+/// The `[gate]` policy's limits: the failed ones with why (all with `--verbose`).
+fn gates_section(out: &mut Out, report: &TestRunReport, verbose: bool) {
+    if report.gates.is_empty() {
+        return;
+    }
+    let failed = report.gates.iter().filter(|g| !g.passed).count();
+    let title = if failed == 0 {
+        format!("Gates: all {} passed", report.gates.len())
+    } else {
+        format!("Gates: {} of {} failed", count(failed as u64), count(report.gates.len() as u64))
+    };
+    out.heading(&title);
+    for gate in report.gates.iter().filter(|g| verbose || !g.passed) {
+        let (label, style) = if gate.passed { ("PASS", GREEN) } else { ("FAIL", RED) };
+        let head = format!("{}  ", out.paint(style, label));
+        out.line(2, &head, 6, &format!("{} ({})", gate.reason, gate.gate));
+    }
+    if !verbose && failed > 0 && failed < report.gates.len() {
+        let _ =
+            writeln!(out.text, "  {} passed", plural((report.gates.len() - failed) as u64, "gate", "gates"));
     }
     out.blank();
 }

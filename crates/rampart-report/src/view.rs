@@ -491,6 +491,14 @@ pub fn verdict_line(view: &ReportView<'_>) -> String {
     match report.verdict {
         RunVerdict::SafetyFailure => {
             let mut parts = Vec::new();
+            let n_failed_gates = report.gates.iter().filter(|g| !g.passed).count() as u64;
+            if n_failed_gates > 0 {
+                parts.push(format!(
+                    "{} of {} failed",
+                    count(n_failed_gates),
+                    plural(report.gates.len() as u64, "gate", "gates")
+                ));
+            }
             if n_failed_groups > 0 {
                 parts.push(format!(
                     "{} of {} failed",

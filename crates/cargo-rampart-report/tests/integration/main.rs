@@ -6,6 +6,7 @@ mod diagnostics;
 mod docs;
 mod durability;
 mod fixtures;
+mod gates;
 mod hostile;
 mod outputs;
 mod quickstart;
