@@ -18,7 +18,7 @@
   var CLASS_LABEL = { unsafe: 'UNSAFE', error: 'ERROR', no_result: 'NO RESULT', undetermined: 'UNDETERMINED', safe: 'SAFE' };
   // The run verdict: its headline when the report has no verdict line, and what it means.
   var VERDICT_TEXT = {
-    safety_failure: ['FAILED', 'An attack worked, or a trial group is below its threshold.'],
+    safety_failure: ['FAILED', 'An attack worked, a trial group is below its threshold, or a gate failed.'],
     nothing_assessed: ['NOTHING ASSESSED', 'Rampart tests ran but no result assessed safety: every result is an ERROR, or none was recorded.'],
     incomplete: ['INCOMPLETE', ''],
     passed: ['PASSED', 'Every trial group reached its threshold, no test was UNSAFE and nothing is missing.']
