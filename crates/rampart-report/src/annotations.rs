@@ -4,8 +4,8 @@
 //! GitHub shows at most 10 error annotations per step (and about 50 per job): see the
 //! "GitHub surfaces" notes in the peers reference, after zizmor's measurements, and
 //! <https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands>. So
-//! the most severe come first (failed trial groups by their UNSAFE trials, then standalone
-//! UNSAFE tests), and past [`MAX_ANNOTATIONS`] one last annotation says how many were left out.
+//! the most severe come first (failed gates, failed trial groups by their UNSAFE trials, then
+//! standalone UNSAFE tests), and past [`MAX_ANNOTATIONS`] one last annotation says how many were left out.
 //!
 //! Everything is escaped by GitHub's workflow-command rules (`%`, CR and LF in the message;
 //! also `:` and `,` in properties), so recorded text can neither end the command nor start
@@ -25,7 +25,7 @@ const MAX_MESSAGE_CHARS: usize = 1_000;
 
 /// One failure to annotate.
 struct Finding {
-    /// Higher first: failed groups by their UNSAFE trials, then UNSAFE tests.
+    /// Higher first: failed gates, failed groups by their UNSAFE trials, then UNSAFE tests.
     severity: u64,
     /// Source file and line.
     place: Option<(String, u32)>,
@@ -38,6 +38,15 @@ struct Finding {
 pub fn github_annotations(report: &TestRunReport) -> Vec<String> {
     let view = ReportView::new(report);
     let mut findings: Vec<Finding> = Vec::new();
+    // Failed gates first: a policy decided the release. They have no source line.
+    for gate in report.gates.iter().filter(|g| !g.passed) {
+        findings.push(Finding {
+            severity: 2_000_000,
+            place: None,
+            title: format!("rampart: gate {} failed ({})", gate.gate, gate.scope),
+            message: gate.reason.clone(),
+        });
+    }
     for group in report.trial_groups.iter().filter(|g| g.verdict == GroupVerdict::Failed) {
         let name = ExecutionKey::new(None, group.binary_id.as_deref(), &group.name, None).name().to_string();
         findings.push(Finding {

@@ -1,8 +1,9 @@
 //! `rampart.sarif`: findings as SARIF 2.1.0, for code scanning (GitHub's
 //! `github/codeql-action/upload-sarif`, and other SARIF viewers).
 //!
-//! One run, tool `rampart`; one rule per harm category (`rampart/<category>`); one result per
-//! failed trial group and per UNSAFE counted result, located at the source line of the test's
+//! One run, tool `rampart`; one rule per harm category (`rampart/<category>`) and one for
+//! gates (`rampart/gate`); one result per failed gate, per failed trial group and per UNSAFE
+//! counted result, located at the source line of the test's
 //! function when the report knows it (`#[rampart::test]`), its message the evidence line the
 //! other outputs show (redacted, cleaned, link-free: SARIF viewers render message text as plain
 //! text, and there is no `markdown` property here).
@@ -10,7 +11,7 @@
 //! GitHub code scanning's limits (documented at
 //! <https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning>):
 //! at most 25,000 results per run and 10 MB gzip-compressed per file. Past
-//! [`MAX_SARIF_RESULTS`] the most severe are kept (failed groups first, then UNSAFE results in
+//! [`MAX_SARIF_RESULTS`] the most severe are kept (failed gates and groups first, then UNSAFE results in
 //! the report's order) and the run's `properties.rampart_results_left_out` says how many were
 //! not; messages are cut to [`MAX_MESSAGE_CHARS`], so the file stays far below 10 MB.
 
@@ -57,6 +58,12 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
         report.tests.iter().map(|t| (ExecutionKey::of_test(t), t)).collect();
 
     let mut results: Vec<Value> = Vec::new();
+    // Failed gates: a rule of their own, no source line (a policy, not a test, failed).
+    let gate_rule = rules.len();
+    for gate in report.gates.iter().filter(|g| !g.passed) {
+        let message = format!("Gate {} failed ({}): {}", gate.gate, gate.scope, gate.reason);
+        results.push(result("rampart/gate", Some(gate_rule), &message, None));
+    }
     for group in report.trial_groups.iter().filter(|g| g.verdict == GroupVerdict::Failed) {
         let (rule_id, rule_index) = rule_of(group.harm_category.as_deref());
         let name = ExecutionKey::new(None, group.binary_id.as_deref(), &group.name, None).name().to_string();
@@ -71,7 +78,7 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
     let left_out = results.len().saturating_sub(MAX_SARIF_RESULTS);
     results.truncate(MAX_SARIF_RESULTS);
 
-    let rules: Vec<Value> = rules
+    let mut rules: Vec<Value> = rules
         .keys()
         .map(|harm| {
             json!({
@@ -83,6 +90,12 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
             })
         })
         .collect();
+    rules.push(json!({
+        "id": "rampart/gate",
+        "name": "gate",
+        "shortDescription": {"text": "A limit of the [gate] policy in rampart.toml failed"},
+        "defaultConfiguration": {"level": "error"},
+    }));
     let mut run = json!({
         "tool": {"driver": {
             "name": "rampart",

@@ -56,6 +56,40 @@ fn a_policy_is_evaluated_into_every_output() {
 }
 
 #[test]
+fn failed_gates_are_annotations_and_sarif_results() {
+    let run = gated(POLICY, &["--format", "terminal,sarif", "--annotations", "github"]);
+    assert_eq!(run.code, exit_codes::SAFETY_FAILURE, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("::error title=rampart%3A gate min_trials failed (run)::6 results assessed"),
+        "{first}"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.out.path().join("rampart.sarif")).unwrap())
+            .unwrap();
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sarif/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let errors: Vec<String> =
+        jsonschema::draft4::new(&schema).unwrap().iter_errors(&sarif).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let gate_results: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "rampart/gate")
+        .collect();
+    assert_eq!(gate_results.len(), 1, "{sarif}");
+    assert!(
+        gate_results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gate min_trials failed (run): 6 results")
+    );
+}
+
+#[test]
 fn overrides_and_no_gate() {
     let run = gated(POLICY, &["--gate", "min_trials=5", "--gate", "harm.data_leakage.max_unsafe=3"]);
     let report = run.report.as_ref().expect("report.json");
