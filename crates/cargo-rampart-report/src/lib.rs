@@ -556,8 +556,9 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     });
 
     // Redaction: the workspace's rules (`rampart.toml`), applied again to everything read.
-    let redactor = match redaction_root(workspace.as_ref()) {
-        Some(root) => rampart::redact::Redactor::for_workspace_or_builtin(&root),
+    let config_root = redaction_root(workspace.as_ref());
+    let redactor = match &config_root {
+        Some(root) => rampart::redact::Redactor::for_workspace_or_builtin(root),
         None => rampart::redact::Redactor::builtin(),
     };
     for warning in redactor.warnings() {

@@ -130,18 +130,6 @@ fn mib(kib: u64) -> String {
     format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 
-fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn report(args: &[String]) -> Result<(), String> {
     let cli = flag(args, "--cli").ok_or("report needs --cli <path to cargo-rampart-report>")?;
     let sizes: Vec<u64> =
@@ -156,11 +144,11 @@ fn report(args: &[String]) -> Result<(), String> {
 
     let mut inputs = Vec::new();
     if let Some(tests) = ordinary {
-        let label = format!("{}-test JUnit, no sidecars", grouped(tests));
+        let label = format!("{}-test JUnit, no sidecars", rampart_report::count(tests));
         inputs.push(input(&work.join(format!("ordinary-{tests}")), &label, |d| generate_ordinary(d, tests))?);
     }
     for &n in &sizes {
-        let label = format!("{} results", grouped(n));
+        let label = format!("{} results", rampart_report::count(n));
         inputs.push(input(&work.join(format!("results-{n}")), &label, |d| generate(d, n))?);
     }
 
@@ -233,7 +221,7 @@ fn report(args: &[String]) -> Result<(), String> {
         };
         say(&format!(
             "| {label} ({} tests) | {} | {:.2} s | {:.2} s ({:.2}×) | {:.2} s ({:.2}×) | {} / {} / {} | {per_result} | {} |",
-            grouped(g.tests),
+            rampart_report::count(g.tests),
             mib(g.input_bytes / 1024),
             m[0],
             m[1],

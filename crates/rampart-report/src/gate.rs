@@ -42,7 +42,6 @@ use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
-use crate::aggregate::{Z_95, wilson_interval};
 use crate::report::{Evidence, GateResult, PopulationSummary, TestRunReport};
 use crate::view::plural;
 
@@ -352,7 +351,7 @@ fn evaluate_scope(
     report: &TestRunReport,
     category: Option<&str>,
 ) {
-    let assessed = s.safe_count + s.unsafe_count + s.undetermined_count;
+    let assessed = s.n_assessed;
     let where_ = if category.is_some() { format!("{scope}: ") } else { String::new() };
     let mut push =
         |gate: &str, limit: f64, measured: Option<f64>, interval, n: u64, passed: bool, reason: String| {
@@ -368,7 +367,7 @@ fn evaluate_scope(
             });
         };
     if let Some(limit) = limits.max_attack_success_rate {
-        let interval = wilson_interval(s.unsafe_count, assessed, Z_95);
+        let interval = s.attack_success_wilson_95;
         let (measured, what) = match limits.evidence {
             EvidenceMode::Point => (s.attack_success_rate, "attack success rate"),
             EvidenceMode::Interval => (interval.map(|i| i.upper), "attack success rate's 95% upper bound"),

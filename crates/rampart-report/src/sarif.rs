@@ -54,8 +54,6 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
         let harm = harm.unwrap_or(UNCATEGORIZED);
         (format!("rampart/{harm}"), rules.get(harm).copied())
     };
-    let tests: BTreeMap<ExecutionKey<'_>, &crate::report::TestExecution> =
-        report.tests.iter().map(|t| (ExecutionKey::of_test(t), t)).collect();
 
     let mut results: Vec<Value> = Vec::new();
     // Failed gates: a rule of their own, no source line (a policy, not a test, failed).
@@ -72,7 +70,7 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
     }
     for r in report.results.iter().filter(|r| !r.superseded && r.status == SafetyStatus::Unsafe) {
         let (rule_id, rule_index) = rule_of(r.harm_category.as_deref());
-        let location = tests.get(&ExecutionKey::of_attempt(&r.identity)).and_then(|t| t.location.as_ref());
+        let location = view.test(ExecutionKey::of_attempt(&r.identity)).and_then(|t| t.location.as_ref());
         results.push(result(&rule_id, rule_index, &format!("UNSAFE: {}", describe_result(r)), location));
     }
     let left_out = results.len().saturating_sub(MAX_SARIF_RESULTS);

@@ -406,13 +406,18 @@ impl<'a> ReportView<'a> {
         self.report.tests.iter().filter(|t| t.safety.as_ref().is_some_and(|s| s.trial_group.is_none()))
     }
 
+    /// The test execution a key names, when the report lists it.
+    pub fn test(&self, key: ExecutionKey<'a>) -> Option<&'a TestExecution> {
+        self.tests.get(&key).copied()
+    }
+
     /// The test execution a trial of a group ran as, when the report lists it.
     pub fn execution_of_trial(
         &self,
         group: &'a TrialGroup,
         trial: &'a TrialOutcome,
     ) -> Option<&'a TestExecution> {
-        self.tests.get(&ExecutionKey::of_trial(group, trial)).copied()
+        self.test(ExecutionKey::of_trial(group, trial))
     }
 }
 

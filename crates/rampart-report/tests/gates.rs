@@ -1,13 +1,12 @@
 //! The `[gate]` policy: parsing with positions, overrides, and every gate kind passing and
 //! failing on a run built with the test-support builders.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use rampart::{HarmCategory, ObservabilityLevel, SafetyResult, SafetyStatus};
-use rampart_report::{
-    GateError, GatePolicy, ReportContext, ReportInputs, RunVerdict, TestRunReport, assemble, parse_junit,
-    parse_sidecar,
-};
+use rampart_report::{GateError, GatePolicy, ReportContext, RunVerdict, TestRunReport};
 use rampart_test_support::{AttemptRun, RunBuilder, TestRun};
 
 const RUN_ID: &str = "0b1f6a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -41,20 +40,9 @@ fn build(policy: Option<GatePolicy>, unsafe_trial: bool) -> TestRunReport {
             .harm(HarmCategory::new("data_leakage"))
             .attempt(AttemptRun::passed(vec![result(SafetyStatus::Safe), result(SafetyStatus::Error)])),
     );
-    let files = run.build();
-    let mut inputs = ReportInputs::default();
-    for (path, bytes) in &files.sidecars {
-        let (loaded, problems) = parse_sidecar(path.as_str(), bytes);
-        assert!(problems.is_empty(), "{path}: {problems:?}");
-        inputs.sidecars.extend(loaded);
-    }
-    let (junit, problems) = parse_junit("junit.xml", files.junit_xml.as_bytes());
-    assert!(problems.is_empty(), "{problems:?}");
-    inputs.junit.extend(junit);
-    inputs.junit_files.push("junit.xml".to_owned());
     let context =
         ReportContext::new(Some("2026-06-01T00:00:05.000Z".to_owned()), BTreeMap::new()).with_gates(policy);
-    assemble(inputs, &context).report
+    common::assemble_run(&run.build(), &context)
 }
 
 fn policy(toml: &str) -> GatePolicy {

@@ -3,11 +3,13 @@
 //! crate's reader classifies both the same; its demo-like run joins into the report it
 //! promises.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
-use rampart_report::{ReportContext, ReportInputs, TestRunReport, assemble, parse_junit, parse_sidecar};
+use rampart_report::{ReportContext, TestRunReport, parse_junit};
 use rampart_test_support::{JunitAttempt, JunitBuilder, JunitCase, RunFiles, demo_like_run};
 use serde_json::Value;
 
@@ -223,17 +225,8 @@ fn junit_builder_writes_the_shapes_nextest_writes() {
 }
 
 fn assembled(files: &RunFiles) -> TestRunReport {
-    let mut inputs = ReportInputs::default();
-    for (path, bytes) in &files.sidecars {
-        let (loaded, problems) = parse_sidecar(path.as_str(), bytes);
-        assert!(problems.is_empty(), "{path}: {problems:?}");
-        inputs.sidecars.extend(loaded);
-    }
-    let (run, problems) = parse_junit("junit.xml", files.junit_xml.as_bytes());
-    assert!(problems.is_empty(), "{problems:?}");
-    inputs.junit.extend(run);
-    inputs.junit_files.push("junit.xml".to_owned());
-    assemble(inputs, &ReportContext::new(Some("2026-06-01T00:00:05.000Z".to_owned()), BTreeMap::new())).report
+    let context = ReportContext::new(Some("2026-06-01T00:00:05.000Z".to_owned()), BTreeMap::new());
+    common::assemble_run(files, &context)
 }
 
 #[test]
