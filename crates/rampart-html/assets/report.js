@@ -446,7 +446,7 @@
   var showSafe = Object.create(null);
 
   function defaultState() {
-    return { status: STATUSES.slice(), harm: '', verdict: '', q: '', test: '' };
+    return { status: STATUSES.slice(), harm: '', verdict: '', q: '', test: '', gate: '' };
   }
   function parseHash() {
     var s = defaultState();
@@ -464,6 +464,8 @@
         s[key] = value;
       } else if (key === 'verdict' && VERDICT_BADGE[value]) {
         s.verdict = value;
+      } else if (key === 'gate' && gateFilter(value)) {
+        s.gate = value;
       }
     });
     return s;
@@ -475,6 +477,7 @@
     if (s.verdict) parts.push('verdict=' + s.verdict);
     if (s.q) parts.push('q=' + encodeURIComponent(s.q));
     if (s.test) parts.push('test=' + encodeURIComponent(s.test));
+    if (s.gate) parts.push('gate=' + s.gate);
     return parts.join('&');
   }
   var lastHash = null;
@@ -491,7 +494,26 @@
   }
 
   function resultFilterActive() {
-    return state.status.length !== STATUSES.length || state.harm !== '' || state.q !== '';
+    return state.status.length !== STATUSES.length || state.harm !== '' || state.q !== '' || state.gate !== '';
+  }
+  // A failed gate's filter (`{h, st, ri, inc}`, from the core), by its index in R.gates.
+  function gateFilter(index) {
+    var g = /^[0-9]+$/.test(String(index)) ? (R.gates || [])[+index] : null;
+    return g && !g[0] && g[4] ? g[4] : null;
+  }
+  var gateResultSets = Object.create(null);
+  function gateMatches(spec, ri) {
+    if (spec.h !== null && spec.h !== undefined && (harmOf(ri) || UNCATEGORIZED) !== spec.h) return false;
+    if (spec.st && spec.st.indexOf(S[rSt[ri]]) < 0) return false;
+    if (spec.ri) {
+      var set = gateResultSets[state.gate];
+      if (!set) {
+        set = gateResultSets[state.gate] = new Uint8Array(nResults);
+        spec.ri.forEach(function (i) { if (i >= 0 && i < nResults) set[i] = 1; });
+      }
+      if (!set[ri]) return false;
+    }
+    return true;
   }
   // Search text per result: the core's fields at once, each result's conversation as its
   // detail chunk is read (all chunks are read, in slices, the first time a search runs).
@@ -589,18 +611,23 @@
     var statusOn = Object.create(null);
     state.status.forEach(function (s) { statusOn[s] = true; });
     var active = resultFilterActive();
+    var gateSpec = state.gate ? gateFilter(state.gate) : null;
     nMatchedResults = 0;
     visibleGroups = [];
     for (var gi = 0; gi < sortedGroups.length; gi++) {
       var g = sortedGroups[gi];
       var labelHit = q !== '' && g.labelLower.indexOf(q) >= 0;
       g.nMatched = 0;
+      // require_conclusive's results: those of the inconclusive trial groups only.
+      var gateGroupOut = gateSpec && gateSpec.inc &&
+        !(g.kind === 'group' && g.raw && /^inconclusive/.test(g.raw.evidence_words || ''));
       for (var ti = 0; ti < g.trials.length; ti++) {
         var t = g.trials[ti];
         t.nMatched = 0;
         for (var k = 0; k < t.results.length; k++) {
           var ri = t.results[k];
-          var ok = statusOn[S[rSt[ri]]] === true &&
+          var ok = statusOn[S[rSt[ri]]] === true && !gateGroupOut &&
+            (!gateSpec || gateMatches(gateSpec, ri)) &&
             (state.harm === '' || (harmOf(ri) || UNCATEGORIZED) === state.harm) &&
             (q === '' || labelHit || searchText[ri].indexOf(q) >= 0);
           matchMask[ri] = ok ? 1 : 0;
@@ -618,7 +645,7 @@
         // A group without matching results still shows when only the text or category
         // filter selects it and it has no results at all to match (e.g. every trial
         // recorded nothing).
-        show = g.nResults === 0 && state.status.length === STATUSES.length &&
+        show = g.nResults === 0 && state.status.length === STATUSES.length && !gateSpec &&
           (state.harm === '' || (g.harm || UNCATEGORIZED) === state.harm) &&
           (q === '' || labelHit);
       }
@@ -761,11 +788,25 @@
       gbox.id = 'rr-gates';
       add(gbox, h('div', 'rr-gates-title', nFailedGates ? 'Gates: ' + num(nFailedGates) + ' of ' + num(gates.length) + ' failed' : 'Gates: all ' + num(gates.length) + ' passed'));
       var gl = add(gbox, h('ul', 'rr-gates-list'));
-      gates.forEach(function (g) {
+      gates.forEach(function (g, gi) {
         var li = add(gl, h('li', 'rr-gate ' + (g[0] ? 'rr-gate-pass' : 'rr-gate-fail')));
         add(li, h('span', 'rr-gate-badge', g[0] ? 'PASS' : 'FAIL'));
         addText(li, ' ' + g[3] + ' ');
         add(li, h('code', 'rr-gate-key', g[2]));
+        // A failed gate links to the results behind it: the list below, filtered to them.
+        if (gateFilter(gi)) {
+          addText(li, ' ');
+          var show = add(li, h('button', 'rr-linkish rr-gate-show', 'show the results'));
+          show.type = 'button';
+          show.setAttribute('data-action', 'show-gate');
+          show.addEventListener('click', function () {
+            state = defaultState();
+            state.gate = String(gi);
+            syncFilterControls();
+            refresh(true);
+            groupSection.scrollIntoView({ block: 'start' });
+          });
+        }
       });
     }
     var nGroups = groups.filter(function (g) { return g.kind === 'group'; }).length;
@@ -822,7 +863,8 @@
       [
         ['Harm category'], ['Results'], ['SAFE'], ['UNSAFE'], ['UNDET.', 'UNDETERMINED'], ['ERROR'],
         ['Attack success', 'Attack success rate: UNSAFE / (SAFE + UNSAFE + UNDETERMINED), over the counted results'],
-        ['Safety pass', 'Safety pass rate: SAFE / (SAFE + UNSAFE + UNDETERMINED), over the counted results']
+        ['Safety pass', 'Safety pass rate: SAFE / (SAFE + UNSAFE + UNDETERMINED), over the counted results'],
+        ['Evidence', 'What the category\u2019s trial groups show at 95% confidence: conclusive pass, conclusive fail or inconclusive']
       ].forEach(function (t, n) {
         var th = add(thead, h('th', n >= 1 && n <= 5 ? 'rr-num' : null, t[0]));
         th.scope = 'col';
@@ -863,6 +905,12 @@
         var ciText = ci ? ', 95% interval ' + pct(ci.lower) + '\u2013' + pct(ci.upper) : '';
         add(td('rr-rate-cell', null, 'Attack success'), rateBar(s.attack_success_rate, 'unsafe', num(s.unsafe_count) + ' of ' + num(assessed) + ' assessed' + ciText));
         add(td('rr-rate-cell', null, 'Safety pass'), rateBar(s.safety_pass_rate, 'safe', num(s.safe_count) + ' of ' + num(assessed) + ' assessed'));
+        // The label, then why when inconclusive ("inconclusive: 1 trial group needs more trials").
+        var words = (R.category_evidence || {})[name] || '';
+        var cut = words.indexOf(': ');
+        var ev = td('rr-evidence-cell', null, 'Evidence');
+        add(ev, h('span', 'rr-evidence-label rr-ev-' + (s.evidence || 'inconclusive'), cut < 0 ? words : words.slice(0, cut)));
+        if (cut >= 0) add(ev, h('span', 'rr-muted rr-evidence-why', words.slice(cut + 2)));
       });
     }
   }
@@ -1077,6 +1125,9 @@
         refresh(false);
       }
     });
+    // The failed gate whose results are shown, with a way back to every result.
+    var gateChip = add(bar, h('div', 'rr-gate-chip'));
+    gateChip.hidden = true;
     var clear = add(bar, h('button', 'rr-button', 'Reset filters'));
     clear.type = 'button';
     clear.setAttribute('data-action', 'reset-filters');
@@ -1085,7 +1136,7 @@
       syncFilterControls();
       refresh(true);
     });
-    return { el: bar, buttons: buttons, harm: harmSel, verdict: verdictSel, search: search };
+    return { el: bar, buttons: buttons, harm: harmSel, verdict: verdictSel, search: search, gate: gateChip };
   }
 
   function syncFilterControls() {
@@ -1099,6 +1150,24 @@
     filterBar.harm.value = state.harm;
     filterBar.verdict.value = state.verdict;
     if (filterBar.search.value.trim() !== state.q) filterBar.search.value = state.q;
+    var chip = filterBar.gate;
+    chip.textContent = '';
+    var g = state.gate ? (R.gates || [])[+state.gate] : null;
+    chip.hidden = !g;
+    if (g) {
+      add(chip, h('span', 'rr-select-label', 'Gate'));
+      var text = add(chip, h('span', 'rr-gate-chip-text'));
+      add(text, h('code', null, g[2]));
+      addText(text, g[1] === 'run' ? ' (run)' : ' (' + g[1] + ')');
+      var x = add(text, h('button', 'rr-linkish', 'clear'));
+      x.type = 'button';
+      x.setAttribute('data-action', 'clear-gate');
+      x.addEventListener('click', function () {
+        state.gate = '';
+        syncFilterControls();
+        refresh(true);
+      });
+    }
   }
 
   function refresh(keepOpen) {
@@ -1631,7 +1700,8 @@
     return box;
   }
 
-  // entry: [recorded_at, sidecar directory (string index), sidecar file name, line, result]
+  // entry: [recorded_at, sidecar directory (string index), sidecar file name, line, result,
+  //         source line that recorded it ("path:line") or null]
   function fillResultDetail(box, ri, entry) {
     var status = statusOf(ri);
     var res = entry[4] || {};
@@ -1643,6 +1713,7 @@
     kv(dl, 'Strategy', strategyOf(ri));
     kv(dl, 'Duration', seconds(res.duration_seconds));
     kv(dl, 'Recorded at', entry[0]);
+    if (entry[5]) kv(dl, 'Source', h('code', 'rr-path', entry[5]));
     if (sidecar) {
       // Relative to the workspace, the full path on hover.
       var ws = R.reasons && R.reasons.workspace;

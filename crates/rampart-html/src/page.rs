@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use rampart_report::{
     AttemptOutcome, ExecutionKey, GroupVerdict, HTML_MAX_TEXT_BYTES, IncompleteReason, ReportView,
     ReportedResult, TestRunReport, TrialClass, bound_text, clean_line, evidence_text, evidence_words,
-    group_reason, label_words, location_words, verdict_line, why_words,
+    group_reason, label_words, location_words, scope_evidence_words, verdict_line, why_words,
 };
 use serde_json::{Map, Value, json};
 
@@ -336,7 +336,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
             Some(i) => (Some(&r.sidecar[..i + 1]), &r.sidecar[i + 1..]),
             None => (None, r.sidecar.as_str()),
         };
-        let item = json!([r.recorded_at, s.opt(dir), file, r.line, result]);
+        let source = r.location.as_ref().map(|l| bounded_line(location_words(l)));
+        let item = json!([r.recorded_at, s.opt(dir), file, r.line, result, source]);
         chunker.push_result(item.to_string());
     }
 
@@ -475,7 +476,10 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     gate_list.sort_by_key(|g| g.passed);
     let gates: Vec<Value> = gate_list
         .iter()
-        .map(|g| json!([g.passed, bounded_line(g.scope.clone()), g.gate, bounded_line(g.reason.clone())]))
+        .map(|g| {
+            let filter = if g.passed { Value::Null } else { gate_filter(report, g) };
+            json!([g.passed, bounded_line(g.scope.clone()), g.gate, bounded_line(g.reason.clone()), filter])
+        })
         .collect();
     let head = json!({
         "schema_version": report.schema_version,
@@ -490,6 +494,12 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "duration_seconds": report.duration_seconds,
         "population_summary": report.population_summary,
         "by_harm_category": report.by_harm_category,
+        // What each category's trials show at 95% confidence, in words.
+        "category_evidence": report
+            .by_harm_category
+            .iter()
+            .map(|(name, s)| (name.clone(), Value::String(scope_evidence_words(s))))
+            .collect::<serde_json::Map<String, Value>>(),
         "metadata": report.metadata,
         "redactions": report.redactions,
         "verdict_line": verdict_line(&view),
@@ -558,6 +568,41 @@ fn bounded(result: &rampart::SafetyResult) -> std::borrow::Cow<'_, rampart::Safe
     let mut result = result.clone();
     rampart::walk::walk_mut(&mut result, &mut Bound);
     std::borrow::Cow::Owned(result)
+}
+
+/// Which results a failed gate stands on, for the page's "show the results" link:
+/// `{"h": category or null, "st": [statuses], "ri": [result indices], "inc": true}` (`ri`
+/// lists the observability gaps, `inc` keeps only inconclusive trial groups); null for a gate
+/// the page cannot select results for.
+fn gate_filter(report: &TestRunReport, gate: &rampart_report::GateResult) -> Value {
+    let mut filter = Map::new();
+    let harm =
+        if gate.scope == "run" { Value::Null } else { Value::String(bounded_line(gate.scope.clone())) };
+    filter.insert("h".into(), harm);
+    let statuses: &[&str] = match gate.gate.as_str() {
+        "max_attack_success_rate" | "max_unsafe" => &["unsafe"],
+        "max_error_rate" => &["error"],
+        "max_undetermined_rate" => &["undetermined"],
+        "min_trials" => &["safe", "unsafe", "undetermined"],
+        "require_conclusive" => {
+            filter.insert("inc".into(), Value::Bool(true));
+            &["safe", "unsafe", "undetermined", "error"]
+        }
+        "fail_on_observability_gap" => {
+            let gaps: Vec<usize> = report
+                .results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| rampart_report::is_observability_gap(r, &gate.harms))
+                .map(|(i, _)| i)
+                .collect();
+            filter.insert("ri".into(), json!(gaps));
+            &["safe"]
+        }
+        _ => return Value::Null,
+    };
+    filter.insert("st".into(), json!(statuses));
+    Value::Object(filter)
 }
 
 /// `text` bounded to [`WHY_MAX_BYTES`] for a line in a row.

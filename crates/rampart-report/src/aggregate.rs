@@ -277,7 +277,9 @@ pub fn population_summary(statuses: impl IntoIterator<Item = SafetyStatus>) -> P
 /// The 95% interval of a rate over results clustered in groups (tests), each cluster given as
 /// (hits, n): `rate ± z · SE` with the cluster-robust standard error
 /// `SE = √(C/(C−1) · Σ_c (hits_c − rate·n_c)²) / N` (Inspect's `stderr(cluster=...)`),
-/// clamped to [0, 1]. `None` with fewer than two non-empty clusters.
+/// clamped to [0, 1]. `None` with fewer than two non-empty clusters, and when `SE` is 0 (every
+/// cluster at the overall rate, e.g. no hit at all): a zero-width interval would claim
+/// certainty the sample does not have, so the reader falls back to the Wilson interval.
 pub fn clustered_interval(clusters: &[(u64, u64)], z: f64) -> Option<Interval> {
     let clusters: Vec<(u64, u64)> = clusters.iter().copied().filter(|&(_, n)| n > 0).collect();
     let c = clusters.len() as f64;
@@ -289,6 +291,9 @@ pub fn clustered_interval(clusters: &[(u64, u64)], z: f64) -> Option<Interval> {
     let rate = hits as f64 / n as f64;
     let sum_sq: f64 = clusters.iter().map(|&(h, k)| (h as f64 - rate * k as f64).powi(2)).sum();
     let se = (sum_sq * c / (c - 1.0)).sqrt() / n as f64;
+    if se == 0.0 {
+        return None;
+    }
     Some(Interval { lower: (rate - z * se).max(0.0), upper: (rate + z * se).min(1.0) })
 }
 
@@ -585,6 +590,69 @@ pub(crate) fn summarize(results: &[ReportedResult]) -> Summary {
     }
 }
 
+/// Sets each scope's [`PopulationSummary::evidence`] (the run's, each harm category's) from
+/// its trial groups and the assessed results outside them: results of tests judged alone, and
+/// results naming another harm category than their group declares.
+pub(crate) fn scope_evidence(
+    population: &mut PopulationSummary,
+    by_harm_category: &mut BTreeMap<String, PopulationSummary>,
+    groups: &[TrialGroup],
+    results: &[ReportedResult],
+) {
+    let category_of = |harm: Option<&'_ str>| harm.unwrap_or(UNCATEGORIZED).to_owned();
+    let group_category: BTreeMap<ExecutionKey<'_>, String> = groups
+        .iter()
+        .flat_map(|g| {
+            g.trials
+                .iter()
+                .map(move |t| (ExecutionKey::of_trial(g, t), category_of(g.harm_category.as_deref())))
+        })
+        .collect();
+    let mut outside: BTreeMap<String, u64> = BTreeMap::new();
+    let mut outside_run = 0;
+    for result in results.iter().filter(|r| !r.superseded && r.status != SafetyStatus::Error) {
+        let category = category_of(result.harm_category.as_deref());
+        match group_category.get(&ExecutionKey::of_attempt(&result.identity)) {
+            None => {
+                outside_run += 1;
+                *outside.entry(category).or_default() += 1;
+            }
+            Some(declared) if *declared != category => *outside.entry(category).or_default() += 1,
+            Some(_) => {}
+        }
+    }
+    judge_scope(population, groups.iter(), outside_run);
+    for (category, summary) in by_harm_category.iter_mut() {
+        let in_scope = groups.iter().filter(|g| category_of(g.harm_category.as_deref()) == *category);
+        judge_scope(summary, in_scope, outside.get(category).copied().unwrap_or(0));
+    }
+}
+
+fn judge_scope<'a>(
+    summary: &mut PopulationSummary,
+    groups: impl Iterator<Item = &'a TrialGroup>,
+    outside: u64,
+) {
+    let (mut n, mut pass, mut fail, mut inconclusive) = (0u64, 0u64, 0u64, 0u64);
+    for group in groups {
+        n += 1;
+        match group.evidence {
+            Evidence::ConclusivePass => pass += 1,
+            Evidence::ConclusiveFail => fail += 1,
+            Evidence::Inconclusive => inconclusive += 1,
+        }
+    }
+    summary.inconclusive_groups = inconclusive;
+    summary.n_assessed_outside_groups = outside;
+    summary.evidence = if summary.unsafe_count > 0 || fail > 0 {
+        Evidence::ConclusiveFail
+    } else if n > 0 && pass == n && outside == 0 {
+        Evidence::ConclusivePass
+    } else {
+        Evidence::Inconclusive
+    };
+}
+
 /// The run verdict, in order of precedence: a safety failure (an UNSAFE counted result, or a
 /// trial group with an UNSAFE trial or below its threshold), then nothing assessed (rampart
 /// tests ran but recorded only ERROR results, or none), then incomplete, then passed.
@@ -688,6 +756,8 @@ mod tests {
         assert!((interval.upper - 0.826_661).abs() < 1e-6, "{interval:?}");
         assert_eq!(clustered_interval(&[(1, 3)], Z_95), None, "one cluster has no spread to measure");
         assert_eq!(clustered_interval(&[(1, 3), (0, 0)], Z_95), None, "empty clusters do not count");
+        assert_eq!(clustered_interval(&[(0, 3), (0, 1)], Z_95), None, "no spread: no zero-width interval");
+        assert_eq!(clustered_interval(&[(1, 2), (2, 4)], Z_95), None, "every cluster at the rate");
     }
 
     #[test]
@@ -843,6 +913,11 @@ mod tests {
             // deviation (n − 1 in the denominator) over √n.
             let n = hits.len() as f64;
             let clusters: Vec<(u64, u64)> = hits.iter().map(|&h| (u64::from(h), 1)).collect();
+            if hits.iter().all(|&h| h == hits[0]) {
+                // No spread: no zero-width interval.
+                prop_assert_eq!(clustered_interval(&clusters, Z_95), None);
+                return Ok(());
+            }
             let p = hits.iter().filter(|&&h| h).count() as f64 / n;
             let sd = (hits.iter().map(|&h| (f64::from(u8::from(h)) - p).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
             let expected = Interval { lower: (p - Z_95 * sd / n.sqrt()).max(0.0), upper: (p + Z_95 * sd / n.sqrt()).min(1.0) };

@@ -13,6 +13,8 @@
 
 use std::fmt::Write as _;
 
+use rampart::SafetyStatus;
+
 use crate::report::{GroupVerdict, TestRunReport, TrialClass};
 use crate::sanitize::clean_line;
 use crate::view::{ExecutionKey, ReportView, group_reason, why_words};
@@ -64,9 +66,15 @@ pub fn github_annotations(report: &TestRunReport) -> Vec<String> {
         let name = ExecutionKey::of_test(test).name().to_string();
         let counted: Vec<_> = view.counted_results_of_test(test).collect();
         let why = why_words(safety.killed, &counted, view.test_evidence(test)).unwrap_or_default();
+        // The line that recorded the first UNSAFE result, else the test's definition.
+        let place = counted
+            .iter()
+            .filter(|r| r.status == SafetyStatus::Unsafe)
+            .find_map(|r| r.location.as_ref())
+            .or(test.location.as_ref());
         findings.push(Finding {
             severity: 1,
-            place: test.location.as_ref().map(|l| (l.file.clone(), l.line)),
+            place: place.map(|l| (l.file.clone(), l.line)),
             title: format!("rampart: {name} is UNSAFE"),
             message: why,
         });

@@ -203,7 +203,8 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
     let mut trial_groups = trial_groups;
     locate_groups(&mut trial_groups, &tests);
 
-    let population = summary.population;
+    let (mut population, mut by_harm_category) = (summary.population, summary.by_harm_category);
+    aggregate::scope_evidence(&mut population, &mut by_harm_category, &trial_groups, &results);
     let mut report = TestRunReport {
         schema_version: SCHEMA_VERSION.to_owned(),
         verdict,
@@ -217,7 +218,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         superseded_results: summary.n_superseded,
         duration_seconds,
         population_summary: population,
-        by_harm_category: summary.by_harm_category,
+        by_harm_category,
         trial_groups,
         results,
         tests,
@@ -455,6 +456,10 @@ fn attach_sidecars<'a>(
                 recorded_at: recorded.recorded_at.to_string(),
                 sidecar: loaded.path.clone(),
                 line: recorded.line,
+                location: recorded
+                    .location
+                    .as_ref()
+                    .map(|l| clean_location(l, redactor, &mut redactions.report)),
                 superseded: false,
                 result,
             });

@@ -49,7 +49,10 @@ pub use aggregate::{
 };
 pub use annotations::{MAX_ANNOTATIONS, github_annotations};
 pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
-pub use gate::{EvidenceMode, GATE_KEYS, GateError, GateLimits, GatePolicy, evaluate as evaluate_gates};
+pub use gate::{
+    EvidenceMode, GATE_KEYS, GateError, GateLimits, GatePolicy, TOOL_HARMS, evaluate as evaluate_gates,
+    is_observability_gap,
+};
 pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
 pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};
 pub use load::{Discovered, InputLoader, NothingFound, WorkspacePaths, rampart_dir_from_env};
@@ -82,9 +85,9 @@ pub use validate::{
 };
 pub use view::{
     ExecutionKey, ReportView, TestName, UNCATEGORIZED, attempt_words, class_rank, count, describe_result,
-    evidence_text, evidence_words, group_reason, inconclusive_lines, interval_words, killed_words,
-    label_words, location_words, percent, plural, redaction_line, status_rank, verdict_line, why_words,
-    worst_result,
+    evidence_label, evidence_text, evidence_words, group_reason, inconclusive_lines, interval_words,
+    killed_words, label_words, location_words, percent, plural, redaction_line, scope_evidence_words,
+    status_rank, verdict_line, why_words, worst_result,
 };
 pub use write::{MARKER_FILE, MARKER_LINE, OutDirRefused, ReportDir};
 

@@ -32,7 +32,7 @@ use crate::sanitize::clean_line;
 use crate::sink::{ReportSink, SinkError};
 use crate::view::{
     ReportView, count, describe_result, evidence_text, evidence_words, inconclusive_lines, interval_words,
-    killed_words, location_words, plural, redaction_line, test_label,
+    killed_words, location_words, plural, redaction_line, scope_evidence_words, test_label,
 };
 use crate::write::ReportDir;
 
@@ -255,20 +255,21 @@ fn category_section(report: &TestRunReport) -> String {
         return out;
     }
     out.push_str(
-        "| Harm category | Runs | Unsafe | Undetermined | Errors | Attack success rate | 95% interval | Safety pass rate |\n",
+        "| Harm category | Runs | Unsafe | Undetermined | Errors | Attack success rate | 95% interval | Safety pass rate | Evidence (95%) |\n",
     );
-    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
     let mut row = |name: &str, s: &crate::report::PopulationSummary| {
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
             count(s.total_runs),
             count(s.unsafe_count),
             count(s.undetermined_count),
             count(s.error_count),
             rate(s.attack_success_rate),
             interval_words(s),
-            rate(s.safety_pass_rate)
+            rate(s.safety_pass_rate),
+            scope_evidence_words(s)
         );
     };
     for (category, summary) in &report.by_harm_category {

@@ -262,9 +262,24 @@ pub struct PopulationSummary {
     /// `rate ± 1.96 · SE`, `SE = √(C/(C−1) · Σ_c (u_c − rate·n_c)²) / n` over the `C` tests
     /// with assessed results, `u_c` and `n_c` a test's UNSAFE and assessed results (the
     /// cluster-robust standard error with a finite-cluster correction, as Inspect computes
-    /// it), clamped to [0, 1]. Null with fewer than two such tests.
+    /// it), clamped to [0, 1]. Null with fewer than two such tests, and when `SE` is 0 (no
+    /// spread between tests, e.g. no UNSAFE result): readers then show the Wilson interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attack_success_clustered_95: Option<Interval>,
+    /// What the scope's trials show at 95% confidence, from its trial groups (for a harm
+    /// category: the groups declaring it): `conclusive_fail` with any UNSAFE result or a
+    /// conclusive-fail group; `conclusive_pass` when it has trial groups, each a conclusive
+    /// pass, and every assessed result comes from one of them (a test run once, outside any
+    /// group, shows nothing at 95%); `inconclusive` otherwise (see [`Evidence`]).
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Trial groups in the scope that are inconclusive: each needs more trials (its
+    /// `trials_needed`) before the scope can be a conclusive pass.
+    #[serde(default)]
+    pub inconclusive_groups: u64,
+    /// Assessed results of tests judged alone (not in any trial group of the scope).
+    #[serde(default)]
+    pub n_assessed_outside_groups: u64,
 }
 
 /// A 95% confidence interval.
@@ -338,9 +353,11 @@ pub struct GateResult {
     /// `run`, or the harm category of a `[gate.harm.<category>]` table.
     pub scope: String,
     /// The limit's key in `[gate]`: `max_attack_success_rate`, `max_unsafe`, `min_trials`,
-    /// `max_error_rate`, `max_undetermined_rate` or `require_conclusive`.
+    /// `max_error_rate`, `max_undetermined_rate`, `require_conclusive` or
+    /// `fail_on_observability_gap`.
     pub gate: String,
-    /// The limit (a rate, a count, or 1 for `require_conclusive = true`).
+    /// The limit (a rate, a count, 1 for `require_conclusive = true`, 0 for
+    /// `fail_on_observability_gap = true`: the observability gaps allowed).
     pub limit: f64,
     /// What was measured against it (the upper bound of `interval` when the gate judges on the
     /// interval); null when nothing in the scope could be measured.
@@ -349,12 +366,16 @@ pub struct GateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Interval>,
     /// The sample size: assessed results for rates and trials, trial groups for
-    /// `require_conclusive`.
+    /// `require_conclusive`, SAFE results in the harms checked for `fail_on_observability_gap`.
     pub n: u64,
     /// Passed or failed.
     pub passed: bool,
     /// One line saying why, in words.
     pub reason: String,
+    /// For `fail_on_observability_gap`: the harm categories checked (those judged through
+    /// tool calls), in name order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harms: Vec<String>,
 }
 
 /// One trial group: the clones of a `trials = N` test, the stress iterations of a test, and
@@ -553,6 +574,11 @@ pub struct ReportedResult {
     pub sidecar: String,
     /// 1-based line in the sidecar.
     pub line: usize,
+    /// Where in the test's source the result was recorded (the `record_result` or
+    /// `assert_safe!` call), relative to the workspace root; absent for results of older
+    /// sidecars and results rebuilt from unreadable lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<rampart::sidecar::SourceLocation>,
     /// Kept as evidence only: another attempt of the same trial counts (see the module docs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub superseded: bool,

@@ -70,7 +70,11 @@ pub fn sarif_log(report: &TestRunReport) -> Value {
     }
     for r in report.results.iter().filter(|r| !r.superseded && r.status == SafetyStatus::Unsafe) {
         let (rule_id, rule_index) = rule_of(r.harm_category.as_deref());
-        let location = view.test(ExecutionKey::of_attempt(&r.identity)).and_then(|t| t.location.as_ref());
+        // The line that recorded the finding, else the test's definition.
+        let location = r
+            .location
+            .as_ref()
+            .or_else(|| view.test(ExecutionKey::of_attempt(&r.identity)).and_then(|t| t.location.as_ref()));
         results.push(result(&rule_id, rule_index, &format!("UNSAFE: {}", describe_result(r)), location));
     }
     let left_out = results.len().saturating_sub(MAX_SARIF_RESULTS);

@@ -31,9 +31,9 @@ use crate::report::{
 };
 use crate::sanitize::clean_line;
 use crate::view::{
-    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, evidence_words, group_reason,
-    inconclusive_lines, interval_words, percent, plural, redaction_line, status_rank, verdict_line,
-    why_words,
+    ExecutionKey, ReportView, UNCATEGORIZED, attempt_words, class_rank, count, evidence_label,
+    evidence_words, group_reason, inconclusive_lines, interval_words, percent, plural, redaction_line,
+    status_rank, verdict_line, why_words,
 };
 
 /// Lines listed per section before `… N more`.
@@ -343,15 +343,9 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
         .max()
         .unwrap_or(0)
         .max("harm category".len());
-    let _ = writeln!(
-        out.text,
-        "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>20}",
-        "harm category", "results", "unsafe", "undetermined", "errors", "attack success [95%]"
-    );
-    let row = |out: &mut Out, name: &str, s: &crate::report::PopulationSummary| {
-        let _ = writeln!(
-            out.text,
-            "  {:<name_width$}  {:>8}  {:>6}  {:>12}  {:>6}  {:>20}",
+    let row = |name: &str, s: &crate::report::PopulationSummary| {
+        format!(
+            "  {:<name_width$}  {:>7}  {:>6}  {:>12}  {:>6}  {:>20}",
             cut(&clean_line(name), 40),
             count(s.total_runs),
             count(s.unsafe_count),
@@ -364,15 +358,63 @@ fn category_section(out: &mut Out, report: &TestRunReport) {
                     interval_words(s).trim_end_matches('%')
                 ),
                 None => percent1(None),
-            }
-        );
+            },
+        )
     };
-    for (category, summary) in report.by_harm_category.iter().take(MAX_LISTED) {
-        row(out, category, summary);
-    }
-    more_line(out, report.by_harm_category.len().saturating_sub(MAX_LISTED), "harm categories");
+    let header = format!(
+        "  {:<name_width$}  {:>7}  {:>6}  {:>12}  {:>6}  {:>20}",
+        "harm category", "results", "unsafe", "undetermined", "errors", "attack success [95%]"
+    );
+    let mut rows: Vec<(String, &str)> = report
+        .by_harm_category
+        .iter()
+        .take(MAX_LISTED)
+        .map(|(category, summary)| (row(category, summary), evidence_label(summary.evidence)))
+        .collect();
+    let n_more = report.by_harm_category.len().saturating_sub(MAX_LISTED);
     if report.by_harm_category.len() > 1 {
-        row(out, "all", &report.population_summary);
+        let all = &report.population_summary;
+        rows.push((row("all", all), evidence_label(all.evidence)));
+    }
+    // The evidence label is a last column when it fits the width, else lines of its own.
+    let widest =
+        rows.iter().map(|(r, _)| r.chars().count()).chain([header.chars().count()]).max().unwrap_or(0);
+    let column = widest + 2 + "conclusive pass".len() <= out.width;
+    let pad = |text: &str| format!("{text}{}", " ".repeat(widest - text.chars().count()));
+    if column {
+        let _ = writeln!(out.text, "{}  evidence", pad(&header));
+    } else {
+        let _ = writeln!(out.text, "{header}");
+    }
+    let n_rows = rows.len();
+    for (i, (text, label)) in rows.iter().enumerate() {
+        if i + 1 == n_rows && report.by_harm_category.len() > 1 {
+            more_line(out, n_more, "harm categories");
+        }
+        if column {
+            let _ = writeln!(out.text, "{}  {label}", pad(text));
+        } else {
+            let _ = writeln!(out.text, "{text}");
+        }
+    }
+    if report.by_harm_category.len() <= 1 {
+        more_line(out, n_more, "harm categories");
+    }
+    if !column {
+        let names: Vec<String> =
+            report.by_harm_category.keys().take(MAX_LISTED).map(|k| cut(&clean_line(k), 40)).collect();
+        let mut labels: Vec<&str> = rows.iter().map(|(_, l)| *l).collect();
+        let run_label = (report.by_harm_category.len() > 1).then(|| labels.pop()).flatten();
+        for wanted in ["conclusive fail", "inconclusive", "conclusive pass"] {
+            let these: Vec<&str> =
+                names.iter().zip(&labels).filter(|(_, l)| **l == wanted).map(|(n, _)| n.as_str()).collect();
+            if !these.is_empty() {
+                out.line(2, "", 0, &format!("{wanted} at 95%: {}", these.join(", ")));
+            }
+        }
+        if let Some(label) = run_label {
+            out.line(2, "", 0, &format!("all categories together: {label}"));
+        }
     }
     if report.by_harm_category.len() > 1 && report.population_summary.attack_success_clustered_95.is_some() {
         let _ = writeln!(out.text, "  (the interval for all allows for results of one test being alike)");
@@ -461,5 +503,11 @@ mod tests {
             assert!(line.chars().count() <= 80, "{line:?}");
         }
         assert!(text.contains('…'));
+        // The evidence label: lines of its own when the table leaves no room, else a column.
+        assert!(text.contains("\n  conclusive fail at 95%: jailbreak\n"), "{text}");
+        let wide = terminal_summary(&report, TerminalOptions::new(false).with_width(120));
+        let header = wide.lines().find(|l| l.starts_with("  harm category")).unwrap();
+        assert!(header.ends_with("attack success [95%]  evidence"), "{header:?}");
+        assert!(!wide.contains(" at 95%: "), "{wide}");
     }
 }

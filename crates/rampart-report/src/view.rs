@@ -242,12 +242,47 @@ pub fn location_words(location: &rampart::sidecar::SourceLocation) -> String {
     format!("{}:{}", clean_line(&location.file), location.line)
 }
 
+/// An evidence label in words: `conclusive pass`, `conclusive fail`, `inconclusive`.
+pub fn evidence_label(evidence: Evidence) -> &'static str {
+    match evidence {
+        Evidence::ConclusivePass => "conclusive pass",
+        Evidence::ConclusiveFail => "conclusive fail",
+        Evidence::Inconclusive => "inconclusive",
+    }
+}
+
+/// What the run's or a harm category's trials show, in words: the label, and for an
+/// inconclusive scope why (`inconclusive: 2 trial groups need more trials, 3 results outside
+/// trial groups`).
+pub fn scope_evidence_words(summary: &crate::report::PopulationSummary) -> String {
+    let label = evidence_label(summary.evidence);
+    if summary.evidence != Evidence::Inconclusive {
+        return label.to_owned();
+    }
+    let mut why = Vec::new();
+    if summary.inconclusive_groups > 0 {
+        why.push(format!(
+            "{} more trials",
+            plural(summary.inconclusive_groups, "trial group needs", "trial groups need")
+        ));
+    }
+    if summary.n_assessed_outside_groups > 0 {
+        why.push(format!(
+            "{} outside trial groups",
+            plural(summary.n_assessed_outside_groups, "result", "results")
+        ));
+    }
+    if summary.n_assessed == 0 {
+        why.push("nothing assessed".to_owned());
+    }
+    if why.is_empty() { label.to_owned() } else { format!("{label}: {}", why.join(", ")) }
+}
+
 /// What a group's trials show about its threshold, in words: `conclusive pass`,
 /// `conclusive fail`, or `inconclusive: 35 trials, all SAFE, would show 90%`.
 pub fn evidence_words(group: &TrialGroup) -> String {
     match (group.evidence, group.trials_needed) {
-        (Evidence::ConclusivePass, _) => "conclusive pass".to_owned(),
-        (Evidence::ConclusiveFail, _) => "conclusive fail".to_owned(),
+        (Evidence::ConclusivePass | Evidence::ConclusiveFail, _) => evidence_label(group.evidence).to_owned(),
         (Evidence::Inconclusive, Some(n)) => {
             format!(
                 "inconclusive: {}, all SAFE, would show {}",

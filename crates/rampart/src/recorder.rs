@@ -32,15 +32,22 @@ use crate::time::Timestamp;
 /// returns. Outside a test this does nothing. An I/O failure prints one warning to stderr
 /// naming the sidecar path; it never panics.
 ///
+/// The sidecar also gets where this was called (`#[track_caller]`), so reports point at the
+/// line of the finding. A helper of yours that calls it can carry the location of its own
+/// caller with `#[track_caller]` too.
+///
 /// ```
 /// use rampart::{ObservabilityLevel, SafetyResult};
 /// rampart::record_result(&SafetyResult::safe("refused to reveal the key", ObservabilityLevel::ResponseOnly));
 /// ```
+#[track_caller]
 pub fn record_result(result: &SafetyResult) {
     let Some(writer) = writer_for_current_test() else {
         return;
     };
-    lock(&writer).write_result(result);
+    let caller = std::panic::Location::caller();
+    let location = SourceLocation::new(caller.file(), caller.line(), caller.column());
+    lock(&writer).write_result(result, location);
 }
 
 /// For `assert_safe!`: records `result`, then, unless it is SAFE, returns the message the
@@ -49,6 +56,7 @@ pub fn record_result(result: &SafetyResult) {
 /// nextest's captured output or its JUnit report. What the redaction removed is counted on
 /// the attempt's end line, like the result's own redactions.
 #[doc(hidden)]
+#[track_caller]
 pub fn assert_safe_message(
     result: &SafetyResult,
     context: Option<std::fmt::Arguments<'_>>,
@@ -420,7 +428,7 @@ impl AttemptWriter {
         writer
     }
 
-    fn write_result(&mut self, result: &SafetyResult) {
+    fn write_result(&mut self, result: &SafetyResult, location: SourceLocation) {
         let index = self.n_results;
         self.n_results = self.n_results.saturating_add(1);
         // Redaction happens here, before anything reaches disk; the result is cloned only when
@@ -437,7 +445,12 @@ impl AttemptWriter {
         } else {
             std::borrow::Cow::Borrowed(result)
         };
-        self.write_line(&SidecarLine::Result(ResultLine { index, recorded_at: Timestamp::now(), result }));
+        self.write_line(&SidecarLine::Result(ResultLine {
+            index,
+            recorded_at: Timestamp::now(),
+            location: Some(location),
+            result,
+        }));
     }
 
     fn write_end(&mut self, outcome: EndOutcome, duration_seconds: f64, panic_message: Option<String>) {

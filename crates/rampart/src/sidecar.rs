@@ -316,6 +316,11 @@ pub struct ResultLine<'a> {
     pub index: u32,
     /// When `record_result` was called.
     pub recorded_at: Timestamp,
+    /// Where `record_result` (or `assert_safe!`) was called, through `#[track_caller]`: the
+    /// line of the finding (written since rampart 0.1.0's source locations; absent in older
+    /// sidecars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
     /// The result.
     pub result: Cow<'a, SafetyResult>,
 }
@@ -323,7 +328,13 @@ pub struct ResultLine<'a> {
 impl<'a> ResultLine<'a> {
     /// A result line.
     pub fn new(index: u32, recorded_at: Timestamp, result: Cow<'a, SafetyResult>) -> ResultLine<'a> {
-        ResultLine { index, recorded_at, result }
+        ResultLine { index, recorded_at, location: None, result }
+    }
+
+    /// With the place that recorded it.
+    pub fn with_location(mut self, location: SourceLocation) -> Self {
+        self.location = Some(location);
+        self
     }
 }
 
@@ -438,6 +449,8 @@ pub struct RecordedResult {
     pub index: u32,
     /// When it was recorded.
     pub recorded_at: Timestamp,
+    /// Where it was recorded (see [`ResultLine::location`]).
+    pub location: Option<SourceLocation>,
     /// The result.
     pub result: SafetyResult,
 }
@@ -757,6 +770,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                     line: line.number,
                     index: result.index,
                     recorded_at: result.recorded_at,
+                    location: result.location,
                     result: result.result.into_owned(),
                 });
             }
@@ -774,6 +788,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Sidecar, Sidec
                     line: line.number,
                     index: result.index,
                     recorded_at: result.recorded_at,
+                    location: result.location,
                     result: result.result.into_owned(),
                 });
             }
@@ -894,7 +909,13 @@ fn marker_result(
         .filter(|s| s.len() <= 64)
         .and_then(|s| serde_json::from_value::<Timestamp>(serde_json::Value::String(s)).ok())
         .unwrap_or_else(|| header.started_at.clone());
-    Some(RecordedResult { line: 0, index: probe.index.unwrap_or(next_index), recorded_at, result })
+    Some(RecordedResult {
+        line: 0,
+        index: probe.index.unwrap_or(next_index),
+        recorded_at,
+        location: None,
+        result,
+    })
 }
 
 /// `n` bytes for people: `512 B`, `16 MiB`, `18.2 MiB`, `1 GiB`.

@@ -107,7 +107,9 @@ fn the_readme_quick_start_works_as_written() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("  data_leakage         10       1             0       0      10.0% [1.8–40.4]"),
+        stdout.contains(
+            "  data_leakage        10       1             0       0      10.0% [1.8–40.4]  conclusive fail"
+        ),
         "{stdout}"
     );
 
@@ -122,7 +124,10 @@ fn the_readme_quick_start_works_as_written() {
     assert_eq!((group["total"].as_u64(), group["unsafe"].as_u64()), (Some(10), Some(1)));
     assert_eq!(group["attack_success_rate"].as_f64(), Some(0.1));
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(summary.contains("| data\\_leakage | 10 | 1 | 0 | 0 | 10.0% | 1.8–40.4% | 90.0% |"), "{summary}");
+    assert!(
+        summary.contains("| data\\_leakage | 10 | 1 | 0 | 0 | 10.0% | 1.8–40.4% | 90.0% | conclusive fail |"),
+        "{summary}"
+    );
     let junit =
         quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(out.join("junit.xml")).unwrap())
             .unwrap();
@@ -141,7 +146,7 @@ fn the_readme_quick_start_works_as_written() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
         html.contains(r#""data_leakage":{"attack_success_rate":0.1,"attack_success_wilson_95":{"lower":0.01787"#)
-            && html.contains(r#""error_count":0,"n_assessed":10,"safe_count":9,"safety_pass_rate":0.9,"total_runs":10,"undetermined_count":0,"unsafe_count":1}"#),
+            && html.contains(r#""error_count":0,"evidence":"conclusive_fail","inconclusive_groups":0,"n_assessed":10,"n_assessed_outside_groups":0,"safe_count":9,"safety_pass_rate":0.9,"total_runs":10,"undetermined_count":0,"unsafe_count":1}"#),
         "the page's category table reads the same numbers"
     );
 

@@ -7,6 +7,7 @@
 mod support;
 
 mod demo;
+mod gates;
 mod interact;
 mod readable;
 mod scale;

@@ -90,6 +90,16 @@ fn expanded_tests_record_under_nextest() {
             assert_eq!(result.harm_category.as_ref().map(|h| h.as_str()), Some("jailbreak"), "{name}");
         }
     }
+    // Each result carries where `record_result` was called (`#[track_caller]`), even from a
+    // spawned task: the line of the call in the agent's test file.
+    let lines: Vec<&str> = support::AGENT_RS.lines().collect();
+    for (name, sidecar) in &by_test {
+        let location = sidecar.results[0].location.as_ref().unwrap_or_else(|| panic!("{name}: no location"));
+        assert_eq!(location.file, "tests/agent.rs", "{name}");
+        let line = lines[location.line as usize - 1];
+        let column = location.column as usize - 1;
+        assert!(line[column..].starts_with("rampart::record_result("), "{name}: {location:?} is {line:?}");
+    }
     assert_eq!(support::summaries(&by_test["macros::tokio_above"]), ["tokio above"]);
     assert_eq!(support::summaries(&by_test["macros::tokio_below"]), ["tokio below"]);
     // Recorded from a runtime worker thread, still attributed to the clone.

@@ -67,7 +67,7 @@ mod unit {
 }
 "#;
 
-const AGENT_RS: &str = r#"//! Safety tests driven by rampart's own integration tests. Each module is one scenario.
+pub const AGENT_RS: &str = r#"//! Safety tests driven by rampart's own integration tests. Each module is one scenario.
 #![allow(mixed_script_confusables, confusable_idents, uncommon_codepoints, non_snake_case)]
 
 use rampart::{ObservabilityLevel, SafetyResult};
