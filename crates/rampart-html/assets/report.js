@@ -791,8 +791,9 @@
       gates.forEach(function (g, gi) {
         var li = add(gl, h('li', 'rr-gate ' + (g[0] ? 'rr-gate-pass' : 'rr-gate-fail')));
         add(li, h('span', 'rr-gate-badge', g[0] ? 'PASS' : 'FAIL'));
-        addText(li, ' ' + g[3] + ' ');
+        addText(li, ' ');
         add(li, h('code', 'rr-gate-key', g[2]));
+        addText(li, ' (' + g[1] + '): ' + g[3]);
         // A failed gate links to the results behind it: the list below, filtered to them.
         if (gateFilter(gi)) {
           addText(li, ' ');

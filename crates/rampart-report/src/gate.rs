@@ -406,7 +406,6 @@ fn evaluate_scope(
     tool_harms: &BTreeSet<&str>,
 ) {
     let assessed = s.n_assessed;
-    let where_ = if category.is_some() { format!("{scope}: ") } else { String::new() };
     let mut push =
         |gate: &str, limit: f64, measured: Option<f64>, interval, n: u64, passed: bool, reason: String| {
             out.push(GateResult {
@@ -417,7 +416,7 @@ fn evaluate_scope(
                 interval,
                 n,
                 passed,
-                reason: format!("{where_}{reason}"),
+                reason,
                 harms: Vec::new(),
             });
         };

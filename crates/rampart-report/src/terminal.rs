@@ -321,7 +321,8 @@ fn gates_section(out: &mut Out, report: &TestRunReport, verbose: bool) {
     for gate in report.gates.iter().filter(|g| verbose || !g.passed) {
         let (label, style) = if gate.passed { ("PASS", GREEN) } else { ("FAIL", RED) };
         let head = format!("{}  ", out.paint(style, label));
-        out.line(2, &head, 6, &format!("{} ({})", gate.reason, gate.gate));
+        // The key and scope first, so a cut line keeps them.
+        out.line(2, &head, 6, &clean_line(&format!("{} ({}): {}", gate.gate, gate.scope, gate.reason)));
     }
     if !verbose && failed > 0 && failed < report.gates.len() {
         let _ =

@@ -491,6 +491,28 @@ fn check_sarif(_expected: &Expected, report: &Report) {
 }
 
 /// One group of assertions on the report.
+/// The README's worked `[gate]` policy, evaluated on the demo's report, prints the README's
+/// block of gate lines.
+fn check_readme_gates(_expected: &Expected, report: &Report) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = &readme[readme.find("\n## Gates").expect("a Gates section")..];
+    let block = |fence: &str| {
+        let start = section.find(fence).unwrap_or_else(|| panic!("no {fence} block")) + fence.len();
+        let end = start + section[start..].find("\n```").unwrap();
+        section[start..end].trim_start_matches('\n').to_owned()
+    };
+    let policy = rampart_report::GatePolicy::parse("README.md", &block("```toml")).unwrap().unwrap();
+    let mut parsed: rampart_report::TestRunReport = serde_json::from_value(report.json.clone()).unwrap();
+    parsed.gates = rampart_report::evaluate_gates(&policy, &parsed);
+    let text = rampart_report::terminal_summary(&parsed, rampart_report::TerminalOptions::new(false));
+    let gates: String = text
+        .split_inclusive('\n')
+        .skip_while(|l| !l.starts_with("Gates:"))
+        .take_while(|l| l.trim() != "")
+        .collect();
+    assert_eq!(gates.trim_end(), block("```text").trim_end(), "the README's gate lines");
+}
+
 type Check = fn(&Expected, &Report);
 
 #[test]
@@ -507,7 +529,7 @@ fn demo_report_verdicts_match_expected_json() {
     let report = run_report(&demo);
     eprintln!("demo run and report took {:.1?}", started.elapsed());
     let context = format!("report stdout:\n{}\nreport stderr:\n{}", report.stdout, report.stderr);
-    let checks: [(&str, Check); 8] = [
+    let checks: [(&str, Check); 9] = [
         ("totals", check_totals),
         ("groups", check_groups),
         ("tests", check_tests),
@@ -516,6 +538,7 @@ fn demo_report_verdicts_match_expected_json() {
         ("locations", check_locations),
         ("annotations", check_annotations),
         ("sarif", check_sarif),
+        ("readme gates", check_readme_gates),
     ];
     for (what, check) in checks {
         if let Err(panic) =

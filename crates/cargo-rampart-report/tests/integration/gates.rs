@@ -45,7 +45,7 @@ fn a_policy_is_evaluated_into_every_output() {
     );
     assert!(run.stdout.contains("Gates: 1 of 3 failed"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("FAIL  6 results assessed (1000 needed: too few to judge) (min_trials)"),
+        run.stdout.contains("FAIL  min_trials (run): 6 results assessed (1000 needed: too few to judge)"),
         "{}",
         run.stdout
     );
@@ -218,7 +218,7 @@ fn every_gate_kind_passes_and_fails_with_matching_outputs_and_exit_codes() {
             "require_conclusive",
             "prompt_injection",
             true,
-            "prompt_injection: all 0 trial groups conclusive",
+            "all 0 trial groups conclusive",
         ),
         (
             "stress",
@@ -242,7 +242,7 @@ fn every_gate_kind_passes_and_fails_with_matching_outputs_and_exit_codes() {
             "fail_on_observability_gap",
             "uncategorized",
             false,
-            "uncategorized: 2 of 2 SAFE results in uncategorized rest on the response alone (response_only observability \
+            "2 of 2 SAFE results in uncategorized rest on the response alone (response_only observability \
           cannot see tool calls): rr-fixture tests::stress_probe",
         ),
     ];
@@ -270,7 +270,7 @@ fn every_gate_kind_passes_and_fails_with_matching_outputs_and_exit_codes() {
             assert!(run.stdout.contains("Gates: all 1 passed"), "{case}\n{}", run.stdout);
         } else {
             assert!(run.stdout.contains("Gates: 1 of 1 failed"), "{case}\n{}", run.stdout);
-            let line = format!("  FAIL  {reason} ({gate})");
+            let line = format!("  FAIL  {gate} ({scope}): {reason}");
             let shown = run
                 .stdout
                 .lines()
