@@ -3,8 +3,9 @@
 //!
 //! One run, tool `rampart`; one rule per harm category (`rampart/<category>`) and one for
 //! gates (`rampart/gate`); one result per failed gate, per failed trial group and per UNSAFE
-//! counted result, located at the source line of the test's
-//! function when the report knows it (`#[rampart::test]`), its message the evidence line the
+//! counted result, located where the report knows: a group at its test function's line
+//! (`#[rampart::test]`), an UNSAFE result at the line that recorded it (`record_result` and
+//! `assert_safe!` are `#[track_caller]`), else its test's line; its message the evidence line the
 //! other outputs show (redacted, cleaned, link-free: SARIF viewers render message text as plain
 //! text, and there is no `markdown` property here).
 //!

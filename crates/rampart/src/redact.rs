@@ -62,8 +62,8 @@
 //! 4. **Project patterns** (`pattern:<name>`) from the configuration.
 //!
 //! The patterns read JSON-encoded text as text (an escaped quote is a quote, an escaped newline
-//! starts a word), accept a value cut short (a quote that never closes, a URL cut before its
-//! `@`), and invisible characters do not hide a key word (a string holding them is also
+//! starts a word), accept a value cut short (a quote that never closes before the end of its
+//! line or of the text, a URL cut before its `@`), and invisible characters do not hide a key word (a string holding them is also
 //! redacted without them).
 //!
 //! Every string of a result goes through the rules, found by the one walk over a result
@@ -902,7 +902,7 @@ fn builtin_patterns() -> Vec<PatternRule> {
         ),
         PatternRule::new(
             "curl_user",
-            r#"(?:^|[\s;&|(])(?:-[uU]|--user|--proxy-user)(?:[ \t]+|=)(?:\\*"(?P<user_dq>[^":\\\r\n]*):(?P<secret_dq>[^"\\\r\n]+)(?:\\*"|\z)|'(?P<user_sq>[^':\r\n]*):(?P<secret_sq>[^'\r\n]+)(?:'|\z)|(?P<user>[^\s:"'\\]*):(?P<secret>[^\s"'\\]+))"#,
+            r#"(?:^|[\s;&|(])(?:-[uU]|--user|--proxy-user)(?:[ \t]+|=)(?:\\*"(?P<user_dq>[^":\\\r\n]*):(?P<secret_dq>[^"\\\r\n]+)(?:\\*"|\z|[\r\n])|'(?P<user_sq>[^':\r\n]*):(?P<secret_sq>[^'\r\n]+)(?:'|\z|[\r\n])|(?P<user>[^\s:"'\\]*):(?P<secret>[^\s"'\\]+))"#,
             // `docker run -u 1000:1000` is a uid and a gid.
             Some(|caps, secret| {
                 let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -913,7 +913,7 @@ fn builtin_patterns() -> Vec<PatternRule> {
         ),
         PatternRule::new(
             "name_value",
-            r#"(?i)"(?:name|key)"\s*:\s*"(?P<key>[^"\\]{1,64})"\s*,\s*"value"\s*:\s*"(?P<secret>(?:[^"\\]|\\.)*)(?:"|\z)"#,
+            r#"(?i)"(?:name|key)"\s*:\s*"(?P<key>[^"\\]{1,64})"\s*,\s*"value"\s*:\s*"(?P<secret>(?:[^"\\\r\n]|\\.)*)(?:"|\z|[\r\n])"#,
             Some(name_value_check),
             Fixed,
         ),
@@ -926,7 +926,7 @@ fn builtin_patterns() -> Vec<PatternRule> {
         // The same pairs JSON-escaped (`{\"name\":\"Cookie\",\"value\":\"...\"}`).
         PatternRule::new(
             "name_value",
-            r#"(?i)\\+"(?:name|key)\\+"\s*:\s*\\+"(?P<key>[^"\\]{1,64})\\+"\s*,\s*\\+"value\\+"\s*:\s*\\+"(?P<secret>(?:[^"\\]|\\+[^"\\])*)(?:\\+"|\z)"#,
+            r#"(?i)\\+"(?:name|key)\\+"\s*:\s*\\+"(?P<key>[^"\\]{1,64})\\+"\s*,\s*\\+"value\\+"\s*:\s*\\+"(?P<secret>(?:[^"\\\r\n]|\\+[^"\\\r\n])*)(?:\\*"|\z|[\r\n])"#,
             Some(name_value_check),
             Fixed,
         ),
@@ -947,7 +947,7 @@ fn builtin_patterns() -> Vec<PatternRule> {
         PatternRule::new(
             "key_value",
             &format!(
-                r#"(?i){b}{path}(?P<key>[a-z0-9_.\-]*?(?:x[-_ ]?api[-_ ]?key|api[-_ ]?key|passwd|password|pwd|secret|secret[-_ ]?key|secret[-_]?access[-_]?key|private[-_ ]?key|token|session[-_ ]?id)){q}?\]?[ \t]*[:=][ \t]*(?:"(?P<secret_dq>(?:[^"\\\r\n]|\\.)*)(?:"|\z)|\\+"(?P<secret_edq>(?:[^"\\\r\n]|\\+[^"\\\r\n])*)(?:\\+"|\z)|'(?P<secret_sq>[^'\r\n]*)(?:'|\z)|(?P<secret_bare>[^\s"'<>,;&)}}\]:\\{{\[][^\s"'<>,;&)}}\]]*))"#
+                r#"(?i){b}{path}(?P<key>[a-z0-9_.\-]*?(?:x[-_ ]?api[-_ ]?key|api[-_ ]?key|passwd|password|pwd|secret|secret[-_ ]?key|secret[-_]?access[-_]?key|private[-_ ]?key|token|session[-_ ]?id)){q}?\]?[ \t]*[:=][ \t]*(?:"(?P<secret_dq>(?:[^"\\\r\n]|\\.)*)(?:"|\z|[\r\n])|\\+"(?P<secret_edq>(?:[^"\\\r\n]|\\+[^"\\\r\n])*)(?:\\*"|\z|[\r\n])|'(?P<secret_sq>[^'\r\n]*)(?:'|\z|[\r\n])|(?P<secret_bare>[^\s"'<>,;&)}}\]:\\{{\[][^\s"'<>,;&)}}\]]*))"#
             ),
             // `has_password: true`, `password=None`: no secret.
             Some(|caps, secret| {

@@ -280,3 +280,56 @@ fn redaction_corpus_recall_and_false_positives() {
     assert!(benign.len() >= 200, "{} benign cases", benign.len());
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Captured output and logs hold many lines: every text case, followed by another line (the
+/// next case's text, as in a JUnit output that holds them all), loses its secrets too, and so
+/// does its JSON encoding inside a longer line (as a diagnostic quotes a malformed line). A
+/// value cut short (a quote that never closes) ends at its line or at an enclosing quote, not
+/// only at the text's end.
+#[test]
+fn redaction_corpus_texts_joined_into_lines() {
+    let redactor = redactor();
+    let secrets = load("secrets.jsonl");
+    let texts: Vec<(&Case, &str)> = secrets
+        .iter()
+        .filter_map(|c| match &c.input {
+            Input::Text(text) => Some((c, text.as_str())),
+            Input::Json(_) => None,
+        })
+        .collect();
+    assert!(texts.len() >= 200, "{} text cases", texts.len());
+    let mut failures = Vec::new();
+    for (i, (case, text)) in texts.iter().enumerate() {
+        let next = texts[(i + 1) % texts.len()].1;
+        // As a diagnostic quotes a malformed line: the text JSON-encoded inside a line that goes
+        // on after its closing quote.
+        let line = format!(r#"{{"summary":{},"x":1}} oops"#, serde_json::to_string(text).unwrap());
+        let mut counts = RedactionCounts::new();
+        let output = redactor.redact_text(&line, &mut counts);
+        for secret in &case.secrets {
+            if output.contains(&escaped(secret)) {
+                failures.push(format!("{}: {secret:?} survived inside a line: {output:?}", case.id));
+            }
+        }
+        let joined = format!("{text}\n{next}");
+        let mut counts = RedactionCounts::new();
+        let output = redactor.redact_text(&joined, &mut counts);
+        for secret in &case.secrets {
+            if output.contains(secret.as_str()) {
+                failures.push(format!("{}: {secret:?} survived when followed by a line: {output:?}", case.id));
+            }
+        }
+    }
+    let all: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
+    let joined = all.join("\n");
+    let mut counts = RedactionCounts::new();
+    let output = redactor.redact_text(&joined, &mut counts);
+    for (case, _) in &texts {
+        for secret in &case.secrets {
+            if output.contains(secret.as_str()) {
+                failures.push(format!("{}: {secret:?} survived in all texts joined", case.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
