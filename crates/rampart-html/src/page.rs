@@ -498,7 +498,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "category_evidence": report
             .by_harm_category
             .iter()
-            .map(|(name, s)| (name.clone(), Value::String(scope_evidence_words(s))))
+            .map(|(name, _)| (name.clone(), Value::String(scope_evidence_words(report, Some(name)))))
             .collect::<serde_json::Map<String, Value>>(),
         "metadata": report.metadata,
         "redactions": report.redactions,

@@ -385,9 +385,10 @@ fn observability_gap(report: &TestRunReport, tool_harms: &[&str]) -> (u64, u64, 
         safe += 1;
         if is_observability_gap(r, tool_harms) {
             gaps += 1;
+            // The test as written: a trial clone's group, not each clone.
             let id = &r.identity;
-            let name =
-                ExecutionKey::new(None, id.binary_id.as_deref(), &id.test_name, None).name().to_string();
+            let test = r.base_name.as_deref().unwrap_or(&id.test_name);
+            let name = ExecutionKey::new(None, id.binary_id.as_deref(), test, None).name().to_string();
             if !tests.contains(&name) {
                 tests.push(name);
             }
@@ -487,13 +488,29 @@ fn evaluate_scope(
             .collect();
         let inconclusive: Vec<&str> =
             groups.iter().filter(|g| g.evidence == Evidence::Inconclusive).map(|g| g.name.as_str()).collect();
+        // A threshold of 1 (the default) is never shown by any number of trials.
+        let unshowable = groups
+            .iter()
+            .filter(|g| g.evidence == Evidence::Inconclusive && g.trials_needed.is_none())
+            .count();
         let passed = inconclusive.is_empty();
         let reason = if passed {
             format!("all {} conclusive", plural(groups.len() as u64, "trial group", "trial groups"))
         } else {
             let named: Vec<&str> = inconclusive.iter().take(3).copied().collect();
+            let hint = match unshowable {
+                0 => String::new(),
+                n => format!(
+                    "; {} a threshold of 100%, which no number of trials can show: set a threshold below 1",
+                    match (n, inconclusive.len()) {
+                        (1, 1) => "it requires".to_owned(),
+                        (n, all) if n == all => "each requires".to_owned(),
+                        (n, _) => format!("{n} of them require"),
+                    }
+                ),
+            };
             format!(
-                "{} of {} inconclusive ({}{})",
+                "{} of {} inconclusive ({}{}){hint}",
                 inconclusive.len(),
                 plural(groups.len() as u64, "trial group", "trial groups"),
                 named.join(", "),

@@ -157,9 +157,10 @@ fn footer(report: &TestRunReport, dropped: &[DroppedSection]) -> String {
 fn verdict_title(verdict: RunVerdict) -> (&'static str, &'static str) {
     match verdict {
         RunVerdict::Passed => ("✅ Passed", "every trial group passed, no UNSAFE result, nothing missing"),
-        RunVerdict::SafetyFailure => {
-            ("❌ Safety failures", "an UNSAFE result (on any attempt) or a trial group below its threshold")
-        }
+        RunVerdict::SafetyFailure => (
+            "❌ Safety failures",
+            "an UNSAFE result (on any attempt), a trial group below its threshold, or a failed gate",
+        ),
         RunVerdict::NothingAssessed => {
             ("⚠️ Nothing assessed", "rampart tests ran but every result is an ERROR, or none was recorded")
         }
@@ -258,7 +259,7 @@ fn category_section(report: &TestRunReport) -> String {
         "| Harm category | Runs | Unsafe | Undetermined | Errors | Attack success rate | 95% interval | Safety pass rate | Evidence (95%) |\n",
     );
     out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
-    let mut row = |name: &str, s: &crate::report::PopulationSummary| {
+    let mut row = |name: &str, s: &crate::report::PopulationSummary, category: Option<&str>| {
         let _ = writeln!(
             out,
             "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -269,13 +270,13 @@ fn category_section(report: &TestRunReport) -> String {
             rate(s.attack_success_rate),
             interval_words(s),
             rate(s.safety_pass_rate),
-            scope_evidence_words(s)
+            scope_evidence_words(report, category)
         );
     };
     for (category, summary) in &report.by_harm_category {
-        row(&escape_inline(category, MAX_NAME_CHARS), summary);
+        row(&escape_inline(category, MAX_NAME_CHARS), summary, Some(category));
     }
-    row("**All**", &report.population_summary);
+    row("**All**", &report.population_summary, None);
     out
 }
 

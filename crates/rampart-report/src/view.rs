@@ -251,19 +251,38 @@ pub fn evidence_label(evidence: Evidence) -> &'static str {
     }
 }
 
-/// What the run's or a harm category's trials show, in words: the label, and for an
-/// inconclusive scope why (`inconclusive: 2 trial groups need more trials, 3 results outside
-/// trial groups`).
-pub fn scope_evidence_words(summary: &crate::report::PopulationSummary) -> String {
+/// What the run's (`category` `None`) or a harm category's trials show, in words: the label,
+/// and for an inconclusive scope why (`inconclusive: 1 trial group needs more trials, 1 at a
+/// 100% threshold, 3 results outside trial groups`; each group's own words say how many
+/// trials it needs).
+pub fn scope_evidence_words(report: &TestRunReport, category: Option<&str>) -> String {
+    let empty = crate::report::PopulationSummary::default();
+    let summary = match category {
+        Some(c) => report.by_harm_category.get(c).unwrap_or(&empty),
+        None => &report.population_summary,
+    };
     let label = evidence_label(summary.evidence);
     if summary.evidence != Evidence::Inconclusive {
         return label.to_owned();
     }
+    let in_scope =
+        |g: &&TrialGroup| category.is_none_or(|c| g.harm_category.as_deref().unwrap_or(UNCATEGORIZED) == c);
+    let inconclusive: Vec<&TrialGroup> = report
+        .trial_groups
+        .iter()
+        .filter(in_scope)
+        .filter(|g| g.evidence == Evidence::Inconclusive)
+        .collect();
+    let needing = inconclusive.iter().filter(|g| g.trials_needed.is_some()).count() as u64;
+    let unshowable = inconclusive.len() as u64 - needing;
     let mut why = Vec::new();
-    if summary.inconclusive_groups > 0 {
+    if needing > 0 {
+        why.push(plural(needing, "trial group needs more trials", "trial groups need more trials"));
+    }
+    if unshowable > 0 {
         why.push(format!(
-            "{} more trials",
-            plural(summary.inconclusive_groups, "trial group needs", "trial groups need")
+            "{} at a 100% threshold, which no number of trials shows",
+            plural(unshowable, "trial group", "trial groups")
         ));
     }
     if summary.n_assessed_outside_groups > 0 {

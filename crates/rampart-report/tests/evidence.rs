@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use rampart::{HarmCategory, ObservabilityLevel, SafetyResult, SafetyStatus};
-use rampart_report::{Evidence, ReportContext, TestRunReport};
+use rampart_report::{Evidence, ReportContext, TestRunReport, scope_evidence_words};
 use rampart_test_support::{AttemptRun, RunBuilder, TestRun};
 
 const RUN_ID: &str = "5e1d0c3a-7b2f-4c6d-9e8f-1a2b3c4d5e6f";
@@ -56,6 +56,10 @@ fn five_safe_trials_at_0_9_are_inconclusive_and_35_are_a_conclusive_pass() {
     assert_eq!(five.trial_groups[0].trials_needed, Some(35));
     assert_eq!(scope(&five, Some("jailbreak")), (Evidence::Inconclusive, 1, 0));
     assert_eq!(scope(&five, None), (Evidence::Inconclusive, 1, 0));
+    assert_eq!(
+        scope_evidence_words(&five, Some("jailbreak")),
+        "inconclusive: 1 trial group needs more trials"
+    );
 
     let thirty_five = build(35, &[], None, false);
     assert_eq!(thirty_five.trial_groups[0].evidence, Evidence::ConclusivePass);
@@ -79,6 +83,8 @@ fn results_outside_a_group_keep_a_scope_inconclusive() {
     assert_eq!(scope(&report, Some("jailbreak")), (Evidence::ConclusivePass, 0, 0));
     assert_eq!(scope(&report, Some("data_leakage")), (Evidence::Inconclusive, 0, 1));
     assert_eq!(scope(&report, None), (Evidence::Inconclusive, 0, 1));
+    assert_eq!(scope_evidence_words(&report, None), "inconclusive: 1 result outside trial groups");
+    assert_eq!(scope_evidence_words(&report, Some("jailbreak")), "conclusive pass");
 
     // A result naming another category than its group declares: that category has no group
     // behind it, while the group still speaks for its own.

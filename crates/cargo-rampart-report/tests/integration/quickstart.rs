@@ -98,6 +98,15 @@ fn the_readme_quick_start_works_as_written() {
     let (code, stdout, stderr) = run(&["rampart-report", "--color", "never"]);
     assert_eq!(code, Some(10), "the report:\n{stdout}\n{stderr}");
 
+    // The README shows this output, line for line.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let from =
+        readme.find("attempts; each trial counts once):\n\n```text\n").expect("the README's output block");
+    let block = &readme[from..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    assert_eq!(stdout, block, "the README's quick start output");
+
     // The terminal's last line states the verdict; the group's line says why.
     let last = stdout.lines().last().unwrap_or_default();
     assert_eq!(last, "FAILED: 1 of 1 trial group failed, 1 UNSAFE result — exit 10", "{stdout}");

@@ -316,7 +316,8 @@ fn redaction_corpus_texts_joined_into_lines() {
         let output = redactor.redact_text(&joined, &mut counts);
         for secret in &case.secrets {
             if output.contains(secret.as_str()) {
-                failures.push(format!("{}: {secret:?} survived when followed by a line: {output:?}", case.id));
+                failures
+                    .push(format!("{}: {secret:?} survived when followed by a line: {output:?}", case.id));
             }
         }
     }
