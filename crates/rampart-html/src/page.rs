@@ -497,8 +497,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         // What each category's trials show at 95% confidence, in words.
         "category_evidence": report
             .by_harm_category
-            .iter()
-            .map(|(name, _)| (name.clone(), Value::String(scope_evidence_words(report, Some(name)))))
+            .keys()
+            .map(|name| (name.clone(), Value::String(scope_evidence_words(report, Some(name)))))
             .collect::<serde_json::Map<String, Value>>(),
         "metadata": report.metadata,
         "redactions": report.redactions,
