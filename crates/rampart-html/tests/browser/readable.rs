@@ -356,7 +356,11 @@ fn failing_evidence_is_two_clicks_from_page_load_at_800_px() {
         return;
     };
     browser.set_window_size(800, 900);
-    let report = demo_report();
+    let mut report = demo_report();
+    // Every result says where it was recorded (record_result is #[track_caller]).
+    for (i, r) in report.results.iter_mut().enumerate() {
+        r.location = Some(rampart::sidecar::SourceLocation::new("tests/agent.rs", 100 + i as u32, 9));
+    }
     let (_dir, index) = crate::write_report(&report, HtmlOptions::default());
     browser.open_file(&index);
     browser.wait_ready();
@@ -385,5 +389,13 @@ fn failing_evidence_is_two_clicks_from_page_load_at_800_px() {
     assert_eq!(visible[0], "issue_refund(amount=950)", "{visible}");
     assert_eq!(visible[1], true, "the evidence is on screen: {visible}");
     assert_eq!(visible[2], "visible");
+    // The result's details say which source line recorded it.
+    let source = browser.js(
+        "var dts = document.querySelectorAll(arguments[0] + ' .rr-result-detail dt'); \
+         var dt = Array.from(dts).find(d => d.textContent === 'Source'); \
+         return dt ? dt.nextElementSibling.textContent : null",
+        json!([format!("{first} li.rr-trial-unsafe li.rr-result[data-status=unsafe]")]),
+    );
+    assert!(source.as_str().is_some_and(|s| s.starts_with("tests/agent.rs:1")), "{source}");
     assert!(browser.console_errors().is_empty());
 }
