@@ -37,6 +37,7 @@ mod sanitize;
 mod sarif;
 mod sidecars;
 mod sink;
+pub mod stats;
 mod terminal;
 mod validate;
 mod view;
