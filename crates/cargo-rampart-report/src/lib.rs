@@ -28,6 +28,8 @@
 //! `.rampart-report` marker file, written into every report directory); `/` and the home
 //! directory are refused.
 
+pub mod diff;
+
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::process::Command;
@@ -113,6 +115,8 @@ Examples:
       merge partitions run on several machines
   cargo rampart-report --format terminal --verbose
       print every result, write no file
+  cargo rampart-report diff baseline/report.json target/rampart/report
+      compare two reports: new findings, regressions by exact tests (see `diff --help`)
 
 Files written under --out (default target/rampart/report):
   report.json   the full report (rampart.report.v1); a copy is kept in runs/
@@ -267,6 +271,26 @@ impl ReportError {
 /// runs, prints, and returns the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
+    // `cargo rampart-report diff OLD NEW` (or `cargo-rampart-report diff ...`).
+    let skip = if args.get(1).is_some_and(|a| a == "rampart-report") { 2 } else { 1 };
+    if args.get(skip).is_some_and(|a| a == "diff") {
+        let diff_args = std::iter::once(OsString::from("cargo-rampart-report diff"))
+            .chain(args[skip + 1..].iter().cloned());
+        return match diff::DiffArgs::try_parse_from(diff_args) {
+            Ok(parsed) => match diff::run_diff(&parsed) {
+                Ok(code) => code,
+                Err(error) => {
+                    let color_err = std::io::stderr().is_terminal() && color_enabled(parsed.color, false);
+                    eprint!("{}", render_diagnostic(&error, color_err));
+                    exit_codes::UNUSABLE_INPUT
+                }
+            },
+            Err(e) => {
+                let _ = e.print();
+                if e.use_stderr() { exit_codes::UNUSABLE_INPUT } else { exit_codes::PASSED }
+            }
+        };
+    }
     let parsed = if args.get(1).is_some_and(|a| a == "rampart-report") {
         CargoCli::try_parse_from(&args).map(|CargoCli::RampartReport(args)| args)
     } else {

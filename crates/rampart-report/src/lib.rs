@@ -25,6 +25,7 @@
 mod aggregate;
 mod annotations;
 mod assemble;
+pub mod compare;
 pub mod exit_codes;
 mod gate;
 mod junit;
@@ -79,7 +80,10 @@ pub use sink::{
     JsonFileSink, JsonWritten, LATEST_FILE, ReportSink, SinkError, to_inert_json_pretty,
     write_inert_json_outline,
 };
-pub use terminal::{DEFAULT_WIDTH as DEFAULT_TERMINAL_WIDTH, MAX_LISTED, TerminalOptions, terminal_summary};
+pub use terminal::{
+    DEFAULT_WIDTH as DEFAULT_TERMINAL_WIDTH, MAX_LISTED, TerminalOptions, comparison_summary,
+    terminal_summary,
+};
 pub use validate::{
     DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SIDECAR_BYTES, HTML_MAX_TEXT_BYTES, Limits, MAX_NESTING_DEPTH,
     MAX_STRINGIFIED_BYTES, bound_text, sanitize_result,

@@ -452,6 +452,84 @@ fn footer(out: &mut Out, report: &TestRunReport, view: &ReportView<'_>) {
     let _ = writeln!(out.text, "{painted}");
 }
 
+/// The comparison with a baseline, for the terminal: the changes that matter (new UNSAFE
+/// findings, significant regressions, fixed, significant improvements, new and removed
+/// tests; `verbose` adds changes within noise), each with its counts, interval and p-value
+/// on a line below, then the attack success rate of each harm category, and the verdict.
+pub fn comparison_summary(c: &crate::compare::Comparison, options: TerminalOptions) -> String {
+    use crate::compare::{ChangeKind, Significance, change_words, rate_words};
+    let mut out = Out { text: String::new(), color: options.color, width: options.width.max(40) };
+    let both = c.groups.iter().filter(|g| g.baseline.is_some() && g.current.is_some()).count() as u64;
+    let new = c.groups.iter().filter(|g| g.baseline.is_none()).count() as u64;
+    let removed = c.groups.iter().filter(|g| g.current.is_none()).count() as u64;
+    let baseline = c.baseline.run_ids.iter().map(|r| cut(&clean_line(r), 13)).collect::<Vec<_>>().join(", ");
+    out.heading(&format!(
+        "Compared with the baseline (run {}): {} in both, {} new, {} removed\n\
+         (one-sided exact tests, Holm-adjusted; see the README's Baselines section)",
+        if baseline.is_empty() { "unknown".to_owned() } else { baseline },
+        plural(both, "trial group or test", "trial groups and tests"),
+        count(new),
+        count(removed)
+    ));
+    let label = |g: &crate::compare::GroupChange| -> Option<(&'static str, Style)> {
+        Some(match (g.kind, g.significance) {
+            (ChangeKind::NewUnsafe, _) => ("NEW UNSAFE", RED),
+            (_, Significance::SignificantRegression) => ("REGRESSED", RED),
+            (ChangeKind::Fixed, _) => ("FIXED", GREEN),
+            (_, Significance::SignificantImprovement) => ("IMPROVED", GREEN),
+            (ChangeKind::New, _) => ("NEW", DIM),
+            (ChangeKind::Removed, _) => ("REMOVED", YELLOW),
+            _ if options.verbose && g.pass_rate_change.is_some_and(|d| d != 0.0) => ("CHANGED", DIM),
+            _ => return None,
+        })
+    };
+    let listed: Vec<_> = c.groups.iter().filter_map(|g| Some((g, label(g)?))).collect();
+    for (g, (text, style)) in listed.iter().take(MAX_LISTED) {
+        let name = ExecutionKey::new(None, g.binary_id.as_deref(), &g.name, None).name().to_string();
+        let head = format!("{:<12} ", out.paint(*style, text));
+        out.line(2, &head, 13, &clean_line(&name));
+        out.line(15, "", 0, &clean_line(&change_words(g)));
+    }
+    more_line(&mut out, listed.len().saturating_sub(MAX_LISTED), "changes");
+    let noise = c
+        .groups
+        .iter()
+        .filter(|g| {
+            g.significance == Significance::WithinNoise && g.pass_rate_change.is_some_and(|d| d != 0.0)
+        })
+        .count() as u64;
+    if noise > 0 && !options.verbose {
+        let _ = writeln!(
+            out.text,
+            "  {} within noise (--verbose lists {})",
+            plural(noise, "pass rate changed", "pass rates changed"),
+            if noise == 1 { "it" } else { "them" }
+        );
+    }
+    if listed.is_empty() && noise == 0 {
+        let _ = writeln!(out.text, "  no trial group or test changed");
+    }
+    out.blank();
+    out.heading("Attack success vs the baseline");
+    let width =
+        c.categories.iter().map(|r| clean_line(&r.scope).chars().count().min(40)).max().unwrap_or(0).max(3);
+    for r in c.categories.iter().take(MAX_LISTED).chain(std::iter::once(&c.run)) {
+        let (label, style) = match r.significance {
+            Significance::SignificantRegression => ("REGRESSED", RED),
+            Significance::SignificantImprovement => ("IMPROVED", GREEN),
+            Significance::WithinNoise => ("within noise", DIM),
+        };
+        let head = format!("{:<width$}  {:<12}  ", cut(&clean_line(&r.scope), 40), out.paint(style, label));
+        out.line(2, &head, width + 16, &rate_words(r));
+    }
+    more_line(&mut out, c.categories.len().saturating_sub(MAX_LISTED), "harm categories");
+    out.blank();
+    let line = c.verdict_line();
+    let style = if line.starts_with("REGRESSED") { RED } else { GREEN };
+    let _ = writeln!(out.text, "{}", out.paint(style, &line));
+    out.text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 mod demo;
 mod diagnostics;
+mod diff;
 mod docs;
 mod durability;
 mod fixtures;
