@@ -93,6 +93,11 @@ pub struct ReportArgs {
     /// Report without the `[gate]` policy: only the default rule decides.
     #[arg(long, conflicts_with = "gate")]
     pub no_gate: bool,
+    /// Compare with this baseline report (a report.json, or a report directory holding one):
+    /// new UNSAFE findings and significant regressions, in every output and for `fail_on`
+    /// gates (see the README's Baselines section).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<Utf8PathBuf>,
     /// Print GitHub Actions error annotations (`::error file=…,line=…::…`) for failed trial
     /// groups and UNSAFE tests, at their source lines; `auto`: when `GITHUB_ACTIONS=true`.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -247,6 +252,10 @@ pub enum ReportError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Gate(Box<rampart_report::GateError>),
+    /// The `--baseline` report cannot be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Baseline(diff::DiffError),
     /// A sink failed.
     #[error("failed to write the report")]
     #[diagnostic(code(rampart::cli::write_failed), help("check that the --out directory is writable"))]
@@ -260,6 +269,7 @@ impl ReportError {
             ReportError::Write(_) => exit_codes::OUTPUT_FAILED,
             ReportError::Workspace { .. }
             | ReportError::Gate(_)
+            | ReportError::Baseline(_)
             | ReportError::UnsafeOutDir { .. }
             | ReportError::MissingInput { .. }
             | ReportError::NothingFound { .. } => exit_codes::UNUSABLE_INPUT,
@@ -606,7 +616,12 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
         policy
     };
-    let context = ReportContext::from_process().with_redactor(redactor).with_gates(gates);
+    let baseline = match &args.baseline {
+        Some(path) => Some(diff::read_report(path).map_err(ReportError::Baseline)?),
+        None => None,
+    };
+    let context =
+        ReportContext::from_process().with_redactor(redactor).with_gates(gates).with_baseline(baseline);
     let assembled = rampart_report::assemble(inputs, &context);
     let report = assembled.report;
 

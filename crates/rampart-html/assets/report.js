@@ -810,6 +810,41 @@
         }
       });
     }
+    // The comparison with --baseline: its verdict, the changes that matter, each category's
+    // attack success before and now (text only, in the words every output uses).
+    var bl = R.baseline;
+    if (bl) {
+      var bbox = add(banner, h('div', 'rr-baseline'));
+      bbox.id = 'rr-baseline';
+      var regressed = /^REGRESSED/.test(bl.line || '');
+      add(bbox, h('div', 'rr-baseline-title ' + (regressed ? 'rr-c-unsafe' : 'rr-c-safe'), bl.line || ''));
+      if (bl.runs && bl.runs.length) add(bbox, h('div', 'rr-muted rr-baseline-runs', 'Baseline run ' + bl.runs.join(', ') + ' \u00b7 one-sided exact tests, Holm-adjusted; Newcombe 95% intervals'));
+      if ((bl.changes || []).length) {
+        var cl = add(bbox, h('ul', 'rr-baseline-list'));
+        bl.changes.forEach(function (c) {
+          var li = add(cl, h('li', 'rr-baseline-change'));
+          add(li, h('span', 'rr-baseline-badge rr-c-' + c[0], c[1]));
+          addText(li, ' ');
+          add(li, h('span', 'rr-baseline-name', c[2]));
+          add(li, h('div', 'rr-muted rr-baseline-words', c[3]));
+        });
+        if (bl.more) add(bbox, h('p', 'rr-muted', num(bl.more) + ' more changes in report.json'));
+      } else {
+        add(bbox, h('p', 'rr-muted', 'No trial group or test changed beyond noise.'));
+      }
+      var rt = add(add(bbox, h('div', 'rr-table-scroll')), h('table', 'rr-table rr-baseline-rates'));
+      var rh = add(add(rt, h('thead')), h('tr'));
+      ['Harm category', 'Attack success, baseline \u2192 now'].forEach(function (t) { add(rh, h('th', null, t)).scope = 'col'; });
+      var rb = add(rt, h('tbody'));
+      (bl.rates || []).forEach(function (r) {
+        var tr = add(rb, h('tr'));
+        add(tr, h('th', null, r[0] === 'all' ? 'all categories' : r[0])).scope = 'row';
+        var sig = r[1] === 'significant_regression' ? ['rr-c-unsafe', 'regressed'] : r[1] === 'significant_improvement' ? ['rr-c-safe', 'improved'] : ['rr-muted', 'within noise'];
+        var cell = add(tr, h('td'));
+        add(cell, h('span', 'rr-baseline-sig ' + sig[0], sig[1]));
+        addText(cell, ' ' + r[2]);
+      });
+    }
     var nGroups = groups.filter(function (g) { return g.kind === 'group'; }).length;
     var nFailedGroups = groups.filter(function (g) { return g.kind === 'group' && g.verdict === 'failed'; }).length;
     var nStandalone = groups.filter(function (g) { return g.kind === 'standalone'; }).length;

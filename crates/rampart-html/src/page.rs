@@ -506,6 +506,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "reasons": short_reasons(report),
         // The `[gate]` policy's evaluation: [passed, scope, gate, reason], failed first.
         "gates": gates,
+        // The comparison with `--baseline`, in words: see `baseline_data`.
+        "baseline": report.baseline.as_ref().map(baseline_data),
     });
     let core = json!({
         "v": LAYOUT_VERSION,
@@ -568,6 +570,45 @@ fn bounded(result: &rampart::SafetyResult) -> std::borrow::Cow<'_, rampart::Safe
     let mut result = result.clone();
     rampart::walk::walk_mut(&mut result, &mut Bound);
     std::borrow::Cow::Owned(result)
+}
+
+/// The comparison with the baseline for the page, in the words every output uses:
+/// `{"line": verdict, "runs": [...], "changes": [[kind, label, name, words]], "more": n,
+/// "rates": [[scope, significance, words]]}`, the most severe changes first, at most 50.
+fn baseline_data(c: &rampart_report::compare::Comparison) -> Value {
+    use rampart_report::compare::{ChangeKind, Significance, change_words, rate_words};
+    let label = |g: &rampart_report::compare::GroupChange| match (g.kind, g.significance) {
+        (ChangeKind::NewUnsafe, _) => Some(("unsafe", "NEW UNSAFE")),
+        (_, Significance::SignificantRegression) => Some(("unsafe", "REGRESSED")),
+        (ChangeKind::Fixed, _) => Some(("safe", "FIXED")),
+        (_, Significance::SignificantImprovement) => Some(("safe", "IMPROVED")),
+        (ChangeKind::New, _) => Some(("muted", "NEW")),
+        (ChangeKind::Removed, _) => Some(("muted", "REMOVED")),
+        _ => None,
+    };
+    let listed: Vec<_> = c.groups.iter().filter_map(|g| Some((g, label(g)?))).collect();
+    let changes: Vec<Value> = listed
+        .iter()
+        .take(50)
+        .map(|(g, (kind, text))| {
+            let name = ExecutionKey::new(None, g.binary_id.as_deref(), &g.name, None).name().to_string();
+            json!([kind, text, bounded_line(name), bounded_line(change_words(g))])
+        })
+        .collect();
+    let rates: Vec<Value> = c
+        .categories
+        .iter()
+        .take(100)
+        .chain([&c.run])
+        .map(|r| json!([bounded_line(r.scope.clone()), r.significance, bounded_line(rate_words(r))]))
+        .collect();
+    json!({
+        "line": c.verdict_line(),
+        "runs": c.baseline.run_ids.iter().take(10).map(|r| bounded_line(r.clone())).collect::<Vec<_>>(),
+        "changes": changes,
+        "more": listed.len().saturating_sub(50),
+        "rates": rates,
+    })
 }
 
 /// Which results a failed gate stands on, for the page's "show the results" link:

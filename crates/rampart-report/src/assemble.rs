@@ -88,17 +88,26 @@ pub struct ReportContext {
     /// The `[gate]` policy, when there is one: evaluated into `gates`, a failed gate fails the
     /// run. `None`: the default rule alone.
     pub gates: Option<crate::gate::GatePolicy>,
+    /// The baseline report: the report carries its comparison with it (`baseline`), which the
+    /// `fail_on` gates read.
+    pub baseline: Option<TestRunReport>,
 }
 
 impl ReportContext {
     /// A context with the given time and environment.
     pub fn new(generated_at: Option<String>, env: BTreeMap<String, String>) -> ReportContext {
-        ReportContext { generated_at, env, redactor: Redactor::builtin(), gates: None }
+        ReportContext { generated_at, env, redactor: Redactor::builtin(), gates: None, baseline: None }
     }
 
     /// Sets the gate policy (see [`crate::gate`]).
     pub fn with_gates(mut self, gates: Option<crate::gate::GatePolicy>) -> ReportContext {
         self.gates = gates;
+        self
+    }
+
+    /// Sets the baseline the report is compared with (see [`crate::compare`]).
+    pub fn with_baseline(mut self, baseline: Option<TestRunReport>) -> ReportContext {
+        self.baseline = baseline;
         self
     }
 
@@ -121,6 +130,7 @@ impl ReportContext {
             env,
             redactor: Redactor::builtin(),
             gates: None,
+            baseline: None,
         }
     }
 }
@@ -225,7 +235,9 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         metadata,
         redactions: RedactionSummary::new(redactions.recorded, report_redactions),
         gates: Vec::new(),
+        baseline: None,
     };
+    report.baseline = context.baseline.as_ref().map(|baseline| crate::compare::compare(baseline, &report));
     // Gates last: they read the finished numbers. A failed gate is a safety failure.
     if let Some(policy) = &context.gates {
         report.gates = crate::gate::evaluate(policy, &report);

@@ -36,6 +36,13 @@
 //!   category judged through tool calls and checks it. A response-only adapter cannot see the
 //!   email sent or the account deleted: its SAFE says nothing about them (UNDETERMINED is the
 //!   honest answer there).
+//! - `fail_on` (`"new_unsafe"`, `"significant_regression"`, or a list of both): against the
+//!   baseline given with `--baseline` (see [`crate::compare`]), fail on a new UNSAFE finding
+//!   (a trial group or test with UNSAFE trials that had none), or on a significant regression
+//!   (a pass rate, or the scope's attack success rate, significantly worse after
+//!   Holm–Bonferroni). In a category's table only that category's groups and rate count.
+//!   Without a baseline the gate passes and says there was nothing to compare (a project's
+//!   first run has no baseline).
 //!
 //! Unknown keys, wrong types and out-of-range values are errors naming the file, line and
 //! column. `--gate KEY=VALUE` (`max_unsafe=0`, `harm.data_leakage.min_trials=50`) overrides the
@@ -65,6 +72,7 @@ pub const GATE_KEYS: &[&str] = &[
     "max_undetermined_rate",
     "require_conclusive",
     "fail_on_observability_gap",
+    "fail_on",
 ];
 
 /// Harm categories that happen through tool calls, so that a SAFE judged on the response
@@ -101,6 +109,27 @@ pub struct GateLimits {
     pub require_conclusive: bool,
     /// See the module docs.
     pub fail_on_observability_gap: bool,
+    /// See the module docs.
+    pub fail_on: Vec<FailOn>,
+}
+
+/// What `fail_on` fails on, against the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    /// A trial group or test with UNSAFE trials that had none.
+    NewUnsafe,
+    /// A pass rate or attack success rate significantly worse.
+    SignificantRegression,
+}
+
+impl FailOn {
+    /// The word in `rampart.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::NewUnsafe => "new_unsafe",
+            FailOn::SignificantRegression => "significant_regression",
+        }
+    }
 }
 
 /// A gate policy: the run's limits and each harm category's.
@@ -172,6 +201,7 @@ enum Raw {
     Integer(i64),
     Bool(bool),
     Text(String),
+    List(Vec<Raw>),
     Other(&'static str),
 }
 
@@ -257,6 +287,9 @@ impl GatePolicy {
             "false" => Raw::Bool(false),
             v if v.parse::<i64>().is_ok() => Raw::Integer(v.parse().expect("just parsed")),
             v if v.parse::<f64>().is_ok() => Raw::Number(v.parse().expect("just parsed")),
+            v if v.contains(',') => {
+                Raw::List(v.split(',').map(|x| Raw::Text(x.trim().trim_matches('"').to_owned())).collect())
+            }
             v => Raw::Text(v.trim_matches('"').to_owned()),
         };
         let scope = match key.strip_prefix("harm.") {
@@ -293,7 +326,7 @@ fn raw(value: &toml::de::DeValue<'_>) -> Raw {
         DeValue::Boolean(b) => Raw::Bool(*b),
         DeValue::String(s) => Raw::Text(s.as_ref().to_owned()),
         DeValue::Datetime(_) => Raw::Other("a date"),
-        DeValue::Array(_) => Raw::Other("an array"),
+        DeValue::Array(items) => Raw::List(items.iter().map(|item| raw(item.get_ref())).collect()),
         DeValue::Table(_) => Raw::Other("a table"),
     }
 }
@@ -304,6 +337,7 @@ fn describe(raw: &Raw) -> String {
         Raw::Integer(n) => format!("{n}"),
         Raw::Bool(b) => format!("{b}"),
         Raw::Text(t) => format!("{t:?}"),
+        Raw::List(items) => format!("[{}]", items.iter().map(describe).collect::<Vec<_>>().join(", ")),
         Raw::Other(what) => (*what).to_owned(),
     }
 }
@@ -330,6 +364,23 @@ impl GateLimits {
                 Raw::Bool(b) => self.fail_on_observability_gap = b,
                 other => return Err(format!("`{key}` is true or false, not {}", describe(&other))),
             },
+            "fail_on" => {
+                let one = |raw: &Raw| match raw {
+                    Raw::Text(t) if t == "new_unsafe" => Ok(FailOn::NewUnsafe),
+                    Raw::Text(t) if t == "significant_regression" => Ok(FailOn::SignificantRegression),
+                    other => Err(format!(
+                        "`fail_on` is \"new_unsafe\", \"significant_regression\" or a list of them, not {}",
+                        describe(other)
+                    )),
+                };
+                let mut list = match &value {
+                    Raw::List(items) => items.iter().map(one).collect::<Result<Vec<_>, _>>()?,
+                    single => vec![one(single)?],
+                };
+                list.sort();
+                list.dedup();
+                self.fail_on = list;
+            }
             "evidence" => match &value {
                 Raw::Text(t) if t == "point" => self.evidence = EvidenceMode::Point,
                 Raw::Text(t) if t == "interval" => self.evidence = EvidenceMode::Interval,
@@ -551,6 +602,104 @@ fn evaluate_scope(
         if let Some(gate) = out.last_mut() {
             gate.harms = harms.iter().map(|h| (*h).to_owned()).collect();
         }
+    }
+    evaluate_fail_on(out, scope, &limits.fail_on, report, category);
+}
+
+/// The `fail_on` gates of one scope, against `report.baseline`.
+fn evaluate_fail_on(
+    out: &mut Vec<GateResult>,
+    scope: &str,
+    fail_on: &[FailOn],
+    report: &TestRunReport,
+    category: Option<&str>,
+) {
+    use crate::compare::{ChangeKind, Significance};
+    for &what in fail_on {
+        let gate = format!("fail_on.{}", what.as_str());
+        let Some(comparison) = &report.baseline else {
+            out.push(GateResult {
+                scope: scope.to_owned(),
+                gate,
+                limit: 0.0,
+                measured: None,
+                interval: None,
+                n: 0,
+                passed: true,
+                reason: "no baseline given (--baseline): nothing to compare".to_owned(),
+                harms: Vec::new(),
+            });
+            continue;
+        };
+        let in_scope: Vec<&crate::compare::GroupChange> = comparison
+            .groups
+            .iter()
+            .filter(|g| category.is_none_or(|c| g.harm_category.as_deref().unwrap_or(UNCATEGORIZED) == c))
+            .collect();
+        let named = |names: &[String]| {
+            let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+            format!("{}{}", shown.join(", "), if names.len() > 3 { ", ..." } else { "" })
+        };
+        let name = |g: &crate::compare::GroupChange| {
+            ExecutionKey::new(None, g.binary_id.as_deref(), &g.name, None).name().to_string()
+        };
+        let (found, reason): (Vec<String>, String) = match what {
+            FailOn::NewUnsafe => {
+                let found: Vec<String> =
+                    in_scope.iter().filter(|g| g.kind == ChangeKind::NewUnsafe).map(|g| name(g)).collect();
+                let reason = if found.is_empty() {
+                    format!(
+                        "no new UNSAFE finding against the baseline ({} compared)",
+                        plural(in_scope.len() as u64, "trial group or test", "trial groups and tests")
+                    )
+                } else {
+                    format!(
+                        "{} against the baseline ({})",
+                        plural(found.len() as u64, "new UNSAFE finding", "new UNSAFE findings"),
+                        named(&found)
+                    )
+                };
+                (found, reason)
+            }
+            FailOn::SignificantRegression => {
+                let mut found: Vec<String> = in_scope
+                    .iter()
+                    .filter(|g| g.significance == Significance::SignificantRegression)
+                    .map(|g| name(g))
+                    .collect();
+                let rate = match category {
+                    Some(c) => comparison.categories.iter().find(|r| r.scope == c),
+                    None => Some(&comparison.run),
+                };
+                if let Some(rate) = rate.filter(|r| r.significance == Significance::SignificantRegression) {
+                    found.push(format!("attack success {}", crate::compare::rate_words(rate)));
+                }
+                let reason = if found.is_empty() {
+                    format!(
+                        "no significant regression against the baseline ({} compared)",
+                        plural(in_scope.len() as u64, "trial group or test", "trial groups and tests")
+                    )
+                } else {
+                    format!(
+                        "{} against the baseline: {}",
+                        plural(found.len() as u64, "significant regression", "significant regressions"),
+                        named(&found)
+                    )
+                };
+                (found, reason)
+            }
+        };
+        out.push(GateResult {
+            scope: scope.to_owned(),
+            gate,
+            limit: 0.0,
+            measured: Some(found.len() as f64),
+            interval: None,
+            n: in_scope.len() as u64,
+            passed: found.is_empty(),
+            reason,
+            harms: Vec::new(),
+        });
     }
 }
 

@@ -81,7 +81,7 @@ pub struct MarkdownSummary {
 pub fn render_markdown(report: &TestRunReport, max_bytes: usize) -> MarkdownSummary {
     let index = ReportView::new(report);
     // The gates are as many as the policy's lines: never dropped.
-    let head = head_section(report, &index) + &gates_section(report);
+    let head = head_section(report, &index) + &gates_section(report) + &baseline_section(report);
     let categories = category_section(report);
     let groups = group_section(report, &index);
     let findings = findings_section(&index);
@@ -246,6 +246,81 @@ fn gates_section(report: &TestRunReport) -> String {
             escape_inline(&gate.reason, MAX_EVIDENCE_CHARS),
         );
     }
+    out
+}
+
+/// Rows of the baseline table at most: the most severe changes first.
+const MAX_BASELINE_ROWS: usize = 50;
+
+/// "vs baseline": the changes that matter, then each harm category's attack success rate.
+fn baseline_section(report: &TestRunReport) -> String {
+    use crate::compare::{ChangeKind, Significance, change_words, p_words, rate_words};
+    let Some(c) = &report.baseline else { return String::new() };
+    let runs = c.baseline.run_ids.iter().map(|r| escape_inline(r, 40)).collect::<Vec<_>>().join(", ");
+    let mut out = format!(
+        "\n### vs baseline\n\n**{}** (baseline run {}).\n\n",
+        escape_inline(&c.verdict_line(), MAX_EVIDENCE_CHARS),
+        if runs.is_empty() { "unknown".to_owned() } else { runs }
+    );
+    let label = |g: &crate::compare::GroupChange| match (g.kind, g.significance) {
+        (ChangeKind::NewUnsafe, _) => Some("❌ **new UNSAFE**"),
+        (_, Significance::SignificantRegression) => Some("❌ **regressed**"),
+        (ChangeKind::Fixed, _) => Some("✅ fixed"),
+        (_, Significance::SignificantImprovement) => Some("✅ improved"),
+        (ChangeKind::New, _) => Some("new"),
+        (ChangeKind::Removed, _) => Some("removed"),
+        _ => None,
+    };
+    let listed: Vec<_> = c.groups.iter().filter_map(|g| Some((g, label(g)?))).collect();
+    if listed.is_empty() {
+        out.push_str("No trial group or test changed beyond noise.\n");
+    } else {
+        out.push_str("| Change | Test | Before → now |\n|---|---|---|\n");
+        for (g, label) in listed.iter().take(MAX_BASELINE_ROWS) {
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} |",
+                escape_inline(
+                    &format!("{} ({})", g.name, g.binary_id.as_deref().unwrap_or("?")),
+                    MAX_NAME_CHARS
+                ),
+                escape_inline(&change_words(g), MAX_EVIDENCE_CHARS),
+            );
+        }
+        if listed.len() > MAX_BASELINE_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_{} more changes in `report.json`._",
+                count((listed.len() - MAX_BASELINE_ROWS) as u64)
+            );
+        }
+    }
+    out.push_str("\n| Harm category | Attack success before → now | p | |\n|---|---|--:|---|\n");
+    for r in c.categories.iter().take(MAX_BASELINE_ROWS).chain([&c.run]) {
+        let p = match r.significance {
+            Significance::SignificantImprovement => r.p_improvement,
+            _ => r.p_regression,
+        };
+        let name = if std::ptr::eq(r, &c.run) {
+            "**All**".to_owned()
+        } else {
+            escape_inline(&r.scope, MAX_NAME_CHARS)
+        };
+        let words = rate_words(r);
+        let words = words.rsplit_once(", p").map_or(words.as_str(), |(w, _)| w);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            escape_inline(words, MAX_EVIDENCE_CHARS),
+            p.map_or_else(|| "n/a".to_owned(), |p| p_words(p).trim_start_matches("p = ").to_owned()),
+            match r.significance {
+                Significance::SignificantRegression => "❌ **regressed**",
+                Significance::SignificantImprovement => "✅ improved",
+                Significance::WithinNoise => "within noise",
+            }
+        );
+    }
+    out.push_str("\n_One-sided exact tests (Fisher's; McNemar's on paired trial clones), Holm-adjusted; Newcombe's 95% intervals._\n");
     out
 }
 

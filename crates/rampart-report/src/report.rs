@@ -118,6 +118,9 @@ pub struct TestRunReport {
     /// scope. Empty without a policy, when the verdict is the default rule alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateResult>,
+    /// This run compared with a baseline report (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::compare::Comparison>,
 }
 
 /// Redaction counts per rule (`key:password`, `pattern:bearer`, `env:OPENAI_API_KEY`), kept

@@ -148,6 +148,9 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
     groups_section(&mut out, &view, options.verbose);
     standalone_section(&mut out, &view, options.verbose);
     gates_section(&mut out, report, options.verbose);
+    if let Some(comparison) = &report.baseline {
+        comparison_section(&mut out, comparison, options.verbose);
+    }
     category_section(&mut out, report);
     footer(&mut out, report, &view);
     out.text
@@ -457,8 +460,18 @@ fn footer(out: &mut Out, report: &TestRunReport, view: &ReportView<'_>) {
 /// tests; `verbose` adds changes within noise), each with its counts, interval and p-value
 /// on a line below, then the attack success rate of each harm category, and the verdict.
 pub fn comparison_summary(c: &crate::compare::Comparison, options: TerminalOptions) -> String {
-    use crate::compare::{ChangeKind, Significance, change_words, rate_words};
     let mut out = Out { text: String::new(), color: options.color, width: options.width.max(40) };
+    comparison_section(&mut out, c, options.verbose);
+    let line = c.verdict_line();
+    let style = if line.starts_with("REGRESSED") { RED } else { GREEN };
+    let _ = writeln!(out.text, "{}", out.paint(style, &line));
+    out.text
+}
+
+/// The comparison's sections (changes, then attack success), each followed by a blank line.
+fn comparison_section(out: &mut Out, c: &crate::compare::Comparison, verbose: bool) {
+    use crate::compare::{ChangeKind, Significance, change_words, rate_words};
+    let options = TerminalOptions::new(out.color).with_verbose(verbose);
     let both = c.groups.iter().filter(|g| g.baseline.is_some() && g.current.is_some()).count() as u64;
     let new = c.groups.iter().filter(|g| g.baseline.is_none()).count() as u64;
     let removed = c.groups.iter().filter(|g| g.current.is_none()).count() as u64;
@@ -490,7 +503,7 @@ pub fn comparison_summary(c: &crate::compare::Comparison, options: TerminalOptio
         out.line(2, &head, 13, &clean_line(&name));
         out.line(15, "", 0, &clean_line(&change_words(g)));
     }
-    more_line(&mut out, listed.len().saturating_sub(MAX_LISTED), "changes");
+    more_line(out, listed.len().saturating_sub(MAX_LISTED), "changes");
     let noise = c
         .groups
         .iter()
@@ -522,12 +535,8 @@ pub fn comparison_summary(c: &crate::compare::Comparison, options: TerminalOptio
         let head = format!("{:<width$}  {:<12}  ", cut(&clean_line(&r.scope), 40), out.paint(style, label));
         out.line(2, &head, width + 16, &rate_words(r));
     }
-    more_line(&mut out, c.categories.len().saturating_sub(MAX_LISTED), "harm categories");
+    more_line(out, c.categories.len().saturating_sub(MAX_LISTED), "harm categories");
     out.blank();
-    let line = c.verdict_line();
-    let style = if line.starts_with("REGRESSED") { RED } else { GREEN };
-    let _ = writeln!(out.text, "{}", out.paint(style, &line));
-    out.text
 }
 
 #[cfg(test)]
