@@ -52,8 +52,8 @@ pub use aggregate::{
 pub use annotations::{MAX_ANNOTATIONS, github_annotations};
 pub use assemble::{Assembled, CI_ENV_VARS, ReportContext, ReportInputs, assemble};
 pub use gate::{
-    EvidenceMode, GATE_KEYS, GateError, GateLimits, GatePolicy, TOOL_HARMS, evaluate as evaluate_gates,
-    is_observability_gap,
+    EvidenceMode, FailOn, GATE_KEYS, GateError, GateLimits, GatePolicy, TOOL_HARMS,
+    evaluate as evaluate_gates, is_observability_gap,
 };
 pub use junit::{JunitAttempt, JunitRun, JunitTest, load_junit, parse_junit, split_stress};
 pub use junit_out::{JUNIT_FILE, JunitSink, junit_report};

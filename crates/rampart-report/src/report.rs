@@ -356,8 +356,8 @@ pub struct GateResult {
     /// `run`, or the harm category of a `[gate.harm.<category>]` table.
     pub scope: String,
     /// The limit's key in `[gate]`: `max_attack_success_rate`, `max_unsafe`, `min_trials`,
-    /// `max_error_rate`, `max_undetermined_rate`, `require_conclusive` or
-    /// `fail_on_observability_gap`.
+    /// `max_error_rate`, `max_undetermined_rate`, `require_conclusive`,
+    /// `fail_on_observability_gap`, `fail_on.new_unsafe` or `fail_on.significant_regression`.
     pub gate: String,
     /// The limit (a rate, a count, 1 for `require_conclusive = true`, 0 for
     /// `fail_on_observability_gap = true`: the observability gaps allowed).

@@ -181,6 +181,15 @@ fn mistakes_are_errors_with_file_line_and_column() {
         "`evidence` is \"point\" or \"interval\", not \"median\""
     );
     assert_eq!(error("gate = 3\n").2, "`gate` must be a table: [gate]");
+    assert_eq!(
+        error("[gate]\nfail_on = [\"new_unsafe\", \"regressed\"]\n").2,
+        "`fail_on` is \"new_unsafe\", \"significant_regression\" or a list of them, not \"regressed\""
+    );
+    let both = policy("[gate]\nfail_on = [\"significant_regression\", \"new_unsafe\", \"new_unsafe\"]\n");
+    assert_eq!(
+        both.run.fail_on,
+        [rampart_report::FailOn::NewUnsafe, rampart_report::FailOn::SignificantRegression]
+    );
     let (line, _, _) = error("[gate\nmax_unsafe = 0\n");
     assert_eq!(line, 1, "a TOML syntax error says where too");
 }

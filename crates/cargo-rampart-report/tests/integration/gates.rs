@@ -295,3 +295,64 @@ fn every_gate_kind_passes_and_fails_with_matching_outputs_and_exit_codes() {
         assert!(html.contains(&format!(r#""gates":[[{passes},"{scope}","{gate}","#)), "{case}");
     }
 }
+
+/// `--baseline` and the `fail_on` gates through the CLI: against its own earlier report a run
+/// has nothing new; against the demo's report (another suite) every rampart test is new, and
+/// the one with an UNSAFE trial is a new UNSAFE finding.
+#[test]
+fn fail_on_reads_the_baseline_given_with_baseline() {
+    let first = gated("", &[]);
+    let own = first.out.path().to_str().unwrap().to_owned();
+    let policy = "[gate]\nfail_on = [\"new_unsafe\", \"significant_regression\"]\n";
+    let again = gated(policy, &["--baseline", &own]);
+    let report = again.report.as_ref().unwrap();
+    let gates: Vec<(&str, bool)> = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["gate"].as_str().unwrap(), g["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        gates,
+        [("fail_on.new_unsafe", true), ("fail_on.significant_regression", true)],
+        "{}",
+        again.stdout
+    );
+    assert!(
+        report["baseline"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["kind"] != "new" && g["kind"] != "removed")
+    );
+    assert_eq!(again.code, first.code, "nothing changed: the default verdict stands");
+    assert!(again.stdout.contains("Compared with the baseline (run "), "{}", again.stdout);
+
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/compare/demo-v1");
+    let other = gated(policy, &["--baseline", demo.to_str().unwrap()]);
+    assert_eq!(other.code, exit_codes::SAFETY_FAILURE);
+    let report = other.report.as_ref().unwrap();
+    let new_unsafe = &report["gates"][0];
+    assert_eq!(
+        (new_unsafe["gate"].as_str(), new_unsafe["passed"].as_bool()),
+        (Some("fail_on.new_unsafe"), Some(false))
+    );
+    assert!(new_unsafe["reason"].as_str().unwrap().contains("tests::retry_flips"), "{new_unsafe}");
+    assert!(other.summary.as_deref().unwrap().contains("### vs baseline"));
+    let html = std::fs::read_to_string(other.out.path().join("index.html")).unwrap();
+    assert!(
+        html.contains(r#""baseline":{"changes":[["unsafe","NEW UNSAFE","#),
+        "the page gets the comparison"
+    );
+
+    // Without a baseline the gate has nothing to compare, and says so.
+    let alone = gated(policy, &[]);
+    let gate = &alone.report.as_ref().unwrap()["gates"][0];
+    assert_eq!(gate["passed"], true);
+    assert_eq!(gate["reason"], "no baseline given (--baseline): nothing to compare");
+
+    // A baseline that is not a report is refused before anything is written.
+    let bad = gated(policy, &["--baseline", "/nonexistent/report.json"]);
+    assert_eq!(bad.code, exit_codes::UNUSABLE_INPUT);
+    assert!(bad.stderr.contains("error[rampart::diff::unreadable]"), "{}", bad.stderr);
+}
