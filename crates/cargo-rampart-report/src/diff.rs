@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, ValueEnum};
 use miette::Diagnostic;
-use rampart_report::compare::{Comparison, compare};
+use rampart_report::compare::{Comparison, compare_reports};
+use rampart_report::history::{History, RunOrigin, RunSummary, merge_partitions};
 use rampart_report::{TerminalOptions, TestRunReport, comparison_summary, exit_codes};
 
 use crate::{ColorChoice, color_enabled, terminal_width};
@@ -76,6 +77,20 @@ pub enum DiffError {
         #[source]
         source: std::io::Error,
     },
+    /// The history holds no run to compare with.
+    #[error("no run to compare with in the history {path}{which}")]
+    #[diagnostic(
+        code(rampart::diff::no_baseline_run),
+        help(
+            "run the report with --history first, or name a run with --baseline-run (a run id or CI run id)"
+        )
+    )]
+    NoBaselineRun {
+        /// The history directory.
+        path: Utf8PathBuf,
+        /// Which run was asked for, in words.
+        which: String,
+    },
     /// The file is not a rampart report.
     #[error("{path}:{line}:{column}: not a rampart report: {message}")]
     #[diagnostic(
@@ -122,7 +137,7 @@ pub fn read_report(path: &Utf8Path) -> Result<TestRunReport, DiffError> {
 pub fn run_diff(args: &DiffArgs) -> Result<i32, DiffError> {
     let old = read_report(&args.old)?;
     let new = read_report(&args.new)?;
-    let comparison = compare(&old, &new);
+    let comparison = compare_reports(&old, &new);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison).expect("a comparison serializes"));
     } else {
@@ -137,5 +152,47 @@ fn fails(comparison: &Comparison, fail_on: &[FailOn]) -> bool {
     fail_on.iter().any(|f| match f {
         FailOn::NewUnsafe => comparison.new_unsafe().next().is_some(),
         FailOn::SignificantRegression => comparison.n_significant_regressions() > 0,
+    })
+}
+
+/// Which run of a history directory is the baseline.
+#[derive(Clone, Debug, Default)]
+pub struct BaselineChoice<'a> {
+    /// A run id, CI run id or history file name (or a prefix of one).
+    pub run: Option<&'a str>,
+    /// The branch whose newest run is taken.
+    pub branch: Option<&'a str>,
+}
+
+/// Reads a baseline: a report (`report.json` or its directory) or a run of a history
+/// directory (see [`BaselineChoice`]); skipped history files are printed as warnings.
+pub fn read_baseline(path: &Utf8Path, choice: &BaselineChoice<'_>) -> Result<RunSummary, DiffError> {
+    let is_history = path.is_dir() && !path.join("report.json").exists();
+    if !is_history {
+        return Ok(RunSummary::of(&read_report(path)?, &RunOrigin::default()));
+    }
+    let (runs, skipped) = History::new(path).read();
+    for skip in &skipped {
+        eprintln!("warning: skipped history file {}: {}", skip.path, skip.why);
+    }
+    let names: Vec<(String, RunSummary)> =
+        runs.into_iter().map(|(p, r)| (p.file_name().unwrap_or_default().to_owned(), r)).collect();
+    let merged = merge_partitions(names.iter().map(|(_, r)| r.clone()).collect());
+    let pick = match (choice.run, choice.branch) {
+        (Some(id), _) => merged.iter().rev().find(|r| {
+            r.run_ids.iter().any(|x| x.starts_with(id))
+                || r.ci_run_id.as_deref() == Some(id)
+                || names.iter().any(|(name, n)| name.starts_with(id) && n.run_ids == r.run_ids)
+        }),
+        (None, Some(branch)) => merged.iter().rev().find(|r| r.git_branch.as_deref() == Some(branch)),
+        (None, None) => merged.last(),
+    };
+    pick.cloned().ok_or_else(|| DiffError::NoBaselineRun {
+        path: path.to_owned(),
+        which: match (choice.run, choice.branch) {
+            (Some(id), _) => format!(" named {id}"),
+            (None, Some(branch)) => format!(" on branch {branch}"),
+            (None, None) => String::new(),
+        },
     })
 }

@@ -98,6 +98,25 @@ pub struct ReportArgs {
     /// gates (see the README's Baselines section).
     #[arg(long, value_name = "PATH")]
     pub baseline: Option<Utf8PathBuf>,
+    /// With a history directory as --baseline: the run to compare with (a nextest run id, a
+    /// CI run id, or a history file name, or a prefix of one) [default: the newest on
+    /// --baseline-branch].
+    #[arg(long, value_name = "ID", requires = "baseline")]
+    pub baseline_run: Option<String>,
+    /// With a history directory as --baseline: take the newest run of this branch [default:
+    /// the current branch, from the CI environment or git].
+    #[arg(long, value_name = "NAME", requires = "baseline")]
+    pub baseline_branch: Option<String>,
+    /// Where the run history is kept: one small file per report (counts, verdicts, no
+    /// conversations) [default: <workspace>/target/rampart/history].
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<Utf8PathBuf>,
+    /// Keep no history of this run.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
+    /// Runs kept in the history; older history files are deleted.
+    #[arg(long, value_name = "N", default_value_t = rampart_report::history::DEFAULT_KEEP)]
+    pub history_keep: usize,
     /// Print GitHub Actions error annotations (`::error file=…,line=…::…`) for failed trial
     /// groups and UNSAFE tests, at their source lines; `auto`: when `GITHUB_ACTIONS=true`.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -322,6 +341,34 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
             code
         }
     }
+}
+
+/// The environment variables that name the branch, most specific first (a pull request's
+/// source branch before the ref it runs on).
+const BRANCH_VARS: &[&str] = &[
+    "GITHUB_HEAD_REF",
+    "GITHUB_REF_NAME",
+    "CI_COMMIT_REF_NAME",
+    "BUILDKITE_BRANCH",
+    "CIRCLE_BRANCH",
+    "GIT_BRANCH",
+];
+
+/// Where this run comes from: the branch from the CI environment, else from git in `root`.
+fn run_origin(root: Option<&std::path::Path>) -> rampart_report::history::RunOrigin {
+    let from_env =
+        BRANCH_VARS.iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let branch = from_env.or_else(|| {
+        let output = Command::new("git")
+            .args(["rev-parse", "--abbrev-ref", "HEAD"])
+            .current_dir(root?)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+        (output.status.success() && !name.is_empty() && name != "HEAD").then_some(name)
+    });
+    rampart_report::history::RunOrigin::default().with_branch(branch)
 }
 
 /// Renders a diagnostic as text.
@@ -616,8 +663,15 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
         policy
     };
+    let origin = run_origin(workspace.as_ref().map(|ws| ws.root.as_std_path()));
     let baseline = match &args.baseline {
-        Some(path) => Some(diff::read_report(path).map_err(ReportError::Baseline)?),
+        Some(path) => {
+            let choice = diff::BaselineChoice {
+                run: args.baseline_run.as_deref(),
+                branch: args.baseline_branch.as_deref().or(origin.git_branch.as_deref()),
+            };
+            Some(diff::read_baseline(path, &choice).map_err(ReportError::Baseline)?)
+        }
         None => None,
     };
     let context =
@@ -644,6 +698,26 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
     for note in notes {
         eprintln!("rampart-report: {note}");
+    }
+    let history_dir = match (&args.history, &workspace) {
+        _ if args.no_history => None,
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(ws)) => Some(ws.root.join("target").join(RAMPART_SUBDIR).join("history")),
+        (None, None) => None,
+    };
+    if let Some(dir) = history_dir {
+        // The history is a convenience: failing to keep it warns, it never changes the verdict.
+        let history = rampart_report::history::History::new(&dir);
+        let summary = rampart_report::history::RunSummary::of(&report, &origin);
+        match history.write(&summary) {
+            Ok(path) => {
+                eprintln!("rampart-report: wrote {path} (run history)");
+                if let Err(e) = history.prune(args.history_keep.max(1)) {
+                    eprintln!("rampart-report: warning: could not prune the history in {dir}: {e}");
+                }
+            }
+            Err(e) => eprintln!("rampart-report: warning: could not write the run history into {dir}: {e}"),
+        }
     }
     let annotate = match args.annotations {
         Annotations::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),

@@ -90,7 +90,7 @@ pub struct ReportContext {
     pub gates: Option<crate::gate::GatePolicy>,
     /// The baseline report: the report carries its comparison with it (`baseline`), which the
     /// `fail_on` gates read.
-    pub baseline: Option<TestRunReport>,
+    pub baseline: Option<crate::history::RunSummary>,
 }
 
 impl ReportContext {
@@ -106,7 +106,7 @@ impl ReportContext {
     }
 
     /// Sets the baseline the report is compared with (see [`crate::compare`]).
-    pub fn with_baseline(mut self, baseline: Option<TestRunReport>) -> ReportContext {
+    pub fn with_baseline(mut self, baseline: Option<crate::history::RunSummary>) -> ReportContext {
         self.baseline = baseline;
         self
     }
@@ -237,7 +237,9 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         gates: Vec::new(),
         baseline: None,
     };
-    report.baseline = context.baseline.as_ref().map(|baseline| crate::compare::compare(baseline, &report));
+    report.baseline = context.baseline.as_ref().map(|baseline| {
+        crate::compare::compare(baseline, &crate::history::RunSummary::of(&report, &Default::default()))
+    });
     // Gates last: they read the finished numbers. A failed gate is a safety failure.
     if let Some(policy) = &context.gates {
         report.gates = crate::gate::evaluate(policy, &report);

@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::{GroupVerdict, Interval, PopulationSummary, TestRunReport, TrialClass};
+use crate::history::{GroupSummary, RunOrigin, RunSummary, ScopeCounts};
+use crate::report::{GroupVerdict, Interval, TestRunReport};
 use crate::stats::{Tail, fisher_exact, holm, mcnemar_exact, newcombe_difference};
 use crate::view::UNCATEGORIZED;
 
@@ -191,71 +192,27 @@ pub struct RateChange {
     pub significance: Significance,
 }
 
-/// An identity: binary id and group (or test) name.
-type Identity = (Option<String>, String);
-
-/// One identity's trials in one run, by trial index when they are clones.
-#[derive(Default)]
-struct Side {
-    counts: TrialCounts,
-    trial_group: bool,
-    harm: Option<String>,
-    /// Clone trials by index (SAFE or not), when every trial is a clone with an index.
-    paired: Option<BTreeMap<u32, bool>>,
-    evaluators: BTreeSet<String>,
+/// The identity of every trial group and standalone test of a run.
+fn sides(run: &RunSummary) -> BTreeMap<(Option<&str>, &str), &GroupSummary> {
+    run.groups.iter().map(|g| (g.identity(), g)).collect()
 }
 
-/// The identity of every trial group and standalone test of `report`, with its trials.
-fn sides(report: &TestRunReport) -> BTreeMap<Identity, Side> {
-    let mut out: BTreeMap<Identity, Side> = BTreeMap::new();
-    for group in &report.trial_groups {
-        let side = out.entry((group.binary_id.clone(), group.name.clone())).or_default();
-        side.trial_group = true;
-        side.harm = group.harm_category.clone();
-        side.counts.safe += group.safe;
-        side.counts.unsafe_ += group.unsafe_;
-        side.counts.total += group.total;
-        side.counts.verdict = Some(match (side.counts.verdict, group.verdict) {
-            (Some(GroupVerdict::Failed), _) | (_, GroupVerdict::Failed) => GroupVerdict::Failed,
-            _ => GroupVerdict::Passed,
-        });
-        let indices: Option<BTreeMap<u32, bool>> =
-            group.trials.iter().map(|t| Some((t.trial_index?, t.class == TrialClass::Safe))).collect();
-        side.paired = indices.filter(|m| m.len() as u64 == group.total && !m.is_empty());
-    }
-    for test in &report.tests {
-        let Some(safety) = test.safety.as_ref().filter(|s| s.trial_group.is_none()) else { continue };
-        let side = out.entry((test.binary_id.clone(), test.test_name.clone())).or_default();
-        side.counts.total += 1;
-        side.counts.safe += u64::from(safety.class == TrialClass::Safe);
-        side.counts.unsafe_ += u64::from(safety.class == TrialClass::Unsafe);
-        side.counts.verdict = Some(if side.counts.safe == side.counts.total {
-            GroupVerdict::Passed
-        } else {
-            GroupVerdict::Failed
-        });
-    }
-    for result in report.results.iter().filter(|r| !r.superseded) {
-        let name = result.base_name.clone().unwrap_or_else(|| result.identity.test_name.clone());
-        let Some(side) = out.get_mut(&(result.identity.binary_id.clone(), name)) else { continue };
-        if side.harm.is_none() {
-            side.harm = result.harm_category.clone();
-        }
-        for turn in &result.result.turns {
-            if let Some(evaluator) = turn.eval_result.as_ref().and_then(|e| e.evaluator.clone()) {
-                side.evaluators.insert(evaluator);
-            }
-        }
-    }
-    out
+fn counts(g: &GroupSummary) -> TrialCounts {
+    TrialCounts { safe: g.safe, unsafe_: g.unsafe_, total: g.total, verdict: Some(g.verdict) }
 }
 
-fn run_ref(report: &TestRunReport) -> RunRef {
+fn run_ref(run: &RunSummary) -> RunRef {
     RunRef {
-        run_ids: report.metadata.run_ids.clone(),
-        generated_at: report.metadata.generated_at.clone(),
-        git_commit: report.metadata.git_commit.clone(),
+        run_ids: run.run_ids.clone(),
+        generated_at: run.generated_at.clone(),
+        git_commit: run.git_commit.clone(),
     }
+}
+
+/// Compares two reports (see [`compare`]).
+pub fn compare_reports(baseline: &TestRunReport, current: &TestRunReport) -> Comparison {
+    let origin = RunOrigin::default();
+    compare(&RunSummary::of(baseline, &origin), &RunSummary::of(current, &origin))
 }
 
 fn significance(p_regression: Option<f64>, p_improvement: Option<f64>) -> Significance {
@@ -268,21 +225,19 @@ fn significance(p_regression: Option<f64>, p_improvement: Option<f64>) -> Signif
     }
 }
 
-/// Compares `current` with `baseline`.
-pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison {
+/// Compares `current` with `baseline` (each a report's [`RunSummary`], or a history entry).
+pub fn compare(baseline: &RunSummary, current: &RunSummary) -> Comparison {
     let before = sides(baseline);
     let now = sides(current);
-    let identities: BTreeSet<&Identity> = before.keys().chain(now.keys()).collect();
+    let identities: BTreeSet<&(Option<&str>, &str)> = before.keys().chain(now.keys()).collect();
     let mut groups = Vec::with_capacity(identities.len());
     // Raw p-values of the identities in both runs, adjusted together below.
     let (mut raw_regression, mut raw_improvement, mut in_both) = (Vec::new(), Vec::new(), Vec::new());
     for identity in identities {
-        let (b, c) = (before.get(identity), now.get(identity));
-        let failed = |s: Option<&Side>| s.is_some_and(|s| s.counts.verdict == Some(GroupVerdict::Failed));
+        let (b, c) = (before.get(identity).copied(), now.get(identity).copied());
+        let failed = |s: Option<&GroupSummary>| s.is_some_and(|s| s.verdict == GroupVerdict::Failed);
         let kind = match (b, c) {
-            (_, Some(c)) if c.counts.unsafe_ > 0 && b.is_none_or(|b| b.counts.unsafe_ == 0) => {
-                ChangeKind::NewUnsafe
-            }
+            (_, Some(c)) if c.unsafe_ > 0 && b.is_none_or(|b| b.unsafe_ == 0) => ChangeKind::NewUnsafe,
             (None, Some(_)) => ChangeKind::New,
             (Some(_), None) => ChangeKind::Removed,
             _ if failed(b) && failed(c) => ChangeKind::StillFailing,
@@ -290,13 +245,15 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
             _ => ChangeKind::Passing,
         };
         let mut change = GroupChange {
-            binary_id: identity.0.clone(),
-            name: identity.1.clone(),
+            binary_id: identity.0.map(str::to_owned),
+            name: identity.1.to_owned(),
             trial_group: b.is_some_and(|s| s.trial_group) || c.is_some_and(|s| s.trial_group),
-            harm_category: c.and_then(|s| s.harm.clone()).or_else(|| b.and_then(|s| s.harm.clone())),
+            harm_category: c
+                .and_then(|s| s.harm_category.clone())
+                .or_else(|| b.and_then(|s| s.harm_category.clone())),
             kind,
-            baseline: b.map(|s| s.counts.clone()),
-            current: c.map(|s| s.counts.clone()),
+            baseline: b.map(counts),
+            current: c.map(counts),
             pass_rate_change: None,
             interval: None,
             test: None,
@@ -306,19 +263,21 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
             evaluators_changed: None,
         };
         if let (Some(b), Some(c)) = (b, c) {
-            let (bc, cc) = (&b.counts, &c.counts);
-            if bc.total > 0 && cc.total > 0 {
+            if b.total > 0 && c.total > 0 {
                 change.pass_rate_change =
-                    Some(cc.safe as f64 / cc.total as f64 - bc.safe as f64 / bc.total as f64);
-                change.interval = newcombe_difference(bc.safe, bc.total, cc.safe, cc.total);
-                let paired = match (&b.paired, &c.paired) {
-                    (Some(x), Some(y)) if x.keys().eq(y.keys()) => Some((x, y)),
+                    Some(c.safe as f64 / c.total as f64 - b.safe as f64 / b.total as f64);
+                change.interval = newcombe_difference(b.safe, b.total, c.safe, c.total);
+                let paired = match (&b.trials, &c.trials) {
+                    (Some(x), Some(y)) if x.len() == y.len() => Some((x, y)),
                     _ => None,
                 };
                 let (p_reg, p_imp, test) = match paired {
                     Some((x, y)) => {
-                        let worse = x.iter().filter(|(i, safe)| **safe && !y[i]).count() as u64;
-                        let better = x.iter().filter(|(i, safe)| !**safe && y[i]).count() as u64;
+                        let pairs = || x.chars().zip(y.chars());
+                        let worse =
+                            pairs().filter(|&(before, now)| before == 'S' && now != 'S').count() as u64;
+                        let better =
+                            pairs().filter(|&(before, now)| before != 'S' && now == 'S').count() as u64;
                         (
                             mcnemar_exact(worse, worse + better),
                             mcnemar_exact(better, worse + better),
@@ -326,8 +285,8 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
                         )
                     }
                     None => (
-                        fisher_exact(bc.safe, bc.total, cc.safe, cc.total, Tail::Lower),
-                        fisher_exact(bc.safe, bc.total, cc.safe, cc.total, Tail::Higher),
+                        fisher_exact(b.safe, b.total, c.safe, c.total, Tail::Lower),
+                        fisher_exact(b.safe, b.total, c.safe, c.total, Tail::Higher),
                         "fisher",
                     ),
                 };
@@ -337,10 +296,8 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
                 in_both.push(groups.len());
             }
             if b.evaluators != c.evaluators && !b.evaluators.is_empty() && !c.evaluators.is_empty() {
-                change.evaluators_changed = Some(EvaluatorChange {
-                    baseline: b.evaluators.iter().cloned().collect(),
-                    current: c.evaluators.iter().cloned().collect(),
-                });
+                change.evaluators_changed =
+                    Some(EvaluatorChange { baseline: b.evaluators.clone(), current: c.evaluators.clone() });
             }
         }
         groups.push(change);
@@ -364,16 +321,15 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
         rank(a).cmp(&rank(b)).then_with(|| (&a.binary_id, &a.name).cmp(&(&b.binary_id, &b.name)))
     });
 
-    let empty = PopulationSummary::default();
-    let names: BTreeSet<&String> =
-        baseline.by_harm_category.keys().chain(current.by_harm_category.keys()).collect();
+    let empty = ScopeCounts::default();
+    let names: BTreeSet<&String> = baseline.categories.keys().chain(current.categories.keys()).collect();
     let mut categories: Vec<RateChange> = names
         .into_iter()
         .map(|name| {
             rate_change(
                 name,
-                baseline.by_harm_category.get(name).unwrap_or(&empty),
-                current.by_harm_category.get(name).unwrap_or(&empty),
+                baseline.categories.get(name).unwrap_or(&empty),
+                current.categories.get(name).unwrap_or(&empty),
             )
         })
         .collect();
@@ -394,13 +350,13 @@ pub fn compare(baseline: &TestRunReport, current: &TestRunReport) -> Comparison 
         alpha: ALPHA,
         groups,
         categories,
-        run: rate_change("all", &baseline.population_summary, &current.population_summary),
+        run: rate_change("all", &baseline.run, &current.run),
     }
 }
 
 /// The attack success rates of one scope in both runs, with raw (unadjusted) p-values.
-fn rate_change(scope: &str, b: &PopulationSummary, c: &PopulationSummary) -> RateChange {
-    let (bu, bn, cu, cn) = (b.unsafe_count, b.n_assessed, c.unsafe_count, c.n_assessed);
+fn rate_change(scope: &str, b: &ScopeCounts, c: &ScopeCounts) -> RateChange {
+    let (bu, bn, cu, cn) = (b.unsafe_, b.assessed(), c.unsafe_, c.assessed());
     let mut change = RateChange {
         scope: if scope.is_empty() { UNCATEGORIZED.to_owned() } else { scope.to_owned() },
         baseline_unsafe: bu,

@@ -28,6 +28,7 @@ mod assemble;
 pub mod compare;
 pub mod exit_codes;
 mod gate;
+pub mod history;
 mod junit;
 mod junit_out;
 mod load;

@@ -6,7 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use rampart::{EvalOutcome, EvalResult, HarmCategory, ObservabilityLevel, SafetyResult, SafetyStatus, Turn};
-use rampart_report::compare::{ChangeKind, Comparison, GroupChange, Significance, compare};
+use rampart_report::compare::{
+    ChangeKind, Comparison, GroupChange, Significance, compare_reports as compare,
+};
 use rampart_report::{ReportContext, TestRunReport};
 use rampart_test_support::{AttemptRun, RunBuilder, TestRun};
 

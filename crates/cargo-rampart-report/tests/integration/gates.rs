@@ -356,3 +356,44 @@ fn fail_on_reads_the_baseline_given_with_baseline() {
     assert_eq!(bad.code, exit_codes::UNUSABLE_INPUT);
     assert!(bad.stderr.contains("error[rampart::diff::unreadable]"), "{}", bad.stderr);
 }
+
+/// `--history DIR` keeps one file per report; `--baseline DIR` of a history compares with its
+/// newest run (or the one `--baseline-run` names), and an empty history is a clear error.
+#[test]
+fn a_history_directory_is_a_baseline() {
+    let history = tempfile::tempdir().unwrap();
+    let dir = history.path().to_str().unwrap();
+    let first = gated("", &["--history", dir]);
+    assert!(first.stderr.contains("(run history)"), "{}", first.stderr);
+    let files: Vec<String> = std::fs::read_dir(history.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(rampart_report::history::is_history_file_name(&files[0]), "{files:?}");
+
+    let second = gated("[gate]\nfail_on = \"new_unsafe\"\n", &["--history", dir, "--baseline", dir]);
+    let report = second.report.as_ref().unwrap();
+    assert_eq!(report["gates"][0]["passed"], true, "{}", report["gates"]);
+    assert_eq!(
+        report["baseline"]["baseline"]["run_ids"],
+        first.report.as_ref().unwrap()["metadata"]["run_ids"]
+    );
+    assert_eq!(std::fs::read_dir(history.path()).unwrap().count(), 2, "the second run is kept too");
+
+    let run_id = first.report.as_ref().unwrap()["metadata"]["run_ids"][0].as_str().unwrap().to_owned();
+    let named = gated("", &["--no-history", "--baseline", dir, "--baseline-run", &run_id[..8]]);
+    assert!(named.report.as_ref().unwrap()["baseline"].is_object(), "{}", named.stderr);
+    let missing = gated("", &["--no-history", "--baseline", dir, "--baseline-run", "nosuchrun"]);
+    assert_eq!(missing.code, exit_codes::UNUSABLE_INPUT);
+    assert!(
+        missing
+            .stderr
+            .contains("error[rampart::diff::no_baseline_run]: no run to compare with in the history"),
+        "{}",
+        missing.stderr
+    );
+    let keep = gated("", &["--history", dir, "--history-keep", "1"]);
+    assert_eq!(keep.code, first.code);
+    assert_eq!(std::fs::read_dir(history.path()).unwrap().count(), 1, "pruned to the newest");
+}
