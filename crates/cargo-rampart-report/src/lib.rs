@@ -674,8 +674,29 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
         None => None,
     };
-    let context =
-        ReportContext::from_process().with_redactor(redactor).with_gates(gates).with_baseline(baseline);
+    let history_dir = match (&args.history, &workspace) {
+        _ if args.no_history => None,
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(ws)) => Some(ws.root.join("target").join(RAMPART_SUBDIR).join("history")),
+        (None, None) => None,
+    };
+    let history = match &history_dir {
+        Some(dir) => {
+            // Trends show the newest runs only: older files are not read.
+            let newest = rampart_report::trends::DEFAULT_TREND_RUNS;
+            let (runs, skipped) = rampart_report::history::History::new(dir).read_newest(newest);
+            for skip in &skipped {
+                eprintln!("rampart-report: warning: skipped history file {}: {}", skip.path, skip.why);
+            }
+            rampart_report::history::merge_partitions(runs.into_iter().map(|(_, run)| run).collect())
+        }
+        None => Vec::new(),
+    };
+    let context = ReportContext::from_process()
+        .with_redactor(redactor)
+        .with_gates(gates)
+        .with_baseline(baseline)
+        .with_history(history);
     let assembled = rampart_report::assemble(inputs, &context);
     let report = assembled.report;
 
@@ -699,12 +720,6 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     for note in notes {
         eprintln!("rampart-report: {note}");
     }
-    let history_dir = match (&args.history, &workspace) {
-        _ if args.no_history => None,
-        (Some(dir), _) => Some(dir.clone()),
-        (None, Some(ws)) => Some(ws.root.join("target").join(RAMPART_SUBDIR).join("history")),
-        (None, None) => None,
-    };
     if let Some(dir) = history_dir {
         // The history is a convenience: failing to keep it warns, it never changes the verdict.
         let history = rampart_report::history::History::new(&dir);

@@ -190,6 +190,7 @@
       label: label(cg.b, cg.n),
       why: cg.why || null,
       location: cg.loc || null,
+      trend: cg.tr || null,
       harm: cg.k === 'group' ? raw.harm_category || null : null,
       verdict: raw.verdict === 'FAILED' ? 'failed' : raw.verdict === 'PASSED' ? 'passed' : 'no_result',
       trials: [],
@@ -949,6 +950,93 @@
         if (cut >= 0) add(ev, h('span', 'rr-muted rr-evidence-why', words.slice(cut + 2)));
       });
     }
+    if (R.trends) add(section, trendsSection(R.trends));
+  }
+
+  // ---- Trends (inline SVG: no library, no network) ---------------------------------------
+
+  // (A literal, not a `var`: the summary is drawn before this part of the script runs.)
+  function svg(tag, attrs, parent) {
+    var node = doc.createElementNS('http://www.w3.org/2000/svg', tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function svgTitle(node, text) { svg('title', {}, node).textContent = text; return node; }
+
+  // One harm category's attack success run by run: the Wilson interval as a band, the rate as
+  // a line with a dot per run, a dashed mark where the run's verdict flipped.
+  function rateChart(name, points, runs) {
+    var W = 320, H = 120, L = 34, R_ = 8, T = 8, B = 20;
+    var n = points.length;
+    var x = function (i) { return L + (n <= 1 ? (W - L - R_) / 2 : i * (W - L - R_) / (n - 1)); };
+    var y = function (v) { return T + (1 - clamp01(v)) * (H - T - B); };
+    var box = h('figure', 'rr-trend');
+    add(box, h('figcaption', 'rr-trend-title', name === 'all' ? 'all categories' : name));
+    var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'class': 'rr-trend-svg' });
+    var last = null;
+    for (var k = points.length - 1; k >= 0; k--) { if (points[k]) { last = points[k]; break; } }
+    svgTitle(chart, 'Attack success rate of ' + name + ' over ' + n + ' runs' + (last ? ', now ' + pct(last[0]) : ''));
+    [0, 0.5, 1].forEach(function (v) {
+      svg('line', { x1: L, x2: W - R_, y1: y(v), y2: y(v), 'class': 'rr-trend-grid' }, chart);
+      svg('text', { x: L - 4, y: y(v) + 3, 'class': 'rr-trend-axis', 'text-anchor': 'end' }, chart).textContent = Math.round(v * 100) + '%';
+    });
+    runs.forEach(function (r, i) {
+      if (r[2]) svg('line', { x1: x(i), x2: x(i), y1: T, y2: H - B, 'class': 'rr-trend-flip' }, chart);
+    });
+    // Band and line over the runs that have a point, in segments between gaps.
+    var segment = [];
+    function flush() {
+      if (!segment.length) return;
+      var upper = segment.map(function (i) { return x(i) + ',' + y(points[i][2]); });
+      var lower = segment.slice().reverse().map(function (i) { return x(i) + ',' + y(points[i][1]); });
+      svg('polygon', { points: upper.concat(lower).join(' '), 'class': 'rr-trend-band' }, chart);
+      svg('polyline', { points: segment.map(function (i) { return x(i) + ',' + y(points[i][0]); }).join(' '), 'class': 'rr-trend-line' }, chart);
+      segment = [];
+    }
+    points.forEach(function (p, i) { if (p) segment.push(i); else flush(); });
+    flush();
+    points.forEach(function (p, i) {
+      if (!p) return;
+      var dot = svg('circle', { cx: x(i), cy: y(p[0]), r: i === n - 1 ? 3.5 : 2.5, 'class': 'rr-trend-dot' + (i === n - 1 ? ' rr-trend-now' : '') }, chart);
+      svgTitle(dot, (runs[i] ? runs[i][0] + ': ' : '') + pct(p[0]) + ' (95% ' + pct(p[1]) + '\u2013' + pct(p[2]) + ')');
+    });
+    if (runs.length) {
+      svg('text', { x: L, y: H - 5, 'class': 'rr-trend-axis' }, chart).textContent = runs[0][0];
+      svg('text', { x: W - R_, y: H - 5, 'class': 'rr-trend-axis', 'text-anchor': 'end' }, chart).textContent = 'now';
+    }
+    box.appendChild(chart);
+    return box;
+  }
+
+  function trendsSection(t) {
+    var sec = h('div', 'rr-trends');
+    sec.id = 'rr-trends';
+    add(sec, h('h2', 'rr-h2', 'Trends over the last ' + plural(t.runs.length, 'run', 'runs')));
+    var note = 'Attack success rate per harm category, run by run: the band is the 95% Wilson interval; a dashed line marks a run whose verdict changed.';
+    if (t.unstable) note += ' ' + plural(t.unstable, 'trial group or test is', 'trial groups and tests are') + ' unstable (marked in the list).';
+    add(sec, h('p', 'rr-muted rr-trends-note', note));
+    var grid = add(sec, h('div', 'rr-trend-grid-box'));
+    add(grid, rateChart('all', t.all || [], t.runs || []));
+    (t.cats || []).forEach(function (c) { add(grid, rateChart(c[0], c[1] || [], t.runs || [])); });
+    return sec;
+  }
+
+  // A group's pass rate run by run, in its row.
+  function sparkline(rates) {
+    var W = 64, H = 16, n = rates.length;
+    var x = function (i) { return n <= 1 ? W / 2 : 1 + i * (W - 2) / (n - 1); };
+    var y = function (v) { return 1 + (1 - clamp01(v)) * (H - 2); };
+    var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', 'class': 'rr-spark' });
+    var shown = rates.filter(function (r) { return r !== null; });
+    svgTitle(chart, 'Pass rate over the last ' + n + ' runs: ' + shown.map(function (r) { return pct(r); }).join(' \u2192 '));
+    var pts = [];
+    rates.forEach(function (r, i) { if (r !== null) pts.push(x(i) + ',' + y(r)); });
+    if (pts.length > 1) svg('polyline', { points: pts.join(' '), 'class': 'rr-spark-line' }, chart);
+    var lastI = -1;
+    rates.forEach(function (r, i) { if (r !== null) lastI = i; });
+    if (lastI >= 0) svg('circle', { cx: x(lastI), cy: y(rates[lastI]), r: 1.8, 'class': 'rr-spark-dot' }, chart);
+    return chart;
   }
 
   // The incomplete-run reasons: a one-line warning that opens to the reasons in words (paths
@@ -1386,6 +1474,14 @@
     var noRes = add(stats, h('span', 'rr-cell rr-num' + (raw.no_result ? ' rr-c-undetermined' : ' rr-muted rr-zero'), g.orphan ? '' : num(raw.no_result)));
     if (!g.orphan) add(noRes, h('span', 'rr-narrow-only', ' without a result'));
     var flags = add(stats, h('span', 'rr-cell rr-flags'));
+    if (g.trend) {
+      add(flags, sparkline(g.trend[0]));
+      if (g.trend[1]) {
+        var ub = add(flags, badge('undetermined', 'unstable', 'rr-flag'));
+        ub.setAttribute('data-flag', 'unstable');
+        ub.title = 'The verdict changed ' + g.trend[2] + ' times in its last runs (across runs; nextest\'s flaky is within one run).';
+      }
+    }
     if (g.unsafeRetried) {
       var f = add(flags, badge('unsafe', 'UNSAFE on retry', 'rr-flag'));
       f.setAttribute('data-flag', 'unsafe-on-retried-attempt');

@@ -450,11 +450,26 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         }
     }
 
+    // Each group's trend over the history: its pass rates run by run, and whether it is unstable.
+    let trend_of: HashMap<(Option<&str>, &str), &rampart_report::trends::GroupTrend> = report
+        .trends
+        .iter()
+        .flat_map(|t| &t.groups)
+        .map(|g| ((g.binary_id.as_deref(), g.name.as_str()), g))
+        .collect();
     let groups: Vec<Value> = grouping
         .groups
         .iter()
         .map(|g| {
             let mut o = Map::new();
+            if let Some(t) = trend_of.get(&(g.binary, g.name)) {
+                let rates: Vec<Value> = t
+                    .pass_rates
+                    .iter()
+                    .map(|r| r.map_or(Value::Null, |r| json!((r * 1000.0).round() / 1000.0)))
+                    .collect();
+                o.insert("tr".into(), json!([rates, t.unstable, t.flips]));
+            }
             o.insert("k".into(), json!(g.kind));
             o.insert("b".into(), json!(g.binary));
             o.insert("n".into(), json!(g.name));
@@ -508,6 +523,8 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
         "gates": gates,
         // The comparison with `--baseline`, in words: see `baseline_data`.
         "baseline": report.baseline.as_ref().map(baseline_data),
+        // Trends over the history: see `trends_data`.
+        "trends": report.trends.as_ref().map(trends_data),
     });
     let core = json!({
         "v": LAYOUT_VERSION,
@@ -570,6 +587,37 @@ fn bounded(result: &rampart::SafetyResult) -> std::borrow::Cow<'_, rampart::Safe
     let mut result = result.clone();
     rampart::walk::walk_mut(&mut result, &mut Bound);
     std::borrow::Cow::Owned(result)
+}
+
+/// The trends for the page's charts: `{"runs": [[label, verdict, flipped]], "cats":
+/// [[name, points]], "all": points, "unstable": n}`, a point `[rate, lower, upper]` or null,
+/// rounded to 0.1%.
+fn trends_data(t: &rampart_report::trends::Trends) -> Value {
+    let points = |ps: &[Option<rampart_report::trends::RatePoint>]| -> Value {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        ps.iter()
+            .map(|p| p.map_or(Value::Null, |p| json!([round(p.rate), round(p.lower), round(p.upper)])))
+            .collect()
+    };
+    let runs: Vec<Value> = t
+        .runs
+        .iter()
+        .map(|r| {
+            let label = r
+                .generated_at
+                .as_deref()
+                .map(|at| at.chars().take(16).collect::<String>().replace('T', " "))
+                .or_else(|| r.run_id.as_deref().map(|id| id.chars().take(8).collect()))
+                .unwrap_or_default();
+            json!([bounded_line(label), r.verdict, r.verdict_flipped])
+        })
+        .collect();
+    json!({
+        "runs": runs,
+        "cats": t.categories.iter().take(100).map(|c| json!([bounded_line(c.name.clone()), points(&c.points)])).collect::<Vec<_>>(),
+        "all": points(&t.all),
+        "unstable": t.unstable().count(),
+    })
 }
 
 /// The comparison with the baseline for the page, in the words every output uses:

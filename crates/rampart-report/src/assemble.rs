@@ -91,12 +91,22 @@ pub struct ReportContext {
     /// The baseline report: the report carries its comparison with it (`baseline`), which the
     /// `fail_on` gates read.
     pub baseline: Option<crate::history::RunSummary>,
+    /// The runs before this one (oldest first, partitions merged): the report carries its
+    /// trends over them (`trends`).
+    pub history: Vec<crate::history::RunSummary>,
 }
 
 impl ReportContext {
     /// A context with the given time and environment.
     pub fn new(generated_at: Option<String>, env: BTreeMap<String, String>) -> ReportContext {
-        ReportContext { generated_at, env, redactor: Redactor::builtin(), gates: None, baseline: None }
+        ReportContext {
+            generated_at,
+            env,
+            redactor: Redactor::builtin(),
+            gates: None,
+            baseline: None,
+            history: Vec::new(),
+        }
     }
 
     /// Sets the gate policy (see [`crate::gate`]).
@@ -108,6 +118,12 @@ impl ReportContext {
     /// Sets the baseline the report is compared with (see [`crate::compare`]).
     pub fn with_baseline(mut self, baseline: Option<crate::history::RunSummary>) -> ReportContext {
         self.baseline = baseline;
+        self
+    }
+
+    /// Sets the runs before this one (see [`crate::trends`]).
+    pub fn with_history(mut self, history: Vec<crate::history::RunSummary>) -> ReportContext {
+        self.history = history;
         self
     }
 
@@ -131,6 +147,7 @@ impl ReportContext {
             redactor: Redactor::builtin(),
             gates: None,
             baseline: None,
+            history: Vec::new(),
         }
     }
 }
@@ -236,10 +253,14 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         redactions: RedactionSummary::new(redactions.recorded, report_redactions),
         gates: Vec::new(),
         baseline: None,
+        trends: None,
     };
-    report.baseline = context.baseline.as_ref().map(|baseline| {
-        crate::compare::compare(baseline, &crate::history::RunSummary::of(&report, &Default::default()))
-    });
+    if context.baseline.is_some() || !context.history.is_empty() {
+        let summary = crate::history::RunSummary::of(&report, &Default::default());
+        report.baseline =
+            context.baseline.as_ref().map(|baseline| crate::compare::compare(baseline, &summary));
+        report.trends = crate::trends::trends(&context.history, &summary, crate::trends::DEFAULT_TREND_RUNS);
+    }
     // Gates last: they read the finished numbers. A failed gate is a safety failure.
     if let Some(policy) = &context.gates {
         report.gates = crate::gate::evaluate(policy, &report);

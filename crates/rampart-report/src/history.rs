@@ -2,7 +2,7 @@
 //! trends without the conversations.
 //!
 //! A history directory (`target/rampart/history/` by default, `--history DIR`) holds files
-//! named `<UTC time>_<run id>.json` (`20261202T151903Z_6d5fc9d2.json`), each a
+//! named `<UTC time>_<run id>.json` (`20261202T151903123Z_6d5fc9d2.json`), each a
 //! [`RunSummary`] (`rampart.history.v1`): per trial group and test its identity and trial
 //! counts (and, for clones, each trial's outcome by index), per harm category and for the run
 //! the counts behind the attack success rate, the verdict, the gates, the evaluators, and
@@ -273,7 +273,8 @@ impl RunSummary {
         }
     }
 
-    /// The history file name: `<UTC time>_<first run id>.json`, `20261202T151903Z_6d5fc9d2.json`.
+    /// The history file name: `<UTC time to the millisecond>_<first run id>.json`,
+    /// `20261202T151903123Z_6d5fc9d2.json`.
     pub fn file_name(&self) -> String {
         let time: String = self
             .generated_at
@@ -281,9 +282,9 @@ impl RunSummary {
             .unwrap_or("1970-01-01T00:00:00Z")
             .chars()
             .filter(|c| c.is_ascii_digit())
-            .take(14)
+            .take(17)
             .collect();
-        let time = format!("{:0<14}", time);
+        let time = format!("{:0<17}", time);
         let run: String = self
             .run_ids
             .first()
@@ -294,7 +295,7 @@ impl RunSummary {
             .take(8)
             .collect::<String>()
             .to_ascii_lowercase();
-        format!("{}T{}Z_{run}.json", &time[..8], &time[8..14])
+        format!("{}T{}Z_{run}.json", &time[..8], &time[8..17])
     }
 }
 
@@ -306,11 +307,11 @@ pub fn is_history_file_name(name: &str) -> bool {
     let run = rest
         .split_once('.')
         .map_or(rest, |(run, n)| if n.bytes().all(|b| b.is_ascii_digit()) { run } else { "" });
-    time.len() == 16
+    time.len() == 19
         && time.as_bytes()[8] == b'T'
         && time.ends_with('Z')
         && time[..8].bytes().all(|b| b.is_ascii_digit())
-        && time[9..15].bytes().all(|b| b.is_ascii_digit())
+        && time[9..18].bytes().all(|b| b.is_ascii_digit())
         && !run.is_empty()
         && run.bytes().all(|b| b.is_ascii_alphanumeric())
 }
@@ -379,6 +380,11 @@ impl History {
     /// Every run in the history, oldest first (by file name, which starts with the time), and
     /// the files skipped.
     pub fn read(&self) -> (Vec<(Utf8PathBuf, RunSummary)>, Vec<SkippedFile>) {
+        self.read_newest(usize::MAX)
+    }
+
+    /// Like [`History::read`], reading only the newest `n` files (a trend needs no more).
+    pub fn read_newest(&self, n: usize) -> (Vec<(Utf8PathBuf, RunSummary)>, Vec<SkippedFile>) {
         let mut runs = Vec::new();
         let mut skipped = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return (runs, skipped) };
@@ -387,7 +393,13 @@ impl History {
             .filter(|n| n.ends_with(".json"))
             .collect();
         names.sort_by_key(|n| history_order(n));
+        let own = names.iter().filter(|n| is_history_file_name(n)).count();
+        let mut to_skip = own.saturating_sub(n);
         for name in names {
+            if is_history_file_name(&name) && to_skip > 0 {
+                to_skip -= 1;
+                continue;
+            }
             let path = self.dir.join(&name);
             if !is_history_file_name(&name) {
                 skipped.push(SkippedFile { path, why: "not named like a history file".to_owned() });

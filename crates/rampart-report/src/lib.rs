@@ -41,6 +41,7 @@ mod sidecars;
 mod sink;
 pub mod stats;
 mod terminal;
+pub mod trends;
 mod validate;
 mod view;
 mod write;

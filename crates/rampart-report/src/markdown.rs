@@ -81,7 +81,10 @@ pub struct MarkdownSummary {
 pub fn render_markdown(report: &TestRunReport, max_bytes: usize) -> MarkdownSummary {
     let index = ReportView::new(report);
     // The gates are as many as the policy's lines: never dropped.
-    let head = head_section(report, &index) + &gates_section(report) + &baseline_section(report);
+    let head = head_section(report, &index)
+        + &gates_section(report)
+        + &baseline_section(report)
+        + &trends_section(report);
     let categories = category_section(report);
     let groups = group_section(report, &index);
     let findings = findings_section(&index);
@@ -321,6 +324,59 @@ fn baseline_section(report: &TestRunReport) -> String {
         );
     }
     out.push_str("\n_One-sided exact tests (Fisher's; McNemar's on paired trial clones), Holm-adjusted; Newcombe's 95% intervals._\n");
+    out
+}
+
+/// Trends over the history: one line per harm category (its last runs, and the change
+/// against the baseline when there is one), then the unstable groups.
+fn trends_section(report: &TestRunReport) -> String {
+    use crate::trends::{UNSTABLE_FLIPS, UNSTABLE_WINDOW, series_words, verdicts_words};
+    let Some(t) = &report.trends else { return String::new() };
+    let mut out = format!("\n### Trends (last {})\n\n", plural(t.runs.len() as u64, "run", "runs"));
+    out.push_str("| Harm category | Attack success, oldest → now | vs baseline |\n|---|---|---|\n");
+    let vs = |scope: &str| {
+        let c = report.baseline.as_ref()?;
+        let r = if scope == "all" { Some(&c.run) } else { c.categories.iter().find(|r| r.scope == scope) }?;
+        let change = r.change?;
+        let p = match r.significance {
+            crate::compare::Significance::SignificantImprovement => r.p_improvement,
+            _ => r.p_regression,
+        }?;
+        Some(format!("{:+.0} pts, {}", change * 100.0, crate::compare::p_words(p)).replace('-', "−"))
+    };
+    let rows = t
+        .categories
+        .iter()
+        .take(MAX_BASELINE_ROWS)
+        .map(|c| (c.name.as_str(), &c.points))
+        .chain([("all", &t.all)]);
+    for (name, points) in rows {
+        let label = if name == "all" { "**All**".to_owned() } else { escape_inline(name, MAX_NAME_CHARS) };
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} |",
+            series_words(points, 8),
+            vs(name).unwrap_or_else(|| "–".to_owned())
+        );
+    }
+    let unstable: Vec<_> = t.unstable().collect();
+    if !unstable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Unstable** (verdict changed {UNSTABLE_FLIPS}+ times in its last {UNSTABLE_WINDOW} runs): {}{}",
+            unstable
+                .iter()
+                .take(MAX_BASELINE_ROWS)
+                .map(|g| format!(
+                    "{} ({})",
+                    escape_inline(&g.name, MAX_NAME_CHARS),
+                    verdicts_words(&g.verdicts)
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if unstable.len() > MAX_BASELINE_ROWS { ", …" } else { "" }
+        );
+    }
     out
 }
 

@@ -121,6 +121,9 @@ pub struct TestRunReport {
     /// This run compared with a baseline report (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::compare::Comparison>,
+    /// Trends over the run history (`--history`): absent without an earlier run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trends: Option<crate::trends::Trends>,
 }
 
 /// Redaction counts per rule (`key:password`, `pattern:bearer`, `env:OPENAI_API_KEY`), kept

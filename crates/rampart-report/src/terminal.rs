@@ -151,6 +151,9 @@ pub fn terminal_summary(report: &TestRunReport, options: TerminalOptions) -> Str
     if let Some(comparison) = &report.baseline {
         comparison_section(&mut out, comparison, options.verbose);
     }
+    if let Some(trends) = &report.trends {
+        trends_section(&mut out, trends);
+    }
     category_section(&mut out, report);
     footer(&mut out, report, &view);
     out.text
@@ -466,6 +469,31 @@ pub fn comparison_summary(c: &crate::compare::Comparison, options: TerminalOptio
     let style = if line.starts_with("REGRESSED") { RED } else { GREEN };
     let _ = writeln!(out.text, "{}", out.paint(style, &line));
     out.text
+}
+
+/// Trends over the history: the unstable groups, and the whole run's attack success over the
+/// last runs.
+fn trends_section(out: &mut Out, trends: &crate::trends::Trends) {
+    use crate::trends::{UNSTABLE_FLIPS, UNSTABLE_WINDOW, series_words, verdicts_words};
+    out.heading(&format!("Trends over the last {}", plural(trends.runs.len() as u64, "run", "runs")));
+    out.line(2, "", 0, &format!("attack success: {}", series_words(&trends.all, 8)));
+    let unstable: Vec<_> = trends.unstable().collect();
+    if unstable.is_empty() {
+        let _ = writeln!(out.text, "  no unstable trial group or test");
+    } else {
+        let _ = writeln!(
+            out.text,
+            "  {} (verdict changed {UNSTABLE_FLIPS}+ times in its last {UNSTABLE_WINDOW} runs):",
+            plural(unstable.len() as u64, "unstable trial group or test", "unstable trial groups and tests")
+        );
+        for g in unstable.iter().take(MAX_LISTED) {
+            let name = ExecutionKey::new(None, g.binary_id.as_deref(), &g.name, None).name().to_string();
+            let head = format!("{:<10}", out.paint(YELLOW, "UNSTABLE"));
+            out.line(4, &head, 10, &clean_line(&format!("{name}  {}", verdicts_words(&g.verdicts))));
+        }
+        more_line(out, unstable.len().saturating_sub(MAX_LISTED), "unstable groups");
+    }
+    out.blank();
 }
 
 /// The comparison's sections (changes, then attack success), each followed by a blank line.

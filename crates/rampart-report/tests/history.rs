@@ -40,7 +40,7 @@ fn summary(run_id: &str, at: &str, unsafe_at: &[u32]) -> RunSummary {
 #[test]
 fn a_summary_keeps_counts_trials_by_index_and_origin_not_conversations() {
     let s = summary("6d5fc9d2-a8c6-4755-9a29-c97c8f153237", "2026-12-02T15:19:03.123Z", &[2]);
-    assert_eq!(s.file_name(), "20261202T151903Z_6d5fc9d2.json");
+    assert_eq!(s.file_name(), "20261202T151903123Z_6d5fc9d2.json");
     assert!(is_history_file_name(&s.file_name()));
     let g = &s.groups[0];
     assert_eq!((g.name.as_str(), g.safe, g.unsafe_, g.total), ("roleplay", 3, 1, 4));
@@ -59,9 +59,10 @@ fn files_are_never_replaced_and_foreign_or_torn_ones_are_skipped() {
     let first = history.write(&s).unwrap();
     let second = history.write(&s).unwrap();
     assert_ne!(first, second, "the same name twice: the second gets a suffix");
-    assert!(second.as_str().ends_with("20261201T100000Z_11111111.1.json"), "{second}");
-    std::fs::write(dir.path().join("20261201T110000Z_22222222.json"), "{\"schema\": \"rampart.hist").unwrap();
-    std::fs::write(dir.path().join("20261201T120000Z_33333333.json"), "{\"schema\": \"other.v9\", \"verdict\": \"passed\", \"run\": {\"total\": 0, \"safe\": 0, \"unsafe\": 0, \"undetermined\": 0, \"errors\": 0}}").unwrap();
+    assert!(second.as_str().ends_with("20261201T100000000Z_11111111.1.json"), "{second}");
+    std::fs::write(dir.path().join("20261201T110000000Z_22222222.json"), "{\"schema\": \"rampart.hist")
+        .unwrap();
+    std::fs::write(dir.path().join("20261201T120000000Z_33333333.json"), "{\"schema\": \"other.v9\", \"verdict\": \"passed\", \"run\": {\"total\": 0, \"safe\": 0, \"unsafe\": 0, \"undetermined\": 0, \"errors\": 0}}").unwrap();
     std::fs::write(dir.path().join("notes.json"), "{}").unwrap();
     let (runs, skipped) = history.read();
     assert_eq!(runs.len(), 2);
@@ -70,8 +71,8 @@ fn files_are_never_replaced_and_foreign_or_torn_ones_are_skipped() {
         skipped.iter().map(|s| format!("{}: {}", s.path.file_name().unwrap(), s.why)).collect();
     why.sort();
     assert_eq!(why.len(), 3, "{why:?}");
-    assert!(why[0].starts_with("20261201T110000Z_22222222.json: EOF while parsing"), "{why:?}");
-    assert_eq!(why[1], "20261201T120000Z_33333333.json: schema \"other.v9\"");
+    assert!(why[0].starts_with("20261201T110000000Z_22222222.json: EOF while parsing"), "{why:?}");
+    assert_eq!(why[1], "20261201T120000000Z_33333333.json: schema \"other.v9\"");
     assert_eq!(why[2], "notes.json: not named like a history file");
 
     // Pruning keeps the newest and deletes only files named like history files.
@@ -81,7 +82,7 @@ fn files_are_never_replaced_and_foreign_or_torn_ones_are_skipped() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    assert_eq!(left, ["20261201T120000Z_33333333.json", "notes.json"]);
+    assert_eq!(left, ["20261201T120000000Z_33333333.json", "notes.json"]);
 }
 
 #[test]

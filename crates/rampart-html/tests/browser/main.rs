@@ -12,6 +12,7 @@ mod interact;
 mod readable;
 mod scale;
 mod split;
+mod trends;
 mod xss;
 
 use std::path::PathBuf;
