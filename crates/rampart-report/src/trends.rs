@@ -214,10 +214,7 @@ mod tests {
 
     fn run(id: &str, verdicts: &[(&str, bool)], leak: (u64, u64)) -> RunSummary {
         let mut categories = BTreeMap::new();
-        let mut counts = ScopeCounts::default();
-        counts.unsafe_ = leak.0;
-        counts.safe = leak.1 - leak.0;
-        counts.total = leak.1;
+        let counts = ScopeCounts { unsafe_: leak.0, safe: leak.1 - leak.0, total: leak.1, ..Default::default() };
         categories.insert("data_leakage".to_owned(), counts.clone());
         serde_json::from_value(serde_json::json!({
             "schema": crate::history::HISTORY_SCHEMA,
