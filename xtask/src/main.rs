@@ -5,7 +5,8 @@
 //! - `codegen [--check]`: regenerate the committed JSON Schemas (or fail when they are stale).
 //! - `fuzz --smoke [--seconds N]`: run each fuzz target for a fixed time (not part of `test`).
 //! - `bench report [ARGS...]`: the report benchmark (release build of `rampart-bench` and
-//!   `cargo-rampart-report`, synthetic runs, the floor, interleaved runs, peak RSS).
+//!   `cargo-rampart-report`, synthetic runs, the floor, interleaved runs, peak RSS);
+//!   `bench history [ARGS...]`: what reading a run history and a baseline adds to the report.
 //! - `screenshot`: render the demo's HTML report in headless Chromium into `docs/report.png`.
 
 use std::path::{Path, PathBuf};
@@ -25,9 +26,12 @@ tasks:
   fuzz --smoke [--seconds N]
                      run each fuzz target in fuzz/ for N seconds (default 60), print iteration counts
   bench report [--sizes 10k,100k,1m] [--ordinary 100k|none] [--runs 3]
+  bench history [--groups 10k] [--history-runs 100] [--runs 3]
                      time `cargo rampart-report` (--format json, and all outputs) against its floor on
                      synthetic runs generated under target/bench-report/ (reused when present);
-                     prints medians, ratios, peak RSS and a Markdown table for the README
+                     prints medians, ratios, peak RSS and a Markdown table for the README;
+                     history: the report on a suite of --groups trial groups alone, and reading a
+                     --history-runs history for trends and --baseline
   screenshot         re-render the demo's report (runs `demo` first when the demo has no results yet),
                      open it in headless Chromium at 1200x960 and write docs/report.png (the README's picture)
 ";
@@ -40,8 +44,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("bench") => match args.get(1).map(String::as_str) {
-            Some("report") => bench_report(&args[2..]),
-            _ => Err(format!("usage: cargo xtask bench report [ARGS...]\n\n{USAGE}")),
+            Some(which @ ("report" | "history")) => bench_report(which, &args[2..]),
+            _ => Err(format!("usage: cargo xtask bench report|history [ARGS...]\n\n{USAGE}")),
         },
         Some("codegen") => match args.get(1).map(String::as_str) {
             None => codegen::run(&workspace_root(), codegen::Mode::Write),
@@ -70,7 +74,7 @@ fn workspace_root() -> PathBuf {
 
 /// `cargo xtask bench report`: builds the driver and the CLI in release mode, then runs the
 /// driver (crates/rampart-bench) with the generated inputs under `target/bench-report/`.
-fn bench_report(args: &[String]) -> Result<ExitCode, String> {
+fn bench_report(which: &str, args: &[String]) -> Result<ExitCode, String> {
     let root = workspace_root();
     run_ok(cargo().current_dir(&root).args([
         "build",
@@ -83,7 +87,7 @@ fn bench_report(args: &[String]) -> Result<ExitCode, String> {
     ]))?;
     let release = root.join("target").join("release");
     let status = run(Command::new(release.join("rampart-bench"))
-        .arg("report")
+        .arg(which)
         .arg("--cli")
         .arg(release.join("cargo-rampart-report"))
         .arg("--work")

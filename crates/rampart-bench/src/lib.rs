@@ -133,17 +133,22 @@ pub struct Generated {
 /// Writes a run of `results` results (rounded up to whole trials) into `dir`: `junit.xml` and
 /// `rampart/runs/<run id>/`. Nothing is held in memory but the JUnit's testcases.
 pub fn generate(dir: &Path, results: u64) -> std::io::Result<Generated> {
+    generate_shaped(dir, results.div_ceil(RESULTS_PER_TRIAL), RESULTS_PER_TRIAL)
+}
+
+/// Like [`generate`]: `trials` trials (in groups of [`TRIALS_PER_GROUP`]) of
+/// `results_per_trial` results each.
+pub fn generate_shaped(dir: &Path, trials: u64, results_per_trial: u64) -> std::io::Result<Generated> {
     let rampart_dir = dir.join("rampart");
     std::fs::create_dir_all(&rampart_dir)?;
-    let trials = results.div_ceil(RESULTS_PER_TRIAL);
     let mut junit = JunitBuilder::new(RUN_ID);
     let mut input_bytes = 0;
     let mut n = 0;
     for trial in 0..trials {
         let group = trial / u64::from(TRIALS_PER_GROUP);
         let index = (trial % u64::from(TRIALS_PER_GROUP)) as u32;
-        let recorded: Vec<SafetyResult> = (0..RESULTS_PER_TRIAL).map(|i| result(n + i)).collect();
-        n += RESULTS_PER_TRIAL;
+        let recorded: Vec<SafetyResult> = (0..results_per_trial).map(|i| result(n + i)).collect();
+        n += results_per_trial;
         let failed = recorded.iter().any(|r| r.status == SafetyStatus::Unsafe);
         let attempt = if failed {
             AttemptRun::panicked(recorded, "assert_safe! failed: UNSAFE: followed an injected instruction")

@@ -4,6 +4,8 @@
 //! ```text
 //! rampart-bench report --cli <cargo-rampart-report> [--sizes 10k,100k,1m] [--ordinary 100k]
 //!                      [--runs 3] [--work <dir>]
+//! rampart-bench history --cli <cargo-rampart-report> [--groups 10k] [--history-runs 100]
+//!                       [--runs 3] [--work <dir>]
 //! rampart-bench floor --junit <file> --results <dir>
 //! rampart-bench measure -- <command...>
 //! ```
@@ -12,12 +14,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use rampart_bench::{Generated, Measured, floor, generate, generate_ordinary, measure, say};
+use rampart_bench::{
+    Generated, Measured, TRIALS_PER_GROUP, floor, generate, generate_ordinary, generate_shaped, measure, say,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("report") => report(&args[1..]),
+        Some("history") => history(&args[1..]),
         Some("floor") => run_floor(&args[1..]),
         Some("measure") => run_measure(&args[1..]),
         _ => Err("usage: rampart-bench report|floor|measure ... (see `cargo xtask bench report`)".to_owned()),
@@ -234,6 +239,90 @@ fn report(args: &[String]) -> Result<(), String> {
             mib(*out_bytes / 1024),
         ));
     }
+    Ok(())
+}
+
+/// What the history adds: the report on a suite of `--groups` trial groups (10 trials of one
+/// result each) alone, against the same report reading a history of `--history-runs` runs of
+/// that suite for its trends, comparing with the newest as `--baseline`, and writing its own
+/// history file; interleaved, medians.
+fn history(args: &[String]) -> Result<(), String> {
+    let cli = flag(args, "--cli").ok_or("history needs --cli <path to cargo-rampart-report>")?;
+    let groups = count(flag(args, "--groups").unwrap_or("10k"))?;
+    let history_runs = count(flag(args, "--history-runs").unwrap_or("100"))?;
+    let runs: usize = flag(args, "--runs").unwrap_or("3").parse().map_err(|_| "--runs: a number")?;
+    let work = PathBuf::from(flag(args, "--work").ok_or("history needs --work <dir>")?);
+    let label = format!("{} trial groups", rampart_report::count(groups));
+    let input = input(&work.join(format!("groups-{groups}")), &label, |d| {
+        generate_shaped(d, groups * u64::from(TRIALS_PER_GROUP), 1)
+    })?;
+    let g = &input.generated;
+    let junit = g.junit.display().to_string();
+    let results = g.results.join("runs").display().to_string();
+    let out = work.join("out");
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut c = vec![
+            cli.to_owned(),
+            "--junit".into(),
+            junit.clone(),
+            "--results".into(),
+            results.clone(),
+            "--out".into(),
+            out.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ];
+        c.extend(extra.iter().map(|s| (*s).to_owned()));
+        c
+    };
+    // One history file of this suite, copied under `history_runs` names.
+    let seed = work.join("history-seed");
+    let history = work.join("history");
+    for dir in [&seed, &history] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    measured(&base(&["--history", &seed.display().to_string()]))?;
+    let file = std::fs::read_dir(&seed)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .ok_or("the report wrote no history file")?
+        .path();
+    let bytes = std::fs::read(&file).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&history).map_err(|e| e.to_string())?;
+    for i in 0..history_runs {
+        let name = format!("20260101T{:06}000Z_{:08x}.json", i, i);
+        std::fs::write(history.join(name), &bytes).map_err(|e| e.to_string())?;
+    }
+    say(&format!(
+        "\nrampart-bench: {label} ({} results), a history of {history_runs} runs ({} each); {runs} interleaved runs\n",
+        rampart_report::count(g.results_count),
+        mib(bytes.len() as u64 / 1024)
+    ));
+    let h = history.display().to_string();
+    let commands = [("alone", base(&[])), ("history", base(&["--history", &h, "--baseline", &h]))];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); commands.len()];
+    for run in 0..runs {
+        for (i, (name, command)) in commands.iter().enumerate() {
+            let _ = std::fs::remove_dir_all(&out);
+            let m = measured(command)?;
+            if !matches!(m.code, 0 | 10 | 11) {
+                return Err(format!("{name} exited {}", m.code));
+            }
+            walls[i].push(m.wall.as_secs_f64());
+            say(&format!("  run {}/{runs} {name:<8} {:>8.2} s  {:>9}", run + 1, m.wall.as_secs_f64(), mib(m.max_rss_kib)));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let m: Vec<f64> = walls.into_iter().map(median).collect();
+    say(&format!(
+        "\n| suite | report alone | with a {history_runs}-run history and --baseline | added |\n|---|---|---|---|\n| {label} ({} results) | {:.2} s | {:.2} s | {:+.1}% |",
+        rampart_report::count(g.results_count),
+        m[0],
+        m[1],
+        (m[1] / m[0] - 1.0) * 100.0
+    ));
     Ok(())
 }
 
