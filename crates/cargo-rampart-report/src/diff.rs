@@ -7,7 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, ValueEnum};
 use miette::Diagnostic;
 use rampart_report::compare::{Comparison, compare_reports};
-use rampart_report::history::{History, RunOrigin, RunSummary, merge_partitions};
+use rampart_report::history::{History, RunOrigin, RunSummary};
 use rampart_report::{TerminalOptions, TestRunReport, comparison_summary, exit_codes};
 
 use crate::{ColorChoice, color_enabled, terminal_width};
@@ -171,23 +171,19 @@ pub fn read_baseline(path: &Utf8Path, choice: &BaselineChoice<'_>) -> Result<Run
     if !is_history {
         return Ok(RunSummary::of(&read_report(path)?, &RunOrigin::default()));
     }
-    let (runs, skipped) = History::new(path).read();
+    let (pick, skipped) = History::new(path).find_newest(|name, run| match (choice.run, choice.branch) {
+        (Some(id), _) => {
+            run.run_ids.iter().any(|x| x.starts_with(id))
+                || run.ci_run_id.as_deref() == Some(id)
+                || name.starts_with(id)
+        }
+        (None, Some(branch)) => run.git_branch.as_deref() == Some(branch),
+        (None, None) => true,
+    });
     for skip in &skipped {
         eprintln!("warning: skipped history file {}: {}", skip.path, skip.why);
     }
-    let names: Vec<(String, RunSummary)> =
-        runs.into_iter().map(|(p, r)| (p.file_name().unwrap_or_default().to_owned(), r)).collect();
-    let merged = merge_partitions(names.iter().map(|(_, r)| r.clone()).collect());
-    let pick = match (choice.run, choice.branch) {
-        (Some(id), _) => merged.iter().rev().find(|r| {
-            r.run_ids.iter().any(|x| x.starts_with(id))
-                || r.ci_run_id.as_deref() == Some(id)
-                || names.iter().any(|(name, n)| name.starts_with(id) && n.run_ids == r.run_ids)
-        }),
-        (None, Some(branch)) => merged.iter().rev().find(|r| r.git_branch.as_deref() == Some(branch)),
-        (None, None) => merged.last(),
-    };
-    pick.cloned().ok_or_else(|| DiffError::NoBaselineRun {
+    pick.ok_or_else(|| DiffError::NoBaselineRun {
         path: path.to_owned(),
         which: match (choice.run, choice.branch) {
             (Some(id), _) => format!(" named {id}"),

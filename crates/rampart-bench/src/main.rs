@@ -311,7 +311,12 @@ fn history(args: &[String]) -> Result<(), String> {
                 return Err(format!("{name} exited {}", m.code));
             }
             walls[i].push(m.wall.as_secs_f64());
-            say(&format!("  run {}/{runs} {name:<8} {:>8.2} s  {:>9}", run + 1, m.wall.as_secs_f64(), mib(m.max_rss_kib)));
+            say(&format!(
+                "  run {}/{runs} {name:<8} {:>8.2} s  {:>9}",
+                run + 1,
+                m.wall.as_secs_f64(),
+                mib(m.max_rss_kib)
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&out);

@@ -643,24 +643,11 @@ fn evaluate_fail_on(
         let name = |g: &crate::compare::GroupChange| {
             ExecutionKey::new(None, g.binary_id.as_deref(), &g.name, None).name().to_string()
         };
-        let (found, reason): (Vec<String>, String) = match what {
-            FailOn::NewUnsafe => {
-                let found: Vec<String> =
-                    in_scope.iter().filter(|g| g.kind == ChangeKind::NewUnsafe).map(|g| name(g)).collect();
-                let reason = if found.is_empty() {
-                    format!(
-                        "no new UNSAFE finding against the baseline ({} compared)",
-                        plural(in_scope.len() as u64, "trial group or test", "trial groups and tests")
-                    )
-                } else {
-                    format!(
-                        "{} against the baseline ({})",
-                        plural(found.len() as u64, "new UNSAFE finding", "new UNSAFE findings"),
-                        named(&found)
-                    )
-                };
-                (found, reason)
-            }
+        let (found, what_words): (Vec<String>, (&str, &str)) = match what {
+            FailOn::NewUnsafe => (
+                in_scope.iter().filter(|g| g.kind == ChangeKind::NewUnsafe).map(|g| name(g)).collect(),
+                ("new UNSAFE finding", "new UNSAFE findings"),
+            ),
             FailOn::SignificantRegression => {
                 let mut found: Vec<String> = in_scope
                     .iter()
@@ -674,20 +661,21 @@ fn evaluate_fail_on(
                 if let Some(rate) = rate.filter(|r| r.significance == Significance::SignificantRegression) {
                     found.push(format!("attack success {}", crate::compare::rate_words(rate)));
                 }
-                let reason = if found.is_empty() {
-                    format!(
-                        "no significant regression against the baseline ({} compared)",
-                        plural(in_scope.len() as u64, "trial group or test", "trial groups and tests")
-                    )
-                } else {
-                    format!(
-                        "{} against the baseline: {}",
-                        plural(found.len() as u64, "significant regression", "significant regressions"),
-                        named(&found)
-                    )
-                };
-                (found, reason)
+                (found, ("significant regression", "significant regressions"))
             }
+        };
+        let reason = if found.is_empty() {
+            format!(
+                "no {} against the baseline ({} compared)",
+                what_words.0,
+                plural(in_scope.len() as u64, "trial group or test", "trial groups and tests")
+            )
+        } else {
+            format!(
+                "{} against the baseline: {}",
+                plural(found.len() as u64, what_words.0, what_words.1),
+                named(&found)
+            )
         };
         out.push(GateResult {
             scope: scope.to_owned(),

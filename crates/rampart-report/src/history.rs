@@ -154,6 +154,27 @@ pub struct GroupSummary {
 }
 
 impl GroupSummary {
+    /// No trials yet.
+    fn empty(
+        binary_id: Option<String>,
+        name: String,
+        trial_group: bool,
+        harm_category: Option<String>,
+    ) -> Self {
+        GroupSummary {
+            binary_id,
+            name,
+            trial_group,
+            harm_category,
+            safe: 0,
+            unsafe_: 0,
+            total: 0,
+            verdict: GroupVerdict::Passed,
+            trials: None,
+            evaluators: Vec::new(),
+        }
+    }
+
     /// The identity: binary id and name.
     pub fn identity(&self) -> (Option<&str>, &str) {
         (self.binary_id.as_deref(), &self.name)
@@ -193,17 +214,13 @@ impl RunSummary {
                         .then(|| t.iter().map(|(_, safe)| if *safe { 'S' } else { 'x' }).collect::<String>())
                 });
             let key = (group.binary_id.clone(), group.name.clone());
-            let entry = groups.entry(key).or_insert_with(|| GroupSummary {
-                binary_id: group.binary_id.clone(),
-                name: group.name.clone(),
-                trial_group: true,
-                harm_category: group.harm_category.clone(),
-                safe: 0,
-                unsafe_: 0,
-                total: 0,
-                verdict: GroupVerdict::Passed,
-                trials: None,
-                evaluators: Vec::new(),
+            let entry = groups.entry(key).or_insert_with(|| {
+                GroupSummary::empty(
+                    group.binary_id.clone(),
+                    group.name.clone(),
+                    true,
+                    group.harm_category.clone(),
+                )
             });
             entry.safe += group.safe;
             entry.unsafe_ += group.unsafe_;
@@ -216,17 +233,8 @@ impl RunSummary {
         for test in &report.tests {
             let Some(safety) = test.safety.as_ref().filter(|s| s.trial_group.is_none()) else { continue };
             let key = (test.binary_id.clone(), test.test_name.clone());
-            let entry = groups.entry(key).or_insert_with(|| GroupSummary {
-                binary_id: test.binary_id.clone(),
-                name: test.test_name.clone(),
-                trial_group: false,
-                harm_category: None,
-                safe: 0,
-                unsafe_: 0,
-                total: 0,
-                verdict: GroupVerdict::Passed,
-                trials: None,
-                evaluators: Vec::new(),
+            let entry = groups.entry(key).or_insert_with(|| {
+                GroupSummary::empty(test.binary_id.clone(), test.test_name.clone(), false, None)
             });
             entry.total += 1;
             entry.safe += u64::from(safety.class == TrialClass::Safe);
@@ -385,38 +393,85 @@ impl History {
 
     /// Like [`History::read`], reading only the newest `n` files (a trend needs no more).
     pub fn read_newest(&self, n: usize) -> (Vec<(Utf8PathBuf, RunSummary)>, Vec<SkippedFile>) {
-        let mut runs = Vec::new();
+        use rayon::prelude::*;
+        let names = self.names();
+        let own = names.iter().filter(|n| is_history_file_name(n)).count();
+        let mut to_skip = own.saturating_sub(n);
         let mut skipped = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return (runs, skipped) };
+        let mut wanted = Vec::new();
+        for name in names {
+            if !is_history_file_name(&name) {
+                skipped.push(SkippedFile {
+                    path: self.dir.join(&name),
+                    why: "not named like a history file".to_owned(),
+                });
+            } else if to_skip > 0 {
+                to_skip -= 1;
+            } else {
+                wanted.push(name);
+            }
+        }
+        // Parsed on every core, in order.
+        let read: Vec<(Utf8PathBuf, Result<RunSummary, String>)> =
+            wanted.par_iter().map(|name| (self.dir.join(name), self.read_file(name))).collect();
+        let mut runs = Vec::with_capacity(read.len());
+        for (path, result) in read {
+            match result {
+                Ok(summary) => runs.push((path, summary)),
+                Err(why) => skipped.push(SkippedFile { path, why }),
+            }
+        }
+        (runs, skipped)
+    }
+
+    /// The newest run for which `wanted` holds, reading from the newest file back and stopping
+    /// there (with the older files of the same CI run: its partitions, merged), and the files
+    /// skipped on the way.
+    pub fn find_newest(
+        &self,
+        wanted: impl Fn(&str, &RunSummary) -> bool,
+    ) -> (Option<RunSummary>, Vec<SkippedFile>) {
+        let names: Vec<String> = self.names().into_iter().filter(|n| is_history_file_name(n)).collect();
+        let mut skipped = Vec::new();
+        let mut found: Option<RunSummary> = None;
+        for name in names.iter().rev() {
+            let summary = match self.read_file(name) {
+                Ok(summary) => summary,
+                Err(why) => {
+                    skipped.push(SkippedFile { path: self.dir.join(name), why });
+                    continue;
+                }
+            };
+            match &mut found {
+                None if wanted(name, &summary) => found = Some(summary),
+                None => {}
+                Some(run) if run.ci_run_id.is_some() && run.ci_run_id == summary.ci_run_id => {
+                    let merged = merge_partitions(vec![summary, run.clone()]);
+                    *run = merged.into_iter().next().expect("one merged run");
+                }
+                Some(_) => break,
+            }
+        }
+        (found, skipped)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| n.ends_with(".json"))
             .collect();
         names.sort_by_key(|n| history_order(n));
-        let own = names.iter().filter(|n| is_history_file_name(n)).count();
-        let mut to_skip = own.saturating_sub(n);
-        for name in names {
-            if is_history_file_name(&name) && to_skip > 0 {
-                to_skip -= 1;
-                continue;
-            }
-            let path = self.dir.join(&name);
-            if !is_history_file_name(&name) {
-                skipped.push(SkippedFile { path, why: "not named like a history file".to_owned() });
-                continue;
-            }
-            let read = std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| serde_json::from_slice::<RunSummary>(&bytes).map_err(|e| e.to_string()));
-            match read {
-                Ok(summary) if summary.schema == HISTORY_SCHEMA => runs.push((path, summary)),
-                Ok(summary) => {
-                    skipped.push(SkippedFile { path, why: format!("schema {:?}", summary.schema) })
-                }
-                Err(why) => skipped.push(SkippedFile { path, why }),
-            }
+        names
+    }
+
+    fn read_file(&self, name: &str) -> Result<RunSummary, String> {
+        let bytes = std::fs::read(self.dir.join(name)).map_err(|e| e.to_string())?;
+        let summary: RunSummary = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if summary.schema != HISTORY_SCHEMA {
+            return Err(format!("schema {:?}", summary.schema));
         }
-        (runs, skipped)
+        Ok(summary)
     }
 
     /// Deletes the oldest history files past the newest `keep` (only files named like history

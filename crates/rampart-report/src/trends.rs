@@ -214,7 +214,8 @@ mod tests {
 
     fn run(id: &str, verdicts: &[(&str, bool)], leak: (u64, u64)) -> RunSummary {
         let mut categories = BTreeMap::new();
-        let counts = ScopeCounts { unsafe_: leak.0, safe: leak.1 - leak.0, total: leak.1, ..Default::default() };
+        let counts =
+            ScopeCounts { unsafe_: leak.0, safe: leak.1 - leak.0, total: leak.1, ..Default::default() };
         categories.insert("data_leakage".to_owned(), counts.clone());
         serde_json::from_value(serde_json::json!({
             "schema": crate::history::HISTORY_SCHEMA,
