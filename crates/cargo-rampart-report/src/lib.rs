@@ -354,21 +354,24 @@ const BRANCH_VARS: &[&str] = &[
     "GIT_BRANCH",
 ];
 
-/// Where this run comes from: the branch from the CI environment, else from git in `root`.
+/// Where this run comes from: the branch from the CI environment, else from git in `root`,
+/// and the commit from git (the report's metadata takes the CI environment's first).
 fn run_origin(root: Option<&std::path::Path>) -> rampart_report::history::RunOrigin {
-    let from_env =
-        BRANCH_VARS.iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
-    let branch = from_env.or_else(|| {
+    let git = |args: &[&str]| {
         let output = Command::new("git")
-            .args(["rev-parse", "--abbrev-ref", "HEAD"])
+            .args(args)
             .current_dir(root?)
             .stderr(std::process::Stdio::null())
             .output()
             .ok()?;
-        let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-        (output.status.success() && !name.is_empty() && name != "HEAD").then_some(name)
-    });
-    rampart_report::history::RunOrigin::default().with_branch(branch)
+        let text = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+        (output.status.success() && !text.is_empty() && text != "HEAD").then_some(text)
+    };
+    let from_env =
+        BRANCH_VARS.iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let branch = from_env.or_else(|| git(&["rev-parse", "--abbrev-ref", "HEAD"]));
+    let commit = git(&["rev-parse", "HEAD"]);
+    rampart_report::history::RunOrigin::default().with_branch(branch).with_commit(commit)
 }
 
 /// Renders a diagnostic as text.

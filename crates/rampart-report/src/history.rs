@@ -187,12 +187,20 @@ impl GroupSummary {
 pub struct RunOrigin {
     /// The git branch.
     pub git_branch: Option<String>,
+    /// The git commit, when the report's metadata has none (no CI variable named it).
+    pub git_commit: Option<String>,
 }
 
 impl RunOrigin {
     /// With a branch.
     pub fn with_branch(mut self, branch: Option<String>) -> Self {
         self.git_branch = branch;
+        self
+    }
+
+    /// With a commit.
+    pub fn with_commit(mut self, commit: Option<String>) -> Self {
+        self.git_commit = commit;
         self
     }
 }
@@ -267,7 +275,7 @@ impl RunSummary {
             generated_at: report.metadata.generated_at.clone(),
             run_ids: report.metadata.run_ids.clone(),
             ci_run_id: report.metadata.ci_run_id.clone(),
-            git_commit: report.metadata.git_commit.clone(),
+            git_commit: report.metadata.git_commit.clone().or_else(|| origin.git_commit.clone()),
             git_branch: origin.git_branch.clone(),
             verdict: report.verdict,
             gates: report.gates.iter().map(|g| (g.scope.clone(), g.gate.clone(), g.passed)).collect(),
