@@ -108,7 +108,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "NAME", requires = "baseline")]
     pub baseline_branch: Option<String>,
     /// Where the run history is kept: one small file per report (counts, verdicts, no
-    /// conversations) [default: <workspace>/target/rampart/history].
+    /// conversations) [default: <workspace>/target/rampart/history, when the inputs were found
+    /// there (no --junit/--results)].
     #[arg(long, value_name = "DIR")]
     pub history: Option<Utf8PathBuf>,
     /// Keep no history of this run.
@@ -677,11 +678,16 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
         None => None,
     };
+    // By default only a report that found its inputs in the workspace joins the workspace's
+    // history: inputs given with --junit/--results may come from anywhere (another machine's
+    // artifacts, an old run), and --history says where they belong.
     let history_dir = match (&args.history, &workspace) {
         _ if args.no_history => None,
         (Some(dir), _) => Some(dir.clone()),
-        (None, Some(ws)) => Some(ws.root.join("target").join(RAMPART_SUBDIR).join("history")),
-        (None, None) => None,
+        (None, Some(ws)) if !explicit_inputs => {
+            Some(ws.root.join("target").join(RAMPART_SUBDIR).join("history"))
+        }
+        (None, _) => None,
     };
     let history = match &history_dir {
         Some(dir) => {
@@ -720,9 +726,6 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         .filter(|v| !v.is_empty())
         .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
     let notes = write_outputs(&report, args, &out_dir, step_summary)?;
-    for note in notes {
-        eprintln!("rampart-report: {note}");
-    }
     if let Some(dir) = history_dir {
         // The history is a convenience: failing to keep it warns, it never changes the verdict.
         let history = rampart_report::history::History::new(&dir);
@@ -736,6 +739,10 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
             }
             Err(e) => eprintln!("rampart-report: warning: could not write the run history into {dir}: {e}"),
         }
+    }
+    // Where the report went, last (the page's line ends it: open it in a browser).
+    for note in notes {
+        eprintln!("rampart-report: {note}");
     }
     let annotate = match args.annotations {
         Annotations::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),

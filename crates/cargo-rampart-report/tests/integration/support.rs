@@ -311,6 +311,11 @@ pub fn run_report_with_env(
         .args(["rampart-report", "--out"])
         .arg(out.path())
         .args(args);
+    // The shared workspace keeps no history unless a test asks: one test's runs must not turn
+    // into another's trends.
+    if !args.iter().any(|a| *a == "--history" || *a == "--no-history") {
+        command.arg("--no-history");
+    }
     for (key, value) in env {
         command.env(key, value);
     }
