@@ -23,7 +23,7 @@ fn summary(seed: usize) -> RunSummary {
     let groups: Vec<serde_json::Value> = (0..GROUPS)
         .map(|g| {
             let trials: String =
-                (0..10).map(|t| if (g * 7 + t * 13 + seed) % 17 == 0 { 'x' } else { 'S' }).collect();
+                (0..10).map(|t| if (g * 7 + t * 13 + seed).is_multiple_of(17) { 'x' } else { 'S' }).collect();
             let safe = trials.chars().filter(|c| *c == 'S').count();
             serde_json::json!({
                 "binary_id": "agent-redteam::campaign",

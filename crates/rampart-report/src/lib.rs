@@ -44,6 +44,7 @@ mod terminal;
 pub mod trends;
 mod validate;
 mod view;
+pub mod watch;
 mod write;
 
 use camino::Utf8PathBuf;

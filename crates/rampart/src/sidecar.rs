@@ -985,6 +985,14 @@ fn known_column(column: usize) -> Option<usize> {
 /// every line) is read straight into a [`ResultLine`] rather than through the tagged enum,
 /// which would buffer the whole line into an intermediate tree first. Any other line, and a
 /// result line that does not read that way, goes through the enum as before.
+/// Decodes one line of a sidecar (without its newline), as [`parse`] does for a whole file's
+/// well-formed lines: for readers that follow a sidecar as it grows. A line this refuses may
+/// still hold a result [`parse`] recovers (a cut line, an oversized one): follow-up readers
+/// are a live view, [`parse`] the record.
+pub fn decode_line(text: &str) -> Result<SidecarLine<'static>, serde_json::Error> {
+    parse_line(text)
+}
+
 fn parse_line(text: &str) -> Result<SidecarLine<'static>, serde_json::Error> {
     if text.starts_with(r#"{"kind":"result","#)
         && let Ok(line) = serde_json::from_str::<ResultLine<'static>>(text)
