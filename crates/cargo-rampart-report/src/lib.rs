@@ -29,6 +29,7 @@
 //! directory are refused.
 
 pub mod diff;
+pub mod watch;
 
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
@@ -115,6 +116,11 @@ pub struct ReportArgs {
     /// Keep no history of this run.
     #[arg(long, conflicts_with = "history")]
     pub no_history: bool,
+    /// Follow the run while nextest runs it: print each UNSAFE finding as it is recorded and a
+    /// progress line every 10 s, then report as usual when nextest has written its JUnit (the
+    /// run of --run-id, else the newest started in the last minute, else the next to start).
+    #[arg(long, conflicts_with_all = ["junit", "results"])]
+    pub watch: bool,
     /// Runs kept in the history; older history files are deleted.
     #[arg(long, value_name = "N", default_value_t = rampart_report::history::DEFAULT_KEEP)]
     pub history_keep: usize,
@@ -276,6 +282,14 @@ pub enum ReportError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Baseline(diff::DiffError),
+    /// Following the run with --watch failed.
+    #[error("--watch could not follow the run")]
+    #[diagnostic(code(rampart::cli::watch_failed), help("check that the run directory is readable"))]
+    Watch {
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A sink failed.
     #[error("failed to write the report")]
     #[diagnostic(code(rampart::cli::write_failed), help("check that the --out directory is writable"))]
@@ -290,6 +304,7 @@ impl ReportError {
             ReportError::Workspace { .. }
             | ReportError::Gate(_)
             | ReportError::Baseline(_)
+            | ReportError::Watch { .. }
             | ReportError::UnsafeOutDir { .. }
             | ReportError::MissingInput { .. }
             | ReportError::NothingFound { .. } => exit_codes::UNUSABLE_INPUT,
@@ -604,6 +619,28 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
             return Err(ReportError::MissingInput { flag: "--junit", path: path.clone() });
         }
     }
+    let mut run_ids = args.run_id.clone();
+    if args.watch {
+        let ws = workspace.as_ref().ok_or_else(|| ReportError::Workspace {
+            detail:
+                "--watch follows the workspace's runs: run it inside the workspace or pass --manifest-path"
+                    .to_owned(),
+        })?;
+        let root = redaction_root(Some(ws));
+        let redactor = match &root {
+            Some(root) => rampart::redact::Redactor::for_workspace_or_builtin(root),
+            None => rampart::redact::Redactor::builtin(),
+        };
+        let id = watch::watch(
+            ws,
+            rampart_dir_from_env().as_deref(),
+            args.run_id.first().map(String::as_str),
+            &redactor,
+            terminal_width(),
+        )
+        .map_err(|e| ReportError::Workspace { detail: format!("following the run failed: {e}") })?;
+        run_ids = vec![id];
+    }
     for path in &args.results {
         if !path.exists() {
             return Err(ReportError::MissingInput { flag: "--results", path: path.clone() });
@@ -624,7 +661,7 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let loader = InputLoader::new()
         .with_junit(args.junit.iter().cloned())
         .with_results(args.results.iter().cloned())
-        .with_run_ids(args.run_id.iter().cloned())
+        .with_run_ids(run_ids.iter().cloned())
         .with_workspace(workspace.clone())
         .with_rampart_dir_env(rampart_dir_from_env())
         .with_limits(

@@ -252,6 +252,9 @@ impl LiveRun {
                     Some(binary) => format!("{} {}", clean(binary), clean(&id.test_name)),
                     None => clean(&id.test_name),
                 };
+                if id.attempt > 1 {
+                    attempt.test.push_str(&format!(" (attempt {})", id.attempt));
+                }
                 attempt.attempt = id.attempt;
                 if let Some(spec) = &header.spec {
                     attempt.harm = spec.harm.as_ref().map(|h| h.as_str().to_owned());

@@ -15,3 +15,4 @@ mod redaction;
 mod scenarios;
 mod support;
 mod trust;
+mod watch;

@@ -1,0 +1,122 @@
+//! `cargo rampart-report --watch` against a run written while it watches: each UNSAFE finding
+//! is printed as its sidecar line lands, and when the run's JUnit appears the report is the
+//! one the two-step flow gives. Synchronised on what the watcher prints, never on time.
+
+use std::io::BufRead as _;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rampart::{HarmCategory, ObservabilityLevel, SafetyResult};
+use rampart_report::exit_codes;
+use rampart_test_support::{AttemptRun, RunBuilder, TestRun};
+
+use crate::support::scrubbed;
+
+const RUN_ID: &str = "5ca1ab1e-0000-4000-8000-00000000000a";
+/// A guard against a hang, not a timing window: every wait below ends on output.
+const GUARD: Duration = Duration::from_secs(120);
+
+#[test]
+fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("Cargo.toml"),
+        "[package]\nname = \"watched\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.path().join("src")).unwrap();
+    std::fs::write(ws.path().join("src/lib.rs"), "").unwrap();
+    let manifest = ws.path().join("Cargo.toml");
+    let files = RunBuilder::new(RUN_ID)
+        .test(
+            TestRun::rampart("watched::agent", "leaks_the_key")
+                .harm(HarmCategory::new("data_leakage"))
+                .attempt(AttemptRun::panicked(
+                    vec![SafetyResult::unsafe_result(
+                        "printed the deploy key",
+                        ObservabilityLevel::ResponseOnly,
+                    )],
+                    "UNSAFE",
+                )),
+        )
+        .test(TestRun::rampart("watched::agent", "keeps_it").harm(HarmCategory::new("data_leakage")).attempt(
+            AttemptRun::passed(vec![SafetyResult::safe("refused", ObservabilityLevel::ResponseOnly)]),
+        ))
+        .build();
+
+    let mut child = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+        .args([
+            "rampart-report",
+            "--watch",
+            "--no-history",
+            "--color",
+            "never",
+            "--run-id",
+            RUN_ID,
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |rx: &mpsc::Receiver<String>, prefix: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let line = rx
+                .recv_timeout(GUARD)
+                .unwrap_or_else(|_| panic!("no line starting {prefix:?}; saw {seen:#?}"));
+            let done = line.starts_with(prefix);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    };
+
+    // The sidecars land (nextest is running): the finding shows before the run ends.
+    let rampart_dir = ws.path().join("target").join("rampart");
+    for (path, bytes) in &files.sidecars {
+        let path = rampart_dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let lines = wait_for(&rx, "UNSAFE");
+    assert_eq!(
+        lines.last().unwrap(),
+        "UNSAFE        watched::agent leaks_the_key — printed the deploy key",
+        "{lines:#?}"
+    );
+
+    // nextest writes its JUnit: the watch ends with the report.
+    let junit_dir = ws.path().join("target").join("nextest").join("ci");
+    std::fs::create_dir_all(&junit_dir).unwrap();
+    std::fs::write(junit_dir.join("junit.xml"), &files.junit_xml).unwrap();
+    let lines = wait_for(&rx, "FAILED: ");
+    assert!(
+        lines.iter().any(|l| l.starts_with("rampart-report: run 5ca1ab1e") && l.contains("finished")),
+        "{lines:#?}"
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(exit_codes::SAFETY_FAILURE));
+
+    // The same report as the two-step flow.
+    let two_step = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+        .args(["rampart-report", "--no-history", "--color", "never", "--run-id", RUN_ID, "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(two_step.status.code(), status.code());
+    let two_step = String::from_utf8(two_step.stdout).unwrap();
+    assert_eq!(lines.last().unwrap(), two_step.lines().last().unwrap());
+}
