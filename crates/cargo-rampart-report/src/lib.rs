@@ -121,6 +121,11 @@ pub struct ReportArgs {
     /// run of --run-id, else the newest started in the last minute, else the next to start).
     #[arg(long, conflicts_with_all = ["junit", "results"])]
     pub watch: bool,
+    /// With --watch: the command that runs the tests (`-- cargo nextest run --profile ci`):
+    /// run it, pass its output through, report when it exits (Ctrl-C and SIGTERM are forwarded
+    /// to it, and the report is still written).
+    #[arg(last = true, value_name = "COMMAND", requires = "watch")]
+    pub command: Vec<String>,
     /// Runs kept in the history; older history files are deleted.
     #[arg(long, value_name = "N", default_value_t = rampart_report::history::DEFAULT_KEEP)]
     pub history_keep: usize,
@@ -631,15 +636,29 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
             Some(root) => rampart::redact::Redactor::for_workspace_or_builtin(root),
             None => rampart::redact::Redactor::builtin(),
         };
-        let id = watch::watch(
-            ws,
-            rampart_dir_from_env().as_deref(),
-            args.run_id.first().map(String::as_str),
-            &redactor,
-            terminal_width(),
-        )
-        .map_err(|e| ReportError::Workspace { detail: format!("following the run failed: {e}") })?;
-        run_ids = vec![id];
+        let env = rampart_dir_from_env();
+        let wanted = args.run_id.first().map(String::as_str);
+        if args.command.is_empty() {
+            let id = watch::watch(ws, env.as_deref(), wanted, &redactor, terminal_width())
+                .map_err(|source| ReportError::Watch { source })?;
+            run_ids = vec![id];
+        } else {
+            let ran =
+                watch::watch_command(ws, env.as_deref(), wanted, &redactor, terminal_width(), &args.command)
+                    .map_err(|source| ReportError::Watch { source })?;
+            match ran.run_id {
+                Some(id) => run_ids = vec![id],
+                // No test ran (a build error, say): the command's own exit code; its output
+                // above says why.
+                None => {
+                    eprintln!(
+                        "rampart-report: the command exited ({}) before any rampart test ran",
+                        ran.status
+                    );
+                    return Ok(ran.status.code().unwrap_or(exit_codes::UNUSABLE_INPUT));
+                }
+            }
+        }
     }
     for path in &args.results {
         if !path.exists() {

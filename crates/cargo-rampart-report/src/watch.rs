@@ -2,6 +2,10 @@
 //! finding as it is recorded and a progress line every 10 seconds, then, when nextest has
 //! written the run's JUnit, report exactly as `cargo rampart-report` would.
 //!
+//! `cargo rampart-report --watch -- cargo nextest run ...` runs the command itself (its output
+//! passes through), follows the run it starts, and reports when it exits. Ctrl-C and SIGTERM
+//! are forwarded to it, and the report is still written from what was recorded.
+//!
 //! The run is `--run-id`'s, else the newest run directory started at most a minute before the
 //! watch (so it can start beside `cargo nextest run`), else the first one to appear. The
 //! sidecars are followed by polling every half second ([`rampart_report::watch::LiveRun`]:
@@ -31,11 +35,7 @@ pub fn watch(
     width: usize,
 ) -> std::io::Result<String> {
     let started = SystemTime::now();
-    let runs: Vec<Utf8PathBuf> = workspace
-        .rampart_dirs(rampart_dir_env)
-        .into_iter()
-        .map(|d| d.join(rampart::location::RUNS_SUBDIR))
-        .collect();
+    let runs = runs_dirs(workspace, rampart_dir_env);
     let mut said_waiting = false;
     let run_dir = loop {
         if let Some(dir) = find_run(&runs, run_id, started) {
@@ -58,14 +58,7 @@ pub fn watch(
     loop {
         // The JUnit is written when nextest is done: read what the sidecars hold by then.
         let done = junit_of(workspace, &id);
-        for event in live.poll(redactor)? {
-            let line = match event {
-                LiveEvent::Unsafe { test, evidence } => format!("UNSAFE        {test} — {evidence}"),
-                LiveEvent::GroupFailed { group } => format!("FAILED        {group} (an UNSAFE trial)"),
-                other => format!("{other:?}"),
-            };
-            println!("{}", cut(&line, width));
-        }
+        print_events(&mut live, redactor, width)?;
         if done.is_some() {
             println!(
                 "rampart-report: run {id} finished; seen live (every attempt): {}",
@@ -134,4 +127,158 @@ fn junit_of(workspace: &WorkspacePaths, run_id: &str) -> Option<Utf8PathBuf> {
         }
     }
     None
+}
+
+/// What following a command's run found.
+#[derive(Debug)]
+pub struct CommandRun {
+    /// The run's id, when a run directory appeared.
+    pub run_id: Option<String>,
+    /// How the command exited.
+    pub status: std::process::ExitStatus,
+    /// A termination signal (Ctrl-C, SIGTERM) arrived and was forwarded.
+    pub cancelled: bool,
+}
+
+/// Runs `command`, following the run it starts until it exits.
+pub fn watch_command(
+    workspace: &WorkspacePaths,
+    rampart_dir_env: Option<&Utf8Path>,
+    run_id: Option<&str>,
+    redactor: &Redactor,
+    width: usize,
+    command: &[String],
+) -> std::io::Result<CommandRun> {
+    let started = SystemTime::now();
+    let signals = Signals::register()?;
+    let (program, args) =
+        command.split_first().ok_or_else(|| std::io::Error::other("no command after --"))?;
+    let mut child = std::process::Command::new(program).args(args).spawn()?;
+    let runs = runs_dirs(workspace, rampart_dir_env);
+    let mut live: Option<LiveRun> = None;
+    let mut last_progress = Instant::now();
+    let mut cancelled = false;
+    loop {
+        if let Some(signal) = signals.take() {
+            cancelled = true;
+            eprintln!(
+                "rampart-report: {signal} received: stopping the command, then reporting what was recorded"
+            );
+            forward(&child, &signal);
+        }
+        let exited = child.try_wait()?;
+        if live.is_none()
+            && let Some(dir) = find_run(&runs, run_id, started)
+        {
+            eprintln!("rampart-report: watching run {} ({dir})", dir.file_name().unwrap_or_default());
+            live = Some(LiveRun::new(dir.as_std_path()));
+        }
+        if let Some(live) = &mut live {
+            print_events(live, redactor, width)?;
+            if last_progress.elapsed() >= PROGRESS_EVERY && exited.is_none() {
+                println!("rampart-report: {}", live.summary().progress_line());
+                last_progress = Instant::now();
+            }
+        }
+        if let Some(status) = exited {
+            let run_id =
+                live.as_ref().and_then(|l| l.dir().file_name()).map(|n| n.to_string_lossy().into_owned());
+            if let Some(live) = &live {
+                println!(
+                    "rampart-report: run {} {}; seen live (every attempt): {}",
+                    run_id.as_deref().unwrap_or("?"),
+                    if cancelled { "cancelled" } else { "finished" },
+                    live.summary().progress_line()
+                );
+            }
+            return Ok(CommandRun { run_id, status, cancelled });
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn print_events(live: &mut LiveRun, redactor: &Redactor, width: usize) -> std::io::Result<()> {
+    for event in live.poll(redactor)? {
+        let line = match event {
+            LiveEvent::Unsafe { test, evidence } => format!("UNSAFE        {test} — {evidence}"),
+            LiveEvent::GroupFailed { group } => format!("FAILED        {group} (an UNSAFE trial)"),
+            other => format!("{other:?}"),
+        };
+        println!("{}", cut(&line, width));
+    }
+    Ok(())
+}
+
+fn runs_dirs(workspace: &WorkspacePaths, rampart_dir_env: Option<&Utf8Path>) -> Vec<Utf8PathBuf> {
+    workspace
+        .rampart_dirs(rampart_dir_env)
+        .into_iter()
+        .map(|d| d.join(rampart::location::RUNS_SUBDIR))
+        .collect()
+}
+
+/// Termination signals, caught so the report is still written.
+struct Signals {
+    #[cfg(unix)]
+    flags: Vec<(i32, &'static str, std::sync::Arc<std::sync::atomic::AtomicBool>)>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn register() -> std::io::Result<Signals> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut flags = Vec::new();
+        for (signal, name) in [(SIGINT, "Ctrl-C (SIGINT)"), (SIGTERM, "SIGTERM")] {
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            signal_hook::flag::register(signal, flag.clone())?;
+            flags.push((signal, name, flag));
+        }
+        Ok(Signals { flags })
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    /// The signal received since the last call, if any.
+    #[cfg(unix)]
+    fn take(&self) -> Option<Caught> {
+        self.flags
+            .iter()
+            .find(|(_, _, flag)| flag.swap(false, std::sync::atomic::Ordering::SeqCst))
+            .map(|(signal, name, _)| Caught { signal: *signal, name })
+    }
+
+    #[cfg(not(unix))]
+    fn take(&self) -> Option<Caught> {
+        None
+    }
+}
+
+/// A signal caught.
+struct Caught {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    signal: i32,
+    name: &'static str,
+}
+
+impl std::fmt::Display for Caught {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Sends the caught signal on to the command.
+fn forward(child: &std::process::Child, caught: &Caught) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Pid, Signal, kill_process};
+        let signal = if caught.signal == signal_hook::consts::SIGINT { Signal::INT } else { Signal::TERM };
+        if let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) {
+            let _ = kill_process(pid, signal);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (child, caught);
 }

@@ -120,3 +120,80 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
     let two_step = String::from_utf8(two_step.stdout).unwrap();
     assert_eq!(lines.last().unwrap(), two_step.lines().last().unwrap());
 }
+
+/// `--watch -- <command>` runs the command; SIGTERM to the watcher is forwarded to it, and the
+/// report is still written from what was recorded (no JUnit: the run never finished).
+#[cfg(unix)]
+#[test]
+fn a_cancelled_command_still_leaves_a_report() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("Cargo.toml"),
+        "[package]\nname = \"watched\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.path().join("src")).unwrap();
+    std::fs::write(ws.path().join("src/lib.rs"), "").unwrap();
+    let files = RunBuilder::new(RUN_ID)
+        .test(
+            TestRun::rampart("watched::agent", "leaks_the_key")
+                .harm(HarmCategory::new("data_leakage"))
+                .attempt(AttemptRun::panicked(
+                    vec![SafetyResult::unsafe_result(
+                        "printed the deploy key",
+                        ObservabilityLevel::ResponseOnly,
+                    )],
+                    "UNSAFE",
+                )),
+        )
+        .build();
+    // The "test run": writes the sidecars where nextest's would go, then runs until stopped.
+    let staged = ws.path().join("staged");
+    for (path, bytes) in &files.sidecars {
+        let path = staged.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let rampart_dir = ws.path().join("target").join("rampart");
+    std::fs::create_dir_all(&rampart_dir).unwrap();
+    let script = format!("cp -R '{}/runs' '{}/' && exec sleep 1000", staged.display(), rampart_dir.display());
+    let mut child = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+        .args(["rampart-report", "--watch", "--no-history", "--color", "never", "--manifest-path"])
+        .arg(ws.path().join("Cargo.toml"))
+        .args(["--", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = rx.recv_timeout(GUARD).expect("the finding is printed");
+        if line.starts_with("UNSAFE") {
+            break;
+        }
+    }
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut rest = Vec::new();
+    while let Ok(line) = rx.recv_timeout(GUARD) {
+        rest.push(line);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SIGTERM received: stopping the command"), "{stderr}");
+    assert!(rest.iter().any(|l| l.contains(&format!("run {RUN_ID} cancelled"))), "{rest:#?}");
+    assert_eq!(
+        output.status.code(),
+        Some(exit_codes::SAFETY_FAILURE),
+        "the UNSAFE result decides: {rest:#?}"
+    );
+    assert!(ws.path().join("target/rampart/report/report.json").is_file(), "a report was written");
+}
