@@ -625,6 +625,8 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         }
     }
     let mut run_ids = args.run_id.clone();
+    // How a run --watch followed was stopped before it finished, in words.
+    let mut cancelled: Option<String> = None;
     if args.watch {
         let ws = workspace.as_ref().ok_or_else(|| ReportError::Workspace {
             detail:
@@ -647,7 +649,17 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
                 watch::watch_command(ws, env.as_deref(), wanted, &redactor, terminal_width(), &args.command)
                     .map_err(|source| ReportError::Watch { source })?;
             match ran.run_id {
-                Some(id) => run_ids = vec![id],
+                Some(id) => {
+                    cancelled = ran.cancelled.or_else(|| {
+                        watch::junit_of(ws, &id).is_none().then(|| {
+                            format!(
+                                "the command exited ({}) before nextest wrote the run's JUnit",
+                                ran.status
+                            )
+                        })
+                    });
+                    run_ids = vec![id];
+                }
                 // No test ran (a build error, say): the command's own exit code; its output
                 // above says why.
                 None => {
@@ -690,6 +702,9 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         );
     let (mut inputs, found) =
         loader.load().map_err(|e| ReportError::NothingFound { looked: e.looked.join(", ") })?;
+    if let Some(detail) = &cancelled {
+        inputs.problems.push(rampart_report::InputProblem::RunCancelled { detail: detail.clone() });
+    }
     loader.read_sidecars(&mut inputs, &found, |n_files| {
         if n_files >= 1000 {
             eprintln!("rampart-report: reading {n_files} sidecars...");
@@ -761,7 +776,12 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         .with_redactor(redactor)
         .with_gates(gates)
         .with_baseline(baseline)
-        .with_history(history);
+        .with_history(history)
+        .with_run_status(if cancelled.is_some() {
+            rampart_report::RunStatus::Cancelled
+        } else {
+            rampart_report::RunStatus::Complete
+        });
     let assembled = rampart_report::assemble(inputs, &context);
     let report = assembled.report;
 

@@ -106,7 +106,7 @@ fn find_run(runs: &[Utf8PathBuf], run_id: Option<&str>, started: SystemTime) -> 
 
 /// The JUnit file nextest wrote for `run_id` (under `target/nextest/<profile>/`, holding the
 /// run id), once it exists.
-fn junit_of(workspace: &WorkspacePaths, run_id: &str) -> Option<Utf8PathBuf> {
+pub fn junit_of(workspace: &WorkspacePaths, run_id: &str) -> Option<Utf8PathBuf> {
     let base = workspace.root.join("target").join("nextest");
     let needle = format!("uuid=\"{run_id}\"");
     for profile in base.read_dir_utf8().ok()?.flatten() {
@@ -136,8 +136,8 @@ pub struct CommandRun {
     pub run_id: Option<String>,
     /// How the command exited.
     pub status: std::process::ExitStatus,
-    /// A termination signal (Ctrl-C, SIGTERM) arrived and was forwarded.
-    pub cancelled: bool,
+    /// The termination signal (Ctrl-C, SIGTERM) that arrived and was forwarded, in words.
+    pub cancelled: Option<String>,
 }
 
 /// Runs `command`, following the run it starts until it exits.
@@ -157,10 +157,10 @@ pub fn watch_command(
     let runs = runs_dirs(workspace, rampart_dir_env);
     let mut live: Option<LiveRun> = None;
     let mut last_progress = Instant::now();
-    let mut cancelled = false;
+    let mut cancelled: Option<String> = None;
     loop {
         if let Some(signal) = signals.take() {
-            cancelled = true;
+            cancelled = Some(format!("{signal} received"));
             eprintln!(
                 "rampart-report: {signal} received: stopping the command, then reporting what was recorded"
             );
@@ -187,7 +187,7 @@ pub fn watch_command(
                 println!(
                     "rampart-report: run {} {}; seen live (every attempt): {}",
                     run_id.as_deref().unwrap_or("?"),
-                    if cancelled { "cancelled" } else { "finished" },
+                    if cancelled.is_some() { "cancelled" } else { "finished" },
                     live.summary().progress_line()
                 );
             }

@@ -94,6 +94,8 @@ pub struct ReportContext {
     /// The runs before this one (oldest first, partitions merged): the report carries its
     /// trends over them (`trends`).
     pub history: Vec<crate::history::RunSummary>,
+    /// Whether the run had finished (see [`crate::report::RunStatus`]).
+    pub run_status: crate::report::RunStatus,
 }
 
 impl ReportContext {
@@ -106,6 +108,7 @@ impl ReportContext {
             gates: None,
             baseline: None,
             history: Vec::new(),
+            run_status: crate::report::RunStatus::Complete,
         }
     }
 
@@ -118,6 +121,12 @@ impl ReportContext {
     /// Sets the baseline the report is compared with (see [`crate::compare`]).
     pub fn with_baseline(mut self, baseline: Option<crate::history::RunSummary>) -> ReportContext {
         self.baseline = baseline;
+        self
+    }
+
+    /// Sets whether the run had finished.
+    pub fn with_run_status(mut self, status: crate::report::RunStatus) -> ReportContext {
+        self.run_status = status;
         self
     }
 
@@ -148,6 +157,7 @@ impl ReportContext {
             gates: None,
             baseline: None,
             history: Vec::new(),
+            run_status: crate::report::RunStatus::Complete,
         }
     }
 }
@@ -254,6 +264,7 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         gates: Vec::new(),
         baseline: None,
         trends: None,
+        run_status: context.run_status,
     };
     if context.baseline.is_some() || !context.history.is_empty() {
         let summary = crate::history::RunSummary::of(&report, &Default::default());

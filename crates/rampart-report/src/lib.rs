@@ -69,8 +69,8 @@ pub use problem::{Excerpt, InputProblem};
 pub use report::{
     AttemptKey, AttemptOutcome, AttemptRecord, Evidence, GateResult, GroupVerdict, IncompleteKind,
     IncompleteReason, Interval, MAX_OUTPUT_BYTES, PopulationSummary, RedactionSummary, ReportedResult,
-    RunMetadata, RunVerdict, SCHEMA_VERSION, SetupScriptRecord, TestExecution, TestRunReport, TestSafety,
-    TrialClass, TrialGroup, TrialOutcome, TrialSource, report_json_schema, test_label,
+    RunMetadata, RunStatus, RunVerdict, SCHEMA_VERSION, SetupScriptRecord, TestExecution, TestRunReport,
+    TestSafety, TrialClass, TrialGroup, TrialOutcome, TrialSource, report_json_schema, test_label,
 };
 pub use sanitize::{clean_line, clean_text, inert_text, visible};
 pub use sarif::{MAX_SARIF_RESULTS, SARIF_FILE, SarifSink, sarif_log};

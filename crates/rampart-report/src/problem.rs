@@ -391,6 +391,19 @@ pub enum InputProblem {
         judged: String,
     },
 
+    /// The run was stopped before it finished (a cancelled CI job, Ctrl-C, nextest killed).
+    #[error("the run was cancelled: {detail}")]
+    #[diagnostic(
+        code(rampart::run::cancelled),
+        help(
+            "the report holds what was recorded before the run stopped; tests that had not started are missing"
+        )
+    )]
+    RunCancelled {
+        /// How it ended.
+        detail: String,
+    },
+
     /// Declared trial clones left no sidecar.
     #[error("trial group {group}: {} {missing} left no sidecar and {} as no-result", if missing.contains(',') { "trials" } else { "trial" }, if missing.contains(',') { "count" } else { "counts" })]
     #[diagnostic(
@@ -417,6 +430,7 @@ impl InputProblem {
                 (IncompleteKind::JunitUnreadable, Some(path), None, None)
             }
             P::JunitMissing => (IncompleteKind::JunitMissing, None, None, None),
+            P::RunCancelled { .. } => (IncompleteKind::RunCancelled, None, None, None),
             P::SetupScriptFailed { path, .. } => (IncompleteKind::SetupScriptFailed, Some(path), None, None),
             P::NoRampartTests { .. } => return None,
             P::ResultsDirEmpty { path } => (IncompleteKind::ResultsDirEmpty, Some(path), None, None),
@@ -731,7 +745,7 @@ impl InputProblem {
                 *span = Some(new_span);
             };
         match self {
-            P::JunitMissing | P::NoRampartTests { .. } => {}
+            P::JunitMissing | P::NoRampartTests { .. } | P::RunCancelled { .. } => {}
             P::JunitIo { path, .. } => ident(path),
             P::JunitNotUtf8 { path, source_code, span, .. } => {
                 ident(path);

@@ -118,6 +118,10 @@ pub struct TestRunReport {
     /// scope. Empty without a policy, when the verdict is the default rule alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateResult>,
+    /// Whether the run finished: `complete`, `in_progress` (a live report of a run still
+    /// going), or `cancelled` (stopped before it finished: see `incomplete_reasons`).
+    #[serde(default)]
+    pub run_status: RunStatus,
     /// This run compared with a baseline report (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::compare::Comparison>,
@@ -235,6 +239,8 @@ pub enum IncompleteKind {
     /// A sidecar header's test spec is impossible (a threshold outside [0, 1], a trial index
     /// past its count, clones that disagree); the test is judged fail-closed.
     InvalidSpec,
+    /// The run was cancelled before it finished: what had not started is missing.
+    RunCancelled,
 }
 
 /// Population statistics (RAMPART's `PopulationSummary`), with null rates when nothing was
@@ -295,6 +301,19 @@ pub struct Interval {
     pub lower: f64,
     /// Upper bound, in [0, 1].
     pub upper: f64,
+}
+
+/// Whether the run a report describes had finished.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// The run finished.
+    #[default]
+    Complete,
+    /// The run is still going (a live report).
+    InProgress,
+    /// The run was stopped before it finished.
+    Cancelled,
 }
 
 /// PASSED or FAILED.
@@ -783,6 +802,7 @@ impl IncompleteKind {
             IncompleteKind::SidecarOversized => "A results file over the size cap, read only in part",
             IncompleteKind::SymlinkOutsideResults => "A symlink out of a results directory, not followed",
             IncompleteKind::InvalidSpec => "An impossible test spec, judged fail-closed",
+            IncompleteKind::RunCancelled => "The run was cancelled before it finished",
         }
     }
 }
@@ -811,6 +831,7 @@ wire_names! {
         SidecarOversized => "sidecar_oversized",
         SymlinkOutsideResults => "symlink_outside_results",
         InvalidSpec => "invalid_spec",
+        RunCancelled => "run_cancelled",
     }
     Evidence {
         ConclusivePass => "conclusive_pass",

@@ -109,6 +109,11 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
     );
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(exit_codes::SAFETY_FAILURE));
+    let watched: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("target/rampart/report/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(watched["run_status"], "complete");
 
     // The same report as the two-step flow.
     let two_step = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
@@ -117,6 +122,15 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
         .output()
         .unwrap();
     assert_eq!(two_step.status.code(), status.code());
+    let again: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("target/rampart/report/report.json")).unwrap(),
+    )
+    .unwrap();
+    let without_time = |mut v: serde_json::Value| {
+        v["metadata"]["generated_at"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(without_time(watched), without_time(again), "the same report.json, times aside");
     let two_step = String::from_utf8(two_step.stdout).unwrap();
     assert_eq!(lines.last().unwrap(), two_step.lines().last().unwrap());
 }
@@ -180,7 +194,8 @@ fn a_cancelled_command_still_leaves_a_report() {
             break;
         }
     }
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed =
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let mut rest = Vec::new();
     while let Ok(line) = rx.recv_timeout(GUARD) {
@@ -195,5 +210,21 @@ fn a_cancelled_command_still_leaves_a_report() {
         Some(exit_codes::SAFETY_FAILURE),
         "the UNSAFE result decides: {rest:#?}"
     );
-    assert!(ws.path().join("target/rampart/report/report.json").is_file(), "a report was written");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("target/rampart/report/report.json"))
+            .expect("a report was written"),
+    )
+    .unwrap();
+    assert_eq!(report["run_status"], "cancelled");
+    let reasons: Vec<&str> = report["incomplete_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"run_cancelled"), "{reasons:?}");
+    assert!(
+        stderr.contains("error[rampart::run::cancelled]: the run was cancelled: SIGTERM received"),
+        "{stderr}"
+    );
 }
