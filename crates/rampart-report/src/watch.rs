@@ -21,9 +21,10 @@ use rampart::sidecar::{SidecarLine, decode_line};
 
 use crate::sanitize::clean_line;
 
-/// Longest line a tail keeps waiting for; past it the line is dropped (the final report reads
-/// it with its own caps).
-const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+/// Longest line the live view reads: a longer one is skipped (and counted), so a test writing
+/// huge torn lines into many files cannot make the watcher hold them; the final report reads
+/// it with its own caps.
+pub const MAX_LIVE_LINE_BYTES: usize = 1024 * 1024;
 
 /// One file followed as it grows.
 #[derive(Debug)]
@@ -31,17 +32,25 @@ pub struct Tail {
     path: PathBuf,
     offset: u64,
     pending: Vec<u8>,
+    /// Inside a line longer than [`MAX_LIVE_LINE_BYTES`]: bytes are dropped to its newline.
+    skipping: bool,
+    skipped: u64,
 }
 
 impl Tail {
     /// Follows `path` from its start.
     pub fn new(path: impl Into<PathBuf>) -> Tail {
-        Tail { path: path.into(), offset: 0, pending: Vec::new() }
+        Tail { path: path.into(), offset: 0, pending: Vec::new(), skipping: false, skipped: 0 }
     }
 
     /// Bytes consumed so far (complete lines and the pending torn one).
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Lines skipped for being longer than [`MAX_LIVE_LINE_BYTES`].
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The complete lines appended since the last poll, without their newlines. A file that
@@ -52,25 +61,56 @@ impl Tail {
         if len < self.offset {
             self.offset = 0;
             self.pending.clear();
+            self.skipping = false;
         }
         if len == self.offset {
             return Ok(Vec::new());
         }
         file.seek(SeekFrom::Start(self.offset))?;
-        let mut fresh = Vec::with_capacity((len - self.offset) as usize);
-        file.take(len - self.offset).read_to_end(&mut fresh)?;
-        self.offset += fresh.len() as u64;
-        self.pending.extend_from_slice(&fresh);
         let mut lines = Vec::new();
-        let mut start = 0;
-        while let Some(end) = self.pending[start..].iter().position(|&b| b == b'\n') {
-            let line = &self.pending[start..start + end];
-            lines.push(line.strip_suffix(b"\r").unwrap_or(line).to_vec());
-            start += end + 1;
-        }
-        self.pending.drain(..start);
-        if self.pending.len() > MAX_PENDING_BYTES {
-            self.pending.clear();
+        // In chunks, so a long line is dropped as it is read rather than held whole.
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut remaining = len - self.offset;
+        while remaining > 0 {
+            let n = file.read(&mut chunk[..remaining.min(64 * 1024) as usize])?;
+            if n == 0 {
+                break;
+            }
+            remaining -= n as u64;
+            self.offset += n as u64;
+            let mut bytes = &chunk[..n];
+            while !bytes.is_empty() {
+                match bytes.iter().position(|&b| b == b'\n') {
+                    Some(end) => {
+                        if self.skipping {
+                            self.skipping = false;
+                        } else if self.pending.len() + end <= MAX_LIVE_LINE_BYTES {
+                            self.pending.extend_from_slice(&bytes[..end]);
+                            let line = std::mem::take(&mut self.pending);
+                            lines.push(match line.strip_suffix(b"\r") {
+                                Some(stripped) => stripped.to_vec(),
+                                None => line,
+                            });
+                        } else {
+                            self.pending.clear();
+                            self.skipped += 1;
+                        }
+                        bytes = &bytes[end + 1..];
+                    }
+                    None => {
+                        if !self.skipping {
+                            if self.pending.len() + bytes.len() > MAX_LIVE_LINE_BYTES {
+                                self.pending.clear();
+                                self.skipping = true;
+                                self.skipped += 1;
+                            } else {
+                                self.pending.extend_from_slice(bytes);
+                            }
+                        }
+                        bytes = &[];
+                    }
+                }
+            }
         }
         Ok(lines)
     }
@@ -223,11 +263,14 @@ impl LiveRun {
                 self.attempts.insert(path.clone(), LiveAttempt::default());
                 self.summary.attempts += 1;
             }
-            let lines = match self.tails.get_mut(&path).expect("just inserted").poll() {
+            let tail = self.tails.get_mut(&path).expect("just inserted");
+            let skipped_before = tail.skipped();
+            let lines = match tail.poll() {
                 Ok(lines) => lines,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
+            self.summary.undecoded_lines += tail.skipped() - skipped_before;
             for line in lines {
                 self.line(&path, &line, redactor, &mut events);
             }

@@ -47,6 +47,13 @@ fn a_tail_reads_each_byte_once_and_waits_for_a_torn_line() {
     append(&path, b"o\r\nthree\n");
     assert_eq!(tail.poll().unwrap(), [b"two".to_vec(), b"three".to_vec()]);
     assert_eq!(tail.offset(), std::fs::metadata(&path).unwrap().len(), "read once, up to the end");
+    // A line longer than the live view reads is skipped to its newline, never held whole.
+    let long = vec![b'a'; rampart_report::watch::MAX_LIVE_LINE_BYTES + 10];
+    append(&path, &long);
+    assert_eq!(tail.poll().unwrap(), Vec::<Vec<u8>>::new());
+    append(&path, b"aaaa\nafter\n");
+    assert_eq!(tail.poll().unwrap(), [b"after".to_vec()]);
+    assert_eq!(tail.skipped(), 1);
     // A file replaced by a shorter one is followed again from its start.
     std::fs::write(&path, b"new\n").unwrap();
     assert_eq!(tail.poll().unwrap(), [b"new".to_vec()]);
