@@ -107,26 +107,13 @@ fn find_run(runs: &[Utf8PathBuf], run_id: Option<&str>, started: SystemTime) -> 
 /// The JUnit file nextest wrote for `run_id` (under `target/nextest/<profile>/`, holding the
 /// run id), once it exists.
 pub fn junit_of(workspace: &WorkspacePaths, run_id: &str) -> Option<Utf8PathBuf> {
-    let base = workspace.root.join("target").join("nextest");
     let needle = format!("uuid=\"{run_id}\"");
-    for profile in base.read_dir_utf8().ok()?.flatten() {
-        let Ok(files) = profile.path().read_dir_utf8() else { continue };
-        for file in files.flatten() {
-            let path = file.path();
-            if path.extension() != Some("xml") {
-                continue;
-            }
-            let mut head = vec![0; 64 * 1024];
-            let Ok(n) = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-            else {
-                continue;
-            };
-            if String::from_utf8_lossy(&head[..n]).contains(&needle) {
-                return Some(path.to_owned());
-            }
-        }
-    }
-    None
+    workspace.junit_files().into_iter().map(|(_, path)| path).find(|path| {
+        let mut head = vec![0; 64 * 1024];
+        std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .is_ok_and(|n| String::from_utf8_lossy(&head[..n]).contains(&needle))
+    })
 }
 
 /// What following a command's run found.

@@ -150,15 +150,7 @@ impl ReportContext {
                 std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| ((*name).to_owned(), v))
             })
             .collect();
-        ReportContext {
-            generated_at: Some(rampart::Timestamp::now().to_string()),
-            env,
-            redactor: Redactor::builtin(),
-            gates: None,
-            baseline: None,
-            history: Vec::new(),
-            run_status: crate::report::RunStatus::Complete,
-        }
+        ReportContext::new(Some(rampart::Timestamp::now().to_string()), env)
     }
 }
 

@@ -53,24 +53,29 @@ impl WorkspacePaths {
             .collect()
     }
 
-    /// The newest `*.xml` under `<root>/target/nextest/*/`.
-    pub fn newest_junit(&self) -> Option<Utf8PathBuf> {
+    /// Every `*.xml` under `<root>/target/nextest/*/` (nextest's JUnit files, one per
+    /// profile), with when each was last written.
+    pub fn junit_files(&self) -> Vec<(std::time::SystemTime, Utf8PathBuf)> {
         let base = self.root.join("target").join("nextest");
-        let mut newest: Option<(std::time::SystemTime, Utf8PathBuf)> = None;
-        for profile in base.read_dir_utf8().ok()?.flatten() {
+        let mut out = Vec::new();
+        let Ok(profiles) = base.read_dir_utf8() else { return out };
+        for profile in profiles.flatten() {
             let Ok(files) = profile.path().read_dir_utf8() else { continue };
             for file in files.flatten() {
-                let path = file.path();
-                if path.extension() != Some("xml") {
+                if file.path().extension() != Some("xml") {
                     continue;
                 }
-                let Ok(modified) = file.metadata().and_then(|m| m.modified()) else { continue };
-                if newest.as_ref().is_none_or(|(t, p)| (modified, path) > (*t, p.as_path())) {
-                    newest = Some((modified, path.to_owned()));
+                if let Ok(modified) = file.metadata().and_then(|m| m.modified()) {
+                    out.push((modified, file.path().to_owned()));
                 }
             }
         }
-        newest.map(|(_, p)| p)
+        out
+    }
+
+    /// The newest `*.xml` under `<root>/target/nextest/*/`.
+    pub fn newest_junit(&self) -> Option<Utf8PathBuf> {
+        self.junit_files().into_iter().max().map(|(_, p)| p)
     }
 }
 

@@ -17,8 +17,18 @@ const RUN_ID: &str = "5ca1ab1e-0000-4000-8000-00000000000a";
 /// A guard against a hang, not a timing window: every wait below ends on output.
 const GUARD: Duration = Duration::from_secs(120);
 
-#[test]
-fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
+/// A test that records one UNSAFE result.
+fn leaking_test() -> TestRun {
+    TestRun::rampart("watched::agent", "leaks_the_key").harm(HarmCategory::new("data_leakage")).attempt(
+        AttemptRun::panicked(
+            vec![SafetyResult::unsafe_result("printed the deploy key", ObservabilityLevel::ResponseOnly)],
+            "UNSAFE",
+        ),
+    )
+}
+
+/// An empty workspace for `cargo metadata` to find.
+fn workspace() -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
     std::fs::write(
         ws.path().join("Cargo.toml"),
@@ -27,19 +37,29 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
     .unwrap();
     std::fs::create_dir_all(ws.path().join("src")).unwrap();
     std::fs::write(ws.path().join("src/lib.rs"), "").unwrap();
+    ws
+}
+
+/// The child's stdout, line by line, as it is printed.
+fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
+    let ws = workspace();
     let manifest = ws.path().join("Cargo.toml");
     let files = RunBuilder::new(RUN_ID)
-        .test(
-            TestRun::rampart("watched::agent", "leaks_the_key")
-                .harm(HarmCategory::new("data_leakage"))
-                .attempt(AttemptRun::panicked(
-                    vec![SafetyResult::unsafe_result(
-                        "printed the deploy key",
-                        ObservabilityLevel::ResponseOnly,
-                    )],
-                    "UNSAFE",
-                )),
-        )
+        .test(leaking_test())
         .test(TestRun::rampart("watched::agent", "keeps_it").harm(HarmCategory::new("data_leakage")).attempt(
             AttemptRun::passed(vec![SafetyResult::safe("refused", ObservabilityLevel::ResponseOnly)]),
         ))
@@ -61,15 +81,7 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(&mut child);
     let wait_for = |rx: &mpsc::Receiver<String>, prefix: &str| -> Vec<String> {
         let mut seen = Vec::new();
         loop {
@@ -140,27 +152,8 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
 #[cfg(unix)]
 #[test]
 fn a_cancelled_command_still_leaves_a_report() {
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::write(
-        ws.path().join("Cargo.toml"),
-        "[package]\nname = \"watched\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(ws.path().join("src")).unwrap();
-    std::fs::write(ws.path().join("src/lib.rs"), "").unwrap();
-    let files = RunBuilder::new(RUN_ID)
-        .test(
-            TestRun::rampart("watched::agent", "leaks_the_key")
-                .harm(HarmCategory::new("data_leakage"))
-                .attempt(AttemptRun::panicked(
-                    vec![SafetyResult::unsafe_result(
-                        "printed the deploy key",
-                        ObservabilityLevel::ResponseOnly,
-                    )],
-                    "UNSAFE",
-                )),
-        )
-        .build();
+    let ws = workspace();
+    let files = RunBuilder::new(RUN_ID).test(leaking_test()).build();
     // The "test run": writes the sidecars where nextest's would go, then runs until stopped.
     let staged = ws.path().join("staged");
     for (path, bytes) in &files.sidecars {
@@ -179,15 +172,7 @@ fn a_cancelled_command_still_leaves_a_report() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(&mut child);
     loop {
         let line = rx.recv_timeout(GUARD).expect("the finding is printed");
         if line.starts_with("UNSAFE") {
