@@ -364,6 +364,31 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
+/// The live report of a run still going: its sidecars so far (no JUnit yet), marked in
+/// progress, written as `report.json` (no archive copy) and the page.
+fn write_live_report(
+    run_dir: &Utf8Path,
+    out_dir: &Utf8Path,
+    redactor: &rampart::redact::Redactor,
+    limits: Limits,
+    args: &ReportArgs,
+) -> Result<(), String> {
+    let loader = InputLoader::new().with_results([run_dir.to_owned()]).with_limits(limits);
+    let (mut inputs, found) = loader.load().map_err(|e| e.to_string())?;
+    loader.read_sidecars(&mut inputs, &found, |_| {});
+    let context = ReportContext::from_process()
+        .with_redactor(redactor.clone())
+        .with_run_status(rampart_report::RunStatus::InProgress);
+    let report = rampart_report::assemble(inputs, &context).report;
+    if args.format.contains(&OutputFormat::Json) && !args.no_json {
+        JsonFileSink::new(out_dir).write_latest(&report).map_err(|e| e.to_string())?;
+    }
+    if args.format.contains(&OutputFormat::Html) {
+        rampart_html::HtmlSink::new(out_dir.to_owned()).write(&report).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// The environment variables that name the branch, most specific first (a pull request's
 /// source branch before the ref it runs on).
 const BRANCH_VARS: &[&str] = &[
@@ -624,6 +649,16 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
             return Err(ReportError::MissingInput { flag: "--junit", path: path.clone() });
         }
     }
+    let out_dir = match (&args.out, &workspace) {
+        (Some(out), _) => out.clone(),
+        (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
+        (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
+    };
+    if args.format.iter().any(|f| *f != OutputFormat::Terminal) {
+        ReportDir::new(&out_dir)
+            .check()
+            .map_err(|e| ReportError::UnsafeOutDir { path: e.path, reason: e.reason })?;
+    }
     let mut run_ids = args.run_id.clone();
     // How a run --watch followed was stopped before it finished, in words.
     let mut cancelled: Option<String> = None;
@@ -640,14 +675,40 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         };
         let env = rampart_dir_from_env();
         let wanted = args.run_id.first().map(String::as_str);
+        // The live report: report.json and the page, rewritten while the run goes on.
+        let live_formats = args.format.iter().any(|f| matches!(f, OutputFormat::Json | OutputFormat::Html));
+        let limits = Limits::new()
+            .with_max_result_bytes(usize::try_from(args.max_result_bytes).unwrap_or(usize::MAX))
+            .with_max_sidecar_bytes(args.max_sidecar_bytes);
+        let mut said = false;
+        let mut live_report = |run_dir: &Utf8Path| {
+            if !live_formats {
+                return;
+            }
+            match write_live_report(run_dir, &out_dir, &redactor, limits, args) {
+                Ok(()) if !said => {
+                    eprintln!("rampart-report: live report in {out_dir} (rewritten while the run goes on)");
+                    said = true;
+                }
+                Ok(()) => {}
+                Err(e) => eprintln!("rampart-report: warning: could not write the live report: {e}"),
+            }
+        };
         if args.command.is_empty() {
-            let id = watch::watch(ws, env.as_deref(), wanted, &redactor, terminal_width())
+            let id = watch::watch(ws, env.as_deref(), wanted, &redactor, terminal_width(), &mut live_report)
                 .map_err(|source| ReportError::Watch { source })?;
             run_ids = vec![id];
         } else {
-            let ran =
-                watch::watch_command(ws, env.as_deref(), wanted, &redactor, terminal_width(), &args.command)
-                    .map_err(|source| ReportError::Watch { source })?;
+            let ran = watch::watch_command(
+                ws,
+                env.as_deref(),
+                wanted,
+                &redactor,
+                terminal_width(),
+                &args.command,
+                &mut live_report,
+            )
+            .map_err(|source| ReportError::Watch { source })?;
             match ran.run_id {
                 Some(id) => {
                     cancelled = ran.cancelled.or_else(|| {
@@ -676,17 +737,6 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         if !path.exists() {
             return Err(ReportError::MissingInput { flag: "--results", path: path.clone() });
         }
-    }
-
-    let out_dir = match (&args.out, &workspace) {
-        (Some(out), _) => out.clone(),
-        (None, Some(ws)) => ws.root.join("target").join(RAMPART_SUBDIR).join("report"),
-        (None, None) => Utf8PathBuf::from("target").join(RAMPART_SUBDIR).join("report"),
-    };
-    if args.format.iter().any(|f| *f != OutputFormat::Terminal) {
-        ReportDir::new(&out_dir)
-            .check()
-            .map_err(|e| ReportError::UnsafeOutDir { path: e.path, reason: e.reason })?;
     }
 
     let loader = InputLoader::new()

@@ -25,6 +25,39 @@ const POLL: Duration = Duration::from_millis(500);
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 /// How far before the watch a run may have started and still be the one watched.
 const STARTED_BESIDE: Duration = Duration::from_secs(60);
+/// How often the live report is rewritten at most (and never more than a tenth of the time).
+const LIVE_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes the live report of a run directory (`report.json` and the page, marked in progress).
+pub type LiveReport<'a> = dyn FnMut(&Utf8Path) + 'a;
+
+/// When the live report is rewritten: when something changed, at most every [`LIVE_EVERY`],
+/// and at most a tenth of the time (a slow rewrite waits ten times its own length).
+#[derive(Default)]
+struct LiveSchedule {
+    last: Option<(Instant, Duration)>,
+    seen: Option<rampart_report::watch::LiveSummary>,
+}
+
+impl LiveSchedule {
+    fn maybe_write(&mut self, live: &LiveRun, write: &mut LiveReport<'_>) {
+        let summary = live.summary();
+        if self.seen.as_ref() == Some(summary) || summary.attempts == 0 {
+            return;
+        }
+        if let Some((at, cost)) = self.last
+            && at.elapsed() < LIVE_EVERY.max(cost * 10)
+        {
+            return;
+        }
+        let started = Instant::now();
+        if let Some(dir) = Utf8Path::from_path(live.dir()) {
+            write(dir);
+        }
+        self.last = Some((started, started.elapsed()));
+        self.seen = Some(summary.clone());
+    }
+}
 
 /// Follows a run until its JUnit appears; returns its run id.
 pub fn watch(
@@ -33,6 +66,7 @@ pub fn watch(
     run_id: Option<&str>,
     redactor: &Redactor,
     width: usize,
+    live_report: &mut LiveReport<'_>,
 ) -> std::io::Result<String> {
     let started = SystemTime::now();
     let runs = runs_dirs(workspace, rampart_dir_env);
@@ -55,10 +89,14 @@ pub fn watch(
     eprintln!("rampart-report: watching run {id} ({run_dir})");
     let mut live = LiveRun::new(run_dir.as_std_path());
     let mut last_progress = Instant::now();
+    let mut schedule = LiveSchedule::default();
     loop {
         // The JUnit is written when nextest is done: read what the sidecars hold by then.
         let done = junit_of(workspace, &id);
         print_events(&mut live, redactor, width)?;
+        if done.is_none() {
+            schedule.maybe_write(&live, live_report);
+        }
         if done.is_some() {
             println!(
                 "rampart-report: run {id} finished; seen live (every attempt): {}",
@@ -135,6 +173,7 @@ pub fn watch_command(
     redactor: &Redactor,
     width: usize,
     command: &[String],
+    live_report: &mut LiveReport<'_>,
 ) -> std::io::Result<CommandRun> {
     let started = SystemTime::now();
     let signals = Signals::register()?;
@@ -145,6 +184,7 @@ pub fn watch_command(
     let mut live: Option<LiveRun> = None;
     let mut last_progress = Instant::now();
     let mut cancelled: Option<String> = None;
+    let mut schedule = LiveSchedule::default();
     loop {
         if let Some(signal) = signals.take() {
             cancelled = Some(format!("{signal} received"));
@@ -162,6 +202,9 @@ pub fn watch_command(
         }
         if let Some(live) = &mut live {
             print_events(live, redactor, width)?;
+            if exited.is_none() {
+                schedule.maybe_write(live, live_report);
+            }
             if last_progress.elapsed() >= PROGRESS_EVERY && exited.is_none() {
                 println!("rampart-report: {}", live.summary().progress_line());
                 last_progress = Instant::now();

@@ -779,6 +779,12 @@
       addText(title, line);
     }
     if (vt[1]) add(banner, h('p', 'rr-verdict-sub', vt[1]));
+    if (R.run_status === 'in_progress') {
+      var live = add(banner, h('p', 'rr-notice rr-live', 'In progress: the run is still going. This page reloads every 5 seconds; the final report replaces it when the run ends.'));
+      live.id = 'rr-live';
+    } else if (R.run_status === 'cancelled') {
+      add(banner, h('p', 'rr-notice rr-notice-error', 'Cancelled: the run was stopped before it finished. This report holds what was recorded until then.'));
+    }
     var reasons = R.incomplete_reasons || [];
     if (reasons.length) add(banner, incompleteBox(reasons, verdict === 'incomplete'));
     // The [gate] policy: each limit with why, failed first (text only).

@@ -278,6 +278,16 @@ pub fn render(report: &TestRunReport, options: &HtmlOptions) -> HtmlOutput {
         TEMPLATE,
         &[
             ("CSP", &csp),
+            // A live report (the run is still going) reloads itself: a meta refresh, which needs
+            // no script and no network and which the policy above does not govern.
+            (
+                "REFRESH",
+                if report.run_status == rampart_report::RunStatus::InProgress {
+                    "\n<meta http-equiv=\"refresh\" content=\"5\">"
+                } else {
+                    ""
+                },
+            ),
             ("VERSION", version),
             ("TITLE", &title),
             ("HEADER_TITLE", &header_title),

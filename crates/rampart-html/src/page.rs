@@ -499,6 +499,7 @@ pub(crate) fn project(report: &TestRunReport) -> Projection {
     let head = json!({
         "schema_version": report.schema_version,
         "verdict": report.verdict,
+        "run_status": report.run_status,
         "incomplete": report.incomplete,
         "incomplete_reasons": report.incomplete_reasons,
         "total_runs": report.total_runs,

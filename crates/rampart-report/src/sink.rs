@@ -65,19 +65,7 @@ impl JsonFileSink {
     /// a hard link to the same bytes (a copy where the file system has no hard links), so a
     /// report is written once.
     pub fn write(&self, report: &TestRunReport) -> Result<JsonWritten, SinkError> {
-        let mut serialize_error = None;
-        let latest = self.out.write_with(LATEST_FILE, |w| {
-            write_inert_json_outline(&mut *w, report).map_err(|e| {
-                let io = std::io::Error::other(e.to_string());
-                serialize_error = Some(e);
-                io
-            })?;
-            w.write_all(b"\n")
-        });
-        let latest = match (latest, serialize_error) {
-            (_, Some(e)) if !e.is_io() => return Err(SinkError::Serialize(e)),
-            (result, _) => result?,
-        };
+        let latest = self.write_latest(report)?;
         let stamp = report
             .metadata
             .generated_at
@@ -98,6 +86,24 @@ impl JsonFileSink {
             path: self.out.path().join("runs").to_string(),
             source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free archive name"),
         })
+    }
+
+    /// Writes `report.json` only, without the archive copy (a live report, rewritten while
+    /// the run goes on).
+    pub fn write_latest(&self, report: &TestRunReport) -> Result<Utf8PathBuf, SinkError> {
+        let mut serialize_error = None;
+        let latest = self.out.write_with(LATEST_FILE, |w| {
+            write_inert_json_outline(&mut *w, report).map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                serialize_error = Some(e);
+                io
+            })?;
+            w.write_all(b"\n")
+        });
+        match (latest, serialize_error) {
+            (_, Some(e)) if !e.is_io() => Err(SinkError::Serialize(e)),
+            (result, _) => result,
+        }
     }
 }
 

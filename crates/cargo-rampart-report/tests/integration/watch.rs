@@ -99,9 +99,13 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
     // The sidecars land (nextest is running): the finding shows before the run ends.
     let rampart_dir = ws.path().join("target").join("rampart");
     for (path, bytes) in &files.sidecars {
+        // Whole files (a temporary name, then a rename), so what the live report holds does
+        // not depend on when the watcher looks.
         let path = rampart_dir.join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
+        let temp = path.with_extension("partial");
+        std::fs::write(&temp, bytes).unwrap();
+        std::fs::rename(&temp, &path).unwrap();
     }
     let lines = wait_for(&rx, "UNSAFE");
     assert_eq!(
@@ -109,6 +113,35 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
         "UNSAFE        watched::agent leaks_the_key — printed the deploy key",
         "{lines:#?}"
     );
+
+    // Meanwhile the live report: report.json and the page, marked in progress (the first is
+    // written right after the finding is printed; waited for on the file itself).
+    let live = ws.path().join("target/rampart/report/report.json");
+    let deadline = std::time::Instant::now() + GUARD;
+    let page_path = ws.path().join("target/rampart/report/index.html");
+    let live_report = loop {
+        let report = std::fs::read_to_string(&live)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .filter(|r| r["failed"] == 1);
+        if let Some(report) = report.filter(|_| page_path.is_file()) {
+            break report;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no live report with the finding at {}",
+            live.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(live_report["run_status"], "in_progress");
+    assert_eq!(live_report["failed"], 1, "the UNSAFE result so far");
+    assert!(
+        live_report["incomplete_reasons"].as_array().unwrap().iter().all(|r| r["kind"] != "junit_missing"),
+        "no JUnit is expected while the run goes on"
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.contains(r#"<meta http-equiv="refresh" content="5">"#), "the live page reloads itself");
 
     // nextest writes its JUnit: the watch ends with the report.
     let junit_dir = ws.path().join("target").join("nextest").join("ci");
@@ -126,6 +159,8 @@ fn watch_prints_findings_as_they_land_and_ends_with_the_usual_report() {
     )
     .unwrap();
     assert_eq!(watched["run_status"], "complete");
+    let page = std::fs::read_to_string(ws.path().join("target/rampart/report/index.html")).unwrap();
+    assert!(!page.contains("http-equiv=\"refresh\""), "the final page stays still");
 
     // The same report as the two-step flow.
     let two_step = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))

@@ -96,3 +96,30 @@ fn a_failed_gate_links_to_the_results_behind_it() {
     assert!(!browser.hash().contains("gate="), "{}", browser.hash());
     assert!(browser.console_errors().is_empty(), "{:?}", browser.console_errors());
 }
+
+#[test]
+fn a_live_report_says_it_is_in_progress_and_a_cancelled_one_says_so() {
+    let Some(browser) =
+        Browser::start("a_live_report_says_it_is_in_progress_and_a_cancelled_one_says_so", &[])
+    else {
+        return;
+    };
+    for (status, expected) in [
+        (rampart_report::RunStatus::InProgress, "In progress: the run is still going."),
+        (rampart_report::RunStatus::Cancelled, "Cancelled: the run was stopped before it finished."),
+    ] {
+        let mut report = demo_report();
+        report.run_status = status;
+        let (_dir, index) = crate::write_report(&report, HtmlOptions::default());
+        let html = std::fs::read_to_string(&index).unwrap();
+        assert_eq!(html.contains("http-equiv=\"refresh\""), status == rampart_report::RunStatus::InProgress);
+        browser.goto(&format!("file://{}", index.display()));
+        browser.wait_ready();
+        let banner = browser.js(
+            "return Array.from(document.querySelectorAll('.rr-notice')).map(n => n.textContent).join('\\n')",
+            json!([]),
+        );
+        assert!(banner.as_str().unwrap().contains(expected), "{banner}");
+        assert!(browser.console_errors().is_empty(), "{:?}", browser.console_errors());
+    }
+}
