@@ -711,13 +711,18 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
             .map_err(|source| ReportError::Watch { source })?;
             match ran.run_id {
                 Some(id) => {
+                    // Stopped by a signal we forwarded, or killed by one (nextest killed): the
+                    // run did not finish. A command that exited on its own without a JUnit (a
+                    // profile without one) finished; the report says the JUnit is missing.
                     cancelled = ran.cancelled.or_else(|| {
-                        watch::junit_of(ws, &id).is_none().then(|| {
-                            format!(
-                                "the command exited ({}) before nextest wrote the run's JUnit",
-                                ran.status
-                            )
-                        })
+                        (watch::killed_by_signal(&ran.status) && watch::junit_of(ws, &id).is_none()).then(
+                            || {
+                                format!(
+                                    "the command was killed ({}) before nextest wrote the run's JUnit",
+                                    ran.status
+                                )
+                            },
+                        )
                     });
                     run_ids = vec![id];
                 }

@@ -312,3 +312,16 @@ fn forward(child: &std::process::Child, caught: &Caught) {
     #[cfg(not(unix))]
     let _ = (child, caught);
 }
+
+/// Whether the command was ended by a signal rather than exiting.
+pub fn killed_by_signal(status: &std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::ExitStatusExt::signal(status).is_some()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        false
+    }
+}

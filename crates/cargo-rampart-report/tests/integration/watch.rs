@@ -248,3 +248,41 @@ fn a_cancelled_command_still_leaves_a_report() {
         "{stderr}"
     );
 }
+
+/// A command that exits on its own without a JUnit (a profile that writes none) finished: the
+/// report is complete, and says the JUnit is missing.
+#[cfg(unix)]
+#[test]
+fn a_command_that_exits_without_a_junit_is_not_cancelled() {
+    let ws = workspace();
+    let files = RunBuilder::new(RUN_ID).test(leaking_test()).build();
+    let staged = ws.path().join("staged");
+    for (path, bytes) in &files.sidecars {
+        let path = staged.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let rampart_dir = ws.path().join("target").join("rampart");
+    std::fs::create_dir_all(&rampart_dir).unwrap();
+    let script = format!("cp -R '{}/runs' '{}/'", staged.display(), rampart_dir.display());
+    let output = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
+        .args(["rampart-report", "--watch", "--no-history", "--color", "never", "--manifest-path"])
+        .arg(ws.path().join("Cargo.toml"))
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(exit_codes::SAFETY_FAILURE), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("target/rampart/report/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["run_status"], "complete");
+    let reasons: Vec<&str> = report["incomplete_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["junit_missing"]);
+}
