@@ -832,13 +832,14 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         .with_gates(gates)
         .with_baseline(baseline)
         .with_history(history)
+        .with_origin(history_dir.is_some().then(|| origin.clone()))
         .with_run_status(if cancelled.is_some() {
             rampart_report::RunStatus::Cancelled
         } else {
             rampart_report::RunStatus::Complete
         });
     let assembled = rampart_report::assemble(inputs, &context);
-    let report = assembled.report;
+    let report = &assembled.report;
 
     let color_err = color_enabled(args.color, std::io::stderr().is_terminal());
     const MAX_SHOWN: usize = 20;
@@ -856,12 +857,11 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     let step_summary = std::env::var_os(GITHUB_STEP_SUMMARY_ENV)
         .filter(|v| !v.is_empty())
         .and_then(|v| Utf8PathBuf::try_from(std::path::PathBuf::from(v)).ok());
-    let notes = write_outputs(&report, args, &out_dir, step_summary)?;
-    if let Some(dir) = history_dir {
+    let notes = write_outputs(report, args, &out_dir, step_summary)?;
+    if let (Some(dir), Some(summary)) = (history_dir, &assembled.summary) {
         // The history is a convenience: failing to keep it warns, it never changes the verdict.
         let history = rampart_report::history::History::new(&dir);
-        let summary = rampart_report::history::RunSummary::of(&report, &origin);
-        match history.write(&summary) {
+        match history.write(summary) {
             Ok(path) => {
                 eprintln!("rampart-report: wrote {path} (run history)");
                 if let Err(e) = history.prune(args.history_keep.max(1)) {
@@ -883,7 +883,7 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
     if annotate {
         // Workflow commands go to stdout, where the runner reads them; before the summary, so
         // the verdict stays the last line.
-        for line in rampart_report::github_annotations(&report) {
+        for line in rampart_report::github_annotations(report) {
             println!("{line}");
         }
     }
@@ -892,13 +892,13 @@ fn run(args: &ReportArgs) -> Result<i32, ReportError> {
         let stdout = std::io::stdout();
         let color = color_enabled(args.color, stdout.is_terminal());
         let options = TerminalOptions::new(color).with_verbose(args.verbose).with_width(terminal_width());
-        print!("{}", terminal_summary(&report, options));
+        print!("{}", terminal_summary(report, options));
         let _ = std::io::Write::flush(&mut std::io::stdout());
     }
     let code = report.verdict.exit_code();
     // The process ends now: the operating system takes the memory back at once, where dropping
     // the report would free every string of every result one by one (measurable at 100,000
     // results and more).
-    std::mem::forget(report);
+    std::mem::forget(assembled);
     Ok(code)
 }

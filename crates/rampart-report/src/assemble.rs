@@ -96,6 +96,8 @@ pub struct ReportContext {
     pub history: Vec<crate::history::RunSummary>,
     /// Whether the run had finished (see [`crate::report::RunStatus`]).
     pub run_status: crate::report::RunStatus,
+    /// Where the run came from: when set, [`Assembled::summary`] holds the run's history entry.
+    pub origin: Option<crate::history::RunOrigin>,
 }
 
 impl ReportContext {
@@ -109,6 +111,7 @@ impl ReportContext {
             baseline: None,
             history: Vec::new(),
             run_status: crate::report::RunStatus::Complete,
+            origin: None,
         }
     }
 
@@ -121,6 +124,12 @@ impl ReportContext {
     /// Sets the baseline the report is compared with (see [`crate::compare`]).
     pub fn with_baseline(mut self, baseline: Option<crate::history::RunSummary>) -> ReportContext {
         self.baseline = baseline;
+        self
+    }
+
+    /// Asks for the run's history entry ([`Assembled::summary`]), with where it came from.
+    pub fn with_origin(mut self, origin: Option<crate::history::RunOrigin>) -> ReportContext {
+        self.origin = origin;
         self
     }
 
@@ -162,6 +171,8 @@ pub struct Assembled {
     pub report: TestRunReport,
     /// Every input problem, sorted like the report's incomplete reasons, plus advice.
     pub problems: Vec<InputProblem>,
+    /// The run's history entry, when the context gave an origin.
+    pub summary: Option<crate::history::RunSummary>,
 }
 
 /// One test execution while the report is built.
@@ -262,11 +273,13 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
         trends: None,
         run_status: context.run_status,
     };
-    if context.baseline.is_some() || !context.history.is_empty() {
-        let summary = crate::history::RunSummary::of(&report, &Default::default());
+    // One summary of the run feeds the comparison, the trends and its history entry.
+    let mut summary = (context.baseline.is_some() || !context.history.is_empty() || context.origin.is_some())
+        .then(|| crate::history::RunSummary::of(&report, &context.origin.clone().unwrap_or_default()));
+    if let Some(summary) = &summary {
         report.baseline =
-            context.baseline.as_ref().map(|baseline| crate::compare::compare(baseline, &summary));
-        report.trends = crate::trends::trends(&context.history, &summary, crate::trends::DEFAULT_TREND_RUNS);
+            context.baseline.as_ref().map(|baseline| crate::compare::compare(baseline, summary));
+        report.trends = crate::trends::trends(&context.history, summary, crate::trends::DEFAULT_TREND_RUNS);
     }
     // Gates last: they read the finished numbers. A failed gate is a safety failure.
     if let Some(policy) = &context.gates {
@@ -275,7 +288,10 @@ pub fn assemble(inputs: ReportInputs, context: &ReportContext) -> Assembled {
             report.verdict = crate::report::RunVerdict::SafetyFailure;
         }
     }
-    Assembled { report, problems }
+    if let Some(summary) = &mut summary {
+        summary.settle(&report);
+    }
+    Assembled { report, problems, summary: summary.filter(|_| context.origin.is_some()) }
 }
 
 /// Phase 1: one sidecar per file (the same file given twice keeps the fuller copy, so the

@@ -424,10 +424,7 @@ pub fn change_words(g: &GroupChange) -> String {
     };
     if let Some(change) = g.pass_rate_change {
         text.push_str(&format!(": {}", points_words(change, g.interval)));
-        let p = match g.significance {
-            Significance::SignificantImprovement => g.p_improvement,
-            _ => g.p_regression,
-        };
+        let p = g.p_value();
         if let (Some(p), Some(test)) = (p, &g.test) {
             let test = if test == "mcnemar" { "McNemar" } else { "Fisher" };
             text.push_str(&format!(", {} ({test})", p_words(p)));
@@ -452,10 +449,7 @@ pub fn rate_words(r: &RateChange) -> String {
     );
     if let Some(change) = r.change {
         text.push_str(&format!(": {}", points_words(change, r.interval)));
-        let p = match r.significance {
-            Significance::SignificantImprovement => r.p_improvement,
-            _ => r.p_regression,
-        };
+        let p = r.p_value();
         if let Some(p) = p {
             text.push_str(&format!(", {}", p_words(p)));
         }
@@ -463,7 +457,27 @@ pub fn rate_words(r: &RateChange) -> String {
     text
 }
 
+impl GroupChange {
+    /// The p-value behind the conclusion: the improvement's for a significant improvement,
+    /// else the regression's (Holm-adjusted); none when it ran in only one run.
+    pub fn p_value(&self) -> Option<f64> {
+        self.significance.pick(self.p_regression, self.p_improvement)
+    }
+}
+
+impl RateChange {
+    /// The p-value behind the conclusion (see [`GroupChange::p_value`]).
+    pub fn p_value(&self) -> Option<f64> {
+        self.significance.pick(self.p_regression, self.p_improvement)
+    }
+}
+
 impl Significance {
+    /// Of a regression's and an improvement's p-values, the one this conclusion stands on.
+    fn pick(self, regression: Option<f64>, improvement: Option<f64>) -> Option<f64> {
+        if self == Significance::SignificantImprovement { improvement } else { regression }
+    }
+
     /// In words: `significant regression`, `significant improvement`, `within noise`.
     pub fn words(self) -> &'static str {
         match self {

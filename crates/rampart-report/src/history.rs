@@ -289,6 +289,13 @@ impl RunSummary {
         }
     }
 
+    /// Takes `report`'s verdict and gates again: they are settled after the comparison and
+    /// the trends that a summary feeds ([`crate::assemble`] summarizes once, before the gates).
+    pub fn settle(&mut self, report: &TestRunReport) {
+        self.verdict = report.verdict;
+        self.gates = report.gates.iter().map(|g| (g.scope.clone(), g.gate.clone(), g.passed)).collect();
+    }
+
     /// The history file name: `<UTC time to the millisecond>_<first run id>.json`,
     /// `20261202T151903123Z_6d5fc9d2.json`.
     pub fn file_name(&self) -> String {

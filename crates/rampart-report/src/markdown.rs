@@ -300,10 +300,7 @@ fn baseline_section(report: &TestRunReport) -> String {
     }
     out.push_str("\n| Harm category | Attack success before → now | p | |\n|---|---|--:|---|\n");
     for r in c.categories.iter().take(MAX_BASELINE_ROWS).chain([&c.run]) {
-        let p = match r.significance {
-            Significance::SignificantImprovement => r.p_improvement,
-            _ => r.p_regression,
-        };
+        let p = r.p_value();
         let name = if std::ptr::eq(r, &c.run) {
             "**All**".to_owned()
         } else {
@@ -338,10 +335,7 @@ fn trends_section(report: &TestRunReport) -> String {
         let c = report.baseline.as_ref()?;
         let r = if scope == "all" { Some(&c.run) } else { c.categories.iter().find(|r| r.scope == scope) }?;
         let change = r.change?;
-        let p = match r.significance {
-            crate::compare::Significance::SignificantImprovement => r.p_improvement,
-            _ => r.p_regression,
-        }?;
+        let p = r.p_value()?;
         Some(format!("{:+.0} pts, {}", change * 100.0, crate::compare::p_words(p)).replace('-', "−"))
     };
     let rows = t

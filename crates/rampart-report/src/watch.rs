@@ -124,11 +124,6 @@ struct LiveAttempt {
     /// The group: binary id and base name (a clone's test name without `::trial_NN`).
     group: Option<(Option<String>, String)>,
     harm: Option<String>,
-    trial: Option<(u32, u32)>,
-    threshold: f64,
-    attempt: u32,
-    unsafe_: bool,
-    statuses: Vec<SafetyStatus>,
     ended: bool,
 }
 
@@ -298,11 +293,8 @@ impl LiveRun {
                 if id.attempt > 1 {
                     attempt.test.push_str(&format!(" (attempt {})", id.attempt));
                 }
-                attempt.attempt = id.attempt;
                 if let Some(spec) = &header.spec {
                     attempt.harm = spec.harm.as_ref().map(|h| h.as_str().to_owned());
-                    attempt.trial = spec.trial.map(|t| (t.index, t.count));
-                    attempt.threshold = spec.threshold;
                     if spec.trial.is_some() {
                         attempt.group = Some((id.binary_id.clone(), spec.base_name.clone()));
                     }
@@ -310,7 +302,6 @@ impl LiveRun {
             }
             SidecarLine::Result(result) => {
                 let status = result.result.status;
-                attempt.statuses.push(status);
                 let harm = result
                     .result
                     .harm_category
@@ -330,7 +321,6 @@ impl LiveRun {
                 }
                 if status == SafetyStatus::Unsafe {
                     entry.0 += 1;
-                    attempt.unsafe_ = true;
                     let evidence = redactor.redact_text(&result.result.summary, &mut RedactionCounts::new());
                     events.push(LiveEvent::Unsafe {
                         test: attempt.test.clone(),

@@ -27,6 +27,21 @@ fn leaking_test() -> TestRun {
     )
 }
 
+/// Writes `files`' sidecars aside in `ws` and returns the shell command that puts them where
+/// nextest's would go (the "test run" of a `--watch -- <command>` test).
+#[cfg(unix)]
+fn stage_run(ws: &tempfile::TempDir, files: &rampart_test_support::RunFiles) -> String {
+    let staged = ws.path().join("staged");
+    for (path, bytes) in &files.sidecars {
+        let path = staged.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let rampart_dir = ws.path().join("target").join("rampart");
+    std::fs::create_dir_all(&rampart_dir).unwrap();
+    format!("cp -R '{}/runs' '{}/'", staged.display(), rampart_dir.display())
+}
+
 /// An empty workspace for `cargo metadata` to find.
 fn workspace() -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
@@ -190,15 +205,7 @@ fn a_cancelled_command_still_leaves_a_report() {
     let ws = workspace();
     let files = RunBuilder::new(RUN_ID).test(leaking_test()).build();
     // The "test run": writes the sidecars where nextest's would go, then runs until stopped.
-    let staged = ws.path().join("staged");
-    for (path, bytes) in &files.sidecars {
-        let path = staged.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    }
-    let rampart_dir = ws.path().join("target").join("rampart");
-    std::fs::create_dir_all(&rampart_dir).unwrap();
-    let script = format!("cp -R '{}/runs' '{}/' && exec sleep 1000", staged.display(), rampart_dir.display());
+    let script = format!("{} && exec sleep 1000", stage_run(&ws, &files));
     let mut child = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
         .args(["rampart-report", "--watch", "--no-history", "--color", "never", "--manifest-path"])
         .arg(ws.path().join("Cargo.toml"))
@@ -256,15 +263,7 @@ fn a_cancelled_command_still_leaves_a_report() {
 fn a_command_that_exits_without_a_junit_is_not_cancelled() {
     let ws = workspace();
     let files = RunBuilder::new(RUN_ID).test(leaking_test()).build();
-    let staged = ws.path().join("staged");
-    for (path, bytes) in &files.sidecars {
-        let path = staged.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    }
-    let rampart_dir = ws.path().join("target").join("rampart");
-    std::fs::create_dir_all(&rampart_dir).unwrap();
-    let script = format!("cp -R '{}/runs' '{}/'", staged.display(), rampart_dir.display());
+    let script = stage_run(&ws, &files);
     let output = scrubbed(env!("CARGO_BIN_EXE_cargo-rampart-report"))
         .args(["rampart-report", "--watch", "--no-history", "--color", "never", "--manifest-path"])
         .arg(ws.path().join("Cargo.toml"))
